@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The narrow ports through which the epoch reaches a host. The real host (libvirt, /proc, the
+ * kernel) and the simulated host (src/sim) both implement them; the epoch code never asks which
+ * one it has. Every operation returns 0 (or a documented non-negative value) or a negative errno. */
+
+#include "common/inventory.h"
+
+/* VM source: what VMs exist, where their vCPUs ran, where their RAM is. */
+typedef struct nv_vm_source_ops {
+        /* Replace *inv (cleared by the caller beforehand) with the current inventory. */
+        int (*refresh)(void *ctx, nv_inventory *inv);
+} nv_vm_source_ops;
+
+enum {
+        /* Also invalidate cached translations (TLB, a nested host's shadow tables), so that the
+         * next access sets the accessed bit again. */
+        NV_HARVEST_FLUSH = 1 << 0,
+};
+
+/* Access sampler: test-and-clear the accessed bits of guest memory. */
+typedef struct nv_access_ops {
+        const char *name;
+        /* Called once for each VM the daemon starts tracking; may be NULL. */
+        int (*attach)(void *ctx, const nv_vm_info *vm);
+        /* Called when the VM is forgotten; may be NULL. Never fails. */
+        void (*detach)(void *ctx, uint64_t vm_id);
+        /* For each of the n blocks of (1 << shift) bytes starting at addrs[i] (aligned, inside
+         * the VM's RAM ranges), set ret_accessed[i] to 1 if any byte of it was accessed since its
+         * bits were last cleared, else 0, and clear them. Returns the NV_HARVEST_* flags that
+         * were honoured (NV_HARVEST_FLUSH when translations were flushed), or -errno. */
+        int (*harvest)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n,
+                       unsigned shift, unsigned flags, uint8_t *ret_accessed);
+} nv_access_ops;
+
+/* Page mover: move_pages(2) semantics for the VM's VMM process. */
+typedef struct nv_mover_ops {
+        /* addrs: n page-aligned addresses; for a huge backing, the address of each 2 MiB page
+         * (the whole huge page moves). nodes == NULL queries only. ret_status[i] receives the node
+         * the page is on after the call, or -errno for that page (-EBUSY, -ENOMEM, -EFAULT,
+         * -ENOENT, -EACCES, -EINVAL). Returns 0, or -errno when the call as a whole failed
+         * (-ESRCH: the VMM is gone; -ENODEV or -EINVAL: a bad node). */
+        int (*move_pages)(void *ctx, const nv_vm_info *vm, size_t n, const uint64_t *addrs,
+                          const int *nodes, int *ret_status);
+} nv_mover_ops;
+
+/* What only a simulated host knows: the workload's true hot set and where it sits. */
+typedef struct nv_truth {
+        uint64_t hot_bytes;          /* bytes of the VM's current hot set */
+        uint64_t hot_local_bytes;    /* of those, on the node the accessing vCPUs ran on */
+        uint64_t cold_bytes_moved;   /* bytes of cold memory moved since the start */
+        uint64_t bytes_moved;        /* all bytes moved since the start */
+        double remote_fraction;      /* of memory accesses in the last epoch, the remote share */
+        double mean_latency_ns;      /* mean memory access latency in the last epoch */
+} nv_truth;
+
+typedef struct nv_host {
+        const char *kind; /* "real", "sim" */
+        void *ctx;
+        const nv_vm_source_ops *source;
+        const nv_access_ops *access; /* NULL: no access sampler available */
+        void *access_ctx;
+        const nv_mover_ops *mover;
+        void *mover_ctx;
+        /* Optional: let dt of virtual time pass (a simulated host). */
+        void (*advance)(void *ctx, usec_t dt);
+        /* Optional: ground truth for a VM (a simulated host); -ENOENT if unknown. */
+        int (*truth)(void *ctx, uint64_t vm_id, nv_truth *ret);
+        void (*destroy)(void *ctx);
+} nv_host;
+
+void nv_host_destroy(nv_host *h);

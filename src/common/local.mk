@@ -1,0 +1,7 @@
+noinst_LIBRARIES += libnvcommon.a
+libnvcommon_a_SOURCES = \
+	src/common/macro.h \
+	src/common/log.c src/common/log.h \
+	src/common/parse.c src/common/parse.h \
+	src/common/inventory.c src/common/inventory.h \
+	src/common/host.h src/common/region.h

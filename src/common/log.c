@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+static int max_level = LOG_INFO;
+static bool journal_prefix;
+
+static const char *const level_names[] = {
+        [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+        [LOG_ERR] = "err",       [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+};
+
+void log_set_max_level(int level) {
+        max_level = CLAMP(level, LOG_EMERG, LOG_DEBUG);
+}
+
+int log_get_max_level(void) {
+        return max_level;
+}
+
+int log_level_from_string(const char *s) {
+        for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
+                if (strcasecmp(s, level_names[i]) == 0)
+                        return (int)i;
+        if (strcasecmp(s, "error") == 0)
+                return LOG_ERR;
+        if (strcasecmp(s, "warn") == 0)
+                return LOG_WARNING;
+        if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+                return s[0] - '0';
+        return -EINVAL;
+}
+
+const char *log_level_to_string(int level) {
+        if (level < 0 || (size_t)level >= ARRAY_SIZE(level_names))
+                return NULL;
+        return level_names[level];
+}
+
+void log_open(void) {
+        journal_prefix = getenv("JOURNAL_STREAM") != NULL;
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
+        char buf[2048];
+        va_list ap;
+        int saved = errno;
+
+        if (error < 0)
+                error = -error;
+
+        /* %m in the format refers to the error we were given. */
+        errno = error;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+
+        if (journal_prefix)
+                fprintf(stderr, "<%d>%s\n", level, buf);
+        else if (max_level >= LOG_DEBUG)
+                fprintf(stderr, "%s:%d: %s\n", file, line, buf);
+        else
+                fprintf(stderr, "%s\n", buf);
+
+        errno = saved;
+        return -error;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parse.h"
+
+static const char *skip_space(const char *s) {
+        while (*s && isspace((unsigned char)*s))
+                s++;
+        return s;
+}
+
+int parse_boolean(const char *s, bool *ret) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* A non-negative decimal number without sign, exponent, inf or nan. */
+static int parse_number_prefix(const char *s, double *ret, const char **ret_end) {
+        const char *p = s;
+        bool digits = false;
+
+        while (isdigit((unsigned char)*p)) {
+                p++;
+                digits = true;
+        }
+        if (*p == '.') {
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        p++;
+                        digits = true;
+                }
+        }
+        if (!digits)
+                return -EINVAL;
+
+        char buf[64];
+        if ((size_t)(p - s) >= sizeof(buf))
+                return -ERANGE;
+        memcpy(buf, s, p - s);
+        buf[p - s] = '\0';
+        *ret = strtod(buf, NULL);
+        *ret_end = p;
+        return 0;
+}
+
+int parse_double(const char *s, double *ret) {
+        const char *end;
+        double v;
+        int r;
+
+        r = parse_number_prefix(skip_space(s), &v, &end);
+        if (r < 0)
+                return r;
+        if (*skip_space(end) != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_uint(const char *s, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+        const char *p = skip_space(s);
+
+        if (!isdigit((unsigned char)*p))
+                return -EINVAL;
+        for (; isdigit((unsigned char)*p); p++) {
+                unsigned d = (unsigned)(*p - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        if (*skip_space(p) != '\0')
+                return -EINVAL;
+        if (v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const struct {
+                char c;
+                unsigned shift;
+        } units[] = {
+                { 'B', 0 }, { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 }, { 'P', 50 }, { 'E', 60 },
+        };
+        const char *end;
+        double v;
+        unsigned shift = 0;
+        int r;
+
+        r = parse_number_prefix(skip_space(s), &v, &end);
+        if (r < 0)
+                return r;
+        end = skip_space(end);
+        if (*end) {
+                size_t i;
+                for (i = 0; i < ARRAY_SIZE(units); i++)
+                        if (toupper((unsigned char)*end) == units[i].c)
+                                break;
+                if (i == ARRAY_SIZE(units))
+                        return -EINVAL;
+                shift = units[i].shift;
+                end++;
+                if (shift > 0 && (end[0] == 'i' || end[0] == 'I') && (end[1] == 'B' || end[1] == 'b'))
+                        end += 2;
+                else if (shift > 0 && (*end == 'B' || *end == 'b'))
+                        end++;
+                if (*skip_space(end) != '\0')
+                        return -EINVAL;
+        }
+
+        double bytes = ldexp(v, (int)shift);
+        if (!(bytes < 18446744073709551616.0))
+                return -ERANGE;
+        if (shift == 0 && v != floor(v))
+                return -EINVAL;
+        *ret = (uint64_t)bytes;
+        return 0;
+}
+
+int parse_sec(const char *s, usec_t *ret) {
+        static const struct {
+                const char *suffix;
+                usec_t usec;
+        } units[] = {
+                /* Longest suffixes first, so that "ms" is not read as "m" + "s". */
+                { "usec", 1 },
+                { "msec", USEC_PER_MSEC },
+                { "seconds", USEC_PER_SEC },
+                { "second", USEC_PER_SEC },
+                { "sec", USEC_PER_SEC },
+                { "minutes", 60 * USEC_PER_SEC },
+                { "minute", 60 * USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "hours", 3600 * USEC_PER_SEC },
+                { "hour", 3600 * USEC_PER_SEC },
+                { "us", 1 },
+                { "ms", USEC_PER_MSEC },
+                { "s", USEC_PER_SEC },
+                { "m", 60 * USEC_PER_SEC },
+                { "h", 3600 * USEC_PER_SEC },
+                { "d", 86400 * USEC_PER_SEC },
+        };
+        const char *p = skip_space(s);
+        double total = 0;
+        bool any = false;
+
+        while (*p) {
+                const char *end;
+                double v;
+                usec_t mult = USEC_PER_SEC;
+                int r;
+
+                r = parse_number_prefix(p, &v, &end);
+                if (r < 0)
+                        return r;
+                end = skip_space(end);
+                for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+                        size_t n = strlen(units[i].suffix);
+                        if (strncmp(end, units[i].suffix, n) == 0 &&
+                            !isalpha((unsigned char)end[n])) {
+                                mult = units[i].usec;
+                                end += n;
+                                break;
+                        }
+                }
+                if (isalpha((unsigned char)*end))
+                        return -EINVAL;
+                total += v * (double)mult;
+                any = true;
+                p = skip_space(end);
+        }
+        if (!any)
+                return -EINVAL;
+        if (!(total < 1.8e19))
+                return -ERANGE;
+        *ret = (usec_t)llround(total);
+        return 0;
+}
+
+int parse_percent(const char *s, double *ret) {
+        const char *end;
+        double v;
+        int r;
+
+        r = parse_number_prefix(skip_space(s), &v, &end);
+        if (r < 0)
+                return r;
+        end = skip_space(end);
+        if (*end != '%' || *skip_space(end + 1) != '\0')
+                return -EINVAL;
+        if (v > 100.0)
+                return -ERANGE;
+        *ret = v / 100.0;
+        return 0;
+}
+
+int parse_size_or_percent(const char *s, size_or_percent *ret) {
+        size_or_percent v = {};
+        int r;
+
+        if (strchr(s, '%')) {
+                r = parse_percent(s, &v.fraction);
+                v.is_percent = true;
+        } else
+                r = parse_size(s, &v.bytes);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+uint64_t size_or_percent_resolve(const size_or_percent *v, uint64_t whole) {
+        if (!v->is_percent)
+                return v->bytes;
+        return (uint64_t)((double)whole * v->fraction);
+}
+
+const char *format_size(char *buf, uint64_t bytes) {
+        static const char suffix[] = "BKMGTPE";
+        double v = (double)bytes;
+        unsigned i = 0;
+
+        while (v >= 1024.0 && i < sizeof(suffix) - 2) {
+                v /= 1024.0;
+                i++;
+        }
+        if (i == 0)
+                snprintf(buf, FORMAT_BUF, "%" PRIu64 "B", bytes);
+        else
+                snprintf(buf, FORMAT_BUF, "%.1f%c", v, suffix[i]);
+        return buf;
+}
+
+const char *format_sec(char *buf, usec_t usec) {
+        if (usec == USEC_INFINITY)
+                snprintf(buf, FORMAT_BUF, "infinity");
+        else if (usec % USEC_PER_SEC == 0)
+                snprintf(buf, FORMAT_BUF, "%" PRIu64 "s", usec / USEC_PER_SEC);
+        else if (usec % USEC_PER_MSEC == 0)
+                snprintf(buf, FORMAT_BUF, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+        else
+                snprintf(buf, FORMAT_BUF, "%" PRIu64 "us", usec);
+        return buf;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The placement policy: pure. A snapshot of every VM's regions and vCPU placement goes in, a
+ * plan comes out: which regions move to which node this epoch, and for every region that does
+ * not move, why. No I/O, no clock, no globals; tests and benchmarks call it directly. */
+
+#include "common/inventory.h"
+#include "common/region.h"
+
+typedef struct nv_placement_config {
+        uint64_t budget_bytes;       /* bytes that may move this epoch, all VMs together */
+        uint64_t node_floor_bytes;   /* free memory each node keeps; moves never cross it */
+        double hot_threshold;        /* heat at or above which a region counts as hot */
+        double dominance;            /* share of the accessors' run time a node needs to be a target */
+        uint32_t min_residency;      /* epochs a moved region stays put ... */
+        uint32_t retarget_epochs;    /* ... unless its target differed for this many epochs in a row */
+} nv_placement_config;
+
+/* Per-VM input. Regions are the sampler's, read only. */
+typedef struct nv_placement_vm {
+        const nv_vm_info *info;
+        const nv_region *regions;
+        size_t nr_regions;
+        bool enabled;     /* false: placement disabled for this VM (config), nothing planned */
+        bool frozen;      /* a live migration is under way: nothing planned */
+        double weight;    /* share of the budget relative to other VMs; 1.0 by default */
+} nv_placement_vm;
+
+typedef struct nv_placement_input {
+        const nv_inventory *inv; /* nodes, free memory */
+        const nv_placement_vm *vms;
+        size_t nr_vms;
+        uint64_t epoch; /* the current epoch, counting from 1 */
+        const nv_placement_config *cfg;
+} nv_placement_input;
+
+typedef enum nv_verdict {
+        NV_VERDICT_MOVE,             /* planned to move */
+        NV_VERDICT_LOCAL,            /* already on its target node */
+        NV_VERDICT_COLD,             /* below the hot threshold */
+        NV_VERDICT_NO_DOMINANT_NODE, /* accessors spread over nodes, no vNUMA to tell them apart */
+        NV_VERDICT_IDLE,             /* its accessors did not run this epoch */
+        NV_VERDICT_PINNED,           /* pinned backing, never moved */
+        NV_VERDICT_RESIDENCY,        /* moved recently; hysteresis holds it */
+        NV_VERDICT_BUDGET,           /* out of budget this epoch */
+        NV_VERDICT_NODE_FLOOR,       /* the target node is at its free-memory floor */
+        NV_VERDICT_DISABLED,         /* placement disabled or frozen for this VM */
+        _NV_VERDICT_MAX,
+} nv_verdict;
+
+const char *nv_verdict_to_string(nv_verdict v);
+
+/* The outcome for one region, in the same order as the input regions. */
+typedef struct nv_region_plan {
+        uint8_t verdict;        /* nv_verdict */
+        int8_t target;          /* target node, -1 when none could be determined */
+        int8_t streak_target;   /* the region's next streak_target */
+        uint16_t target_streak; /* the region's next target_streak */
+        uint64_t bytes;         /* bytes off the target node (what a move would move) */
+} nv_region_plan;
+
+/* One planned move, ordered in the plan by descending benefit. */
+typedef struct nv_move {
+        uint32_t vm;     /* index into input vms */
+        uint32_t region; /* index into that VM's regions */
+        int8_t target;
+        uint64_t bytes;  /* estimated bytes off the target node */
+        double benefit;  /* heat x bytes off target */
+} nv_move;
+
+typedef struct nv_placement_plan {
+        nv_move *moves;
+        size_t nr_moves;
+        nv_region_plan **regions; /* regions[vm][region] */
+        size_t nr_vms;
+        uint64_t (*bytes_by_verdict)[_NV_VERDICT_MAX]; /* per VM: region bytes by verdict */
+        uint64_t planned_bytes;                         /* sum of moves[].bytes */
+} nv_placement_plan;
+
+/* Compute the plan. Returns 0 or -ENOMEM (then *ret_plan is untouched). */
+int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *ret_plan);
+void nv_placement_plan_clear(nv_placement_plan *plan);
+
+/* The target node for a set of accessors, from their run time per node: the node holding at
+ * least `dominance` of the total, or -1 (*ret_verdict says why: NO_DOMINANT_NODE or IDLE). */
+int nv_placement_dominant_node(const nv_node_time *t, unsigned nr_nodes, double dominance,
+                               nv_verdict *ret_verdict);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The simulated host: NUMA nodes, CPUs, VMs with vCPUs that run where their schedule says, guest
+ * pages with accessed and dirty bits set where hardware sets them (behind a TLB-like cache of
+ * translations), workloads, and nested L2 guests. Deterministic for a seed. It implements the
+ * same ports as the real host (common/host.h), and charges every operation what it costs on real
+ * hardware (sim/costs.h). The scenario format is documented in docs/scenario.md. */
+
+#include <stdio.h>
+
+#include "common/host.h"
+
+typedef struct nv_sim nv_sim;
+
+/* Parse a scenario. On a syntax or range error, log "FILE:LINE: message" and return -EINVAL. */
+int nv_sim_load_file(const char *path, nv_sim **ret);
+int nv_sim_load_string(const char *text, const char *name, nv_sim **ret);
+nv_sim *nv_sim_free(nv_sim *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(nv_sim *, nv_sim_free);
+
+/* Override the scenario's seed (before the first advance). */
+void nv_sim_set_seed(nv_sim *s, uint64_t seed);
+
+/* Fill *ret with the sim's ports; the sim stays owned by the caller (ret->destroy is NULL)
+ * unless take_ownership is set. */
+void nv_sim_host(nv_sim *s, bool take_ownership, nv_host *ret);
+
+usec_t nv_sim_now(const nv_sim *s);
+void nv_sim_advance(nv_sim *s, usec_t dt);
+
+/* What the simulation charged so far, in simulated nanoseconds of work. */
+typedef struct nv_sim_costs {
+        uint64_t moved_4k, moved_2m;   /* pages moved */
+        uint64_t probes;               /* accessed-bit tests and clears */
+        uint64_t flushes;              /* translation flushes requested */
+        double move_ns, probe_ns, flush_ns;
+        double access_ns;              /* memory access time of the workloads */
+        uint64_t accesses;             /* memory accesses of the workloads (model count) */
+        uint64_t remote_accesses;
+        uint64_t tlb_misses;
+        double walk_refs;              /* memory references spent in page walks */
+} nv_sim_costs;
+void nv_sim_get_costs(const nv_sim *s, nv_sim_costs *ret);
