@@ -34,42 +34,40 @@ static inline bool tap_report(bool pass, const char *file, int line, const char 
 
 #define ok(cond, ...) tap_report(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_int(got, want, ...)                                                                     \
-        ({                                                                                         \
-                long long _g = (long long)(got), _w = (long long)(want);                           \
-                bool _p = tap_report(_g == _w, __FILE__, __LINE__, __VA_ARGS__);                   \
-                if (!_p)                                                                           \
-                        printf("#   got %lld, want %lld\n", _g, _w);                               \
-                _p;                                                                                \
+#define is_int(got, want, ...)                                                   \
+        ({                                                                       \
+                long long _g = (long long)(got), _w = (long long)(want);         \
+                bool _p = tap_report(_g == _w, __FILE__, __LINE__, __VA_ARGS__); \
+                if (!_p)                                                         \
+                        printf("#   got %lld, want %lld\n", _g, _w);             \
+                _p;                                                              \
         })
 
-#define is_u64(got, want, ...)                                                                     \
-        ({                                                                                         \
-                uint64_t _g = (uint64_t)(got), _w = (uint64_t)(want);                              \
-                bool _p = tap_report(_g == _w, __FILE__, __LINE__, __VA_ARGS__);                   \
-                if (!_p)                                                                           \
-                        printf("#   got %" PRIu64 ", want %" PRIu64 "\n", _g, _w);                 \
-                _p;                                                                                \
+#define is_u64(got, want, ...)                                                     \
+        ({                                                                         \
+                uint64_t _g = (uint64_t)(got), _w = (uint64_t)(want);              \
+                bool _p = tap_report(_g == _w, __FILE__, __LINE__, __VA_ARGS__);   \
+                if (!_p)                                                           \
+                        printf("#   got %" PRIu64 ", want %" PRIu64 "\n", _g, _w); \
+                _p;                                                                \
         })
 
-#define is_str(got, want, ...)                                                                     \
-        ({                                                                                         \
-                const char *_g = (got), *_w = (want);                                              \
-                bool _p = tap_report(_g && _w && strcmp(_g, _w) == 0, __FILE__, __LINE__,          \
-                                     __VA_ARGS__);                                                 \
-                if (!_p)                                                                           \
-                        printf("#   got \"%s\", want \"%s\"\n", _g ? _g : "(null)",                \
-                               _w ? _w : "(null)");                                                \
-                _p;                                                                                \
+#define is_str(got, want, ...)                                                                           \
+        ({                                                                                               \
+                const char *_g = (got), *_w = (want);                                                    \
+                bool _p = tap_report(_g && _w && strcmp(_g, _w) == 0, __FILE__, __LINE__, __VA_ARGS__);  \
+                if (!_p)                                                                                 \
+                        printf("#   got \"%s\", want \"%s\"\n", _g ? _g : "(null)", _w ? _w : "(null)"); \
+                _p;                                                                                      \
         })
 
-#define is_near(got, want, tol, ...)                                                               \
-        ({                                                                                         \
-                double _g = (got), _w = (want);                                                    \
-                bool _p = tap_report(fabs(_g - _w) <= (tol), __FILE__, __LINE__, __VA_ARGS__);     \
-                if (!_p)                                                                           \
-                        printf("#   got %g, want %g +- %g\n", _g, _w, (double)(tol));              \
-                _p;                                                                                \
+#define is_near(got, want, tol, ...)                                                           \
+        ({                                                                                     \
+                double _g = (got), _w = (want);                                                \
+                bool _p = tap_report(fabs(_g - _w) <= (tol), __FILE__, __LINE__, __VA_ARGS__); \
+                if (!_p)                                                                       \
+                        printf("#   got %g, want %g +- %g\n", _g, _w, (double)(tol));          \
+                _p;                                                                            \
         })
 
 /* Print the plan at the end and return the exit status for main(). */

@@ -30,8 +30,8 @@ typedef struct nv_access_ops {
          * the VM's RAM ranges), set ret_accessed[i] to 1 if any byte of it was accessed since its
          * bits were last cleared, else 0, and clear them. Returns the NV_HARVEST_* flags that
          * were honoured (NV_HARVEST_FLUSH when translations were flushed), or -errno. */
-        int (*harvest)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n,
-                       unsigned shift, unsigned flags, uint8_t *ret_accessed);
+        int (*harvest)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift,
+                       unsigned flags, uint8_t *ret_accessed);
 } nv_access_ops;
 
 /* Page mover: move_pages(2) semantics for the VM's VMM process. */
@@ -41,18 +41,18 @@ typedef struct nv_mover_ops {
          * the page is on after the call, or -errno for that page (-EBUSY, -ENOMEM, -EFAULT,
          * -ENOENT, -EACCES, -EINVAL). Returns 0, or -errno when the call as a whole failed
          * (-ESRCH: the VMM is gone; -ENODEV or -EINVAL: a bad node). */
-        int (*move_pages)(void *ctx, const nv_vm_info *vm, size_t n, const uint64_t *addrs,
-                          const int *nodes, int *ret_status);
+        int (*move_pages)(void *ctx, const nv_vm_info *vm, size_t n, const uint64_t *addrs, const int *nodes,
+                          int *ret_status);
 } nv_mover_ops;
 
 /* What only a simulated host knows: the workload's true hot set and where it sits. */
 typedef struct nv_truth {
-        uint64_t hot_bytes;          /* bytes of the VM's current hot set */
-        uint64_t hot_local_bytes;    /* of those, on the node the accessing vCPUs ran on */
-        uint64_t cold_bytes_moved;   /* bytes of cold memory moved since the start */
-        uint64_t bytes_moved;        /* all bytes moved since the start */
-        double remote_fraction;      /* of memory accesses in the last epoch, the remote share */
-        double mean_latency_ns;      /* mean memory access latency in the last epoch */
+        uint64_t hot_bytes;        /* bytes of the VM's current hot set */
+        uint64_t hot_local_bytes;  /* of those, on the node the accessing vCPUs ran on */
+        uint64_t cold_bytes_moved; /* bytes of cold memory moved since the start */
+        uint64_t bytes_moved;      /* all bytes moved since the start */
+        double remote_fraction;    /* of memory accesses in the last epoch, the remote share */
+        double mean_latency_ns;    /* mean memory access latency in the last epoch */
 } nv_truth;
 
 typedef struct nv_host {

@@ -8,9 +8,8 @@
 #include "common/region.h"
 
 static const char *const backing_names[_NV_BACKING_MAX] = {
-        [NV_BACKING_ANON] = "anon",       [NV_BACKING_THP] = "thp",
-        [NV_BACKING_HUGETLB] = "hugetlb", [NV_BACKING_SHARED] = "shared",
-        [NV_BACKING_PINNED] = "pinned",
+        [NV_BACKING_ANON] = "anon",     [NV_BACKING_THP] = "thp",       [NV_BACKING_HUGETLB] = "hugetlb",
+        [NV_BACKING_SHARED] = "shared", [NV_BACKING_PINNED] = "pinned",
 };
 
 const char *nv_backing_to_string(nv_backing b) {

@@ -12,11 +12,11 @@
 
 #include "common/macro.h"
 
-#define NV_MAX_NODES 16
+#define NV_MAX_NODES  16
 #define NV_PAGE_SHIFT 12
-#define NV_PAGE_SIZE (UINT64_C(1) << NV_PAGE_SHIFT)
+#define NV_PAGE_SIZE  (UINT64_C(1) << NV_PAGE_SHIFT)
 #define NV_HUGE_SHIFT 21
-#define NV_HUGE_SIZE (UINT64_C(1) << NV_HUGE_SHIFT)
+#define NV_HUGE_SIZE  (UINT64_C(1) << NV_HUGE_SHIFT)
 
 typedef enum nv_backing {
         NV_BACKING_ANON,    /* anonymous 4 KiB pages */

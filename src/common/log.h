@@ -18,25 +18,24 @@ const char *log_level_to_string(int level);
 /* Re-read JOURNAL_STREAM; called once from main(). */
 void log_open(void);
 
-int log_internal(int level, int error, const char *file, int line, const char *fmt, ...)
-        _printf_(5, 6);
+int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 
-#define log_full_errno(level, error, ...)                                                          \
-        ({                                                                                         \
-                int _l = (level), _e = (error);                                                    \
+#define log_full_errno(level, error, ...)                                                           \
+        ({                                                                                          \
+                int _l = (level), _e = (error);                                                     \
                 (log_get_max_level() >= _l) ? log_internal(_l, _e, __FILE__, __LINE__, __VA_ARGS__) \
-                                            : -(_e < 0 ? -_e : _e);                                \
+                                            : -(_e < 0 ? -_e : _e);                                 \
         })
 #define log_full(level, ...) (void)log_full_errno((level), 0, __VA_ARGS__)
 
-#define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_full(LOG_INFO, __VA_ARGS__)
-#define log_notice(...) log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)
 #define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
-#define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
+#define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
 
-#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
-#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
-#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
-#define log_oom() log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")
+#define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+#define log_oom()                 log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")

@@ -103,14 +103,32 @@ int parse_size(const char *s, uint64_t *ret) {
         } units[] = {
                 { 'B', 0 }, { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 }, { 'P', 50 }, { 'E', 60 },
         };
-        const char *end;
-        double v;
+        const char *p = skip_space(s), *end;
+        uint64_t whole = 0, bytes;
+        double frac = 0;
         unsigned shift = 0;
         int r;
 
-        r = parse_number_prefix(skip_space(s), &v, &end);
-        if (r < 0)
-                return r;
+        /* The integer part is read exactly (a double would round sizes above 2^53); only the
+         * fraction goes through floating point. */
+        if (!isdigit((unsigned char)*p) && !(p[0] == '.' && isdigit((unsigned char)p[1])))
+                return -EINVAL;
+        for (; isdigit((unsigned char)*p); p++) {
+                unsigned d = (unsigned)(*p - '0');
+                if (whole > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                whole = whole * 10 + d;
+        }
+        end = p;
+        if (*p == '.') {
+                if (isdigit((unsigned char)p[1])) {
+                        r = parse_number_prefix(p, &frac, &end);
+                        if (r < 0)
+                                return r;
+                } else
+                        end = p + 1;
+        }
+
         end = skip_space(end);
         if (*end) {
                 size_t i;
@@ -129,12 +147,16 @@ int parse_size(const char *s, uint64_t *ret) {
                         return -EINVAL;
         }
 
-        double bytes = ldexp(v, (int)shift);
-        if (!(bytes < 18446744073709551616.0))
-                return -ERANGE;
-        if (shift == 0 && v != floor(v))
+        if (shift == 0 && frac != 0)
                 return -EINVAL;
-        *ret = (uint64_t)bytes;
+        if (whole > (UINT64_MAX >> shift))
+                return -ERANGE;
+        bytes = whole << shift;
+        /* frac < 1, so this part is below 2^shift and fits. */
+        uint64_t part = (uint64_t)ldexp(frac, (int)shift);
+        if (bytes > UINT64_MAX - part)
+                return -ERANGE;
+        *ret = bytes + part;
         return 0;
 }
 
@@ -154,36 +176,51 @@ int parse_sec(const char *s, usec_t *ret) {
                 { "min", 60 * USEC_PER_SEC },
                 { "hours", 3600 * USEC_PER_SEC },
                 { "hour", 3600 * USEC_PER_SEC },
+                { "hr", 3600 * USEC_PER_SEC },
+                { "days", 86400 * USEC_PER_SEC },
+                { "day", 86400 * USEC_PER_SEC },
+                { "weeks", 7 * 86400 * USEC_PER_SEC },
+                { "week", 7 * 86400 * USEC_PER_SEC },
                 { "us", 1 },
                 { "ms", USEC_PER_MSEC },
                 { "s", USEC_PER_SEC },
                 { "m", 60 * USEC_PER_SEC },
                 { "h", 3600 * USEC_PER_SEC },
                 { "d", 86400 * USEC_PER_SEC },
+                { "w", 7 * 86400 * USEC_PER_SEC },
         };
         const char *p = skip_space(s);
         double total = 0;
         bool any = false;
 
+        if (strncmp(p, "infinity", 8) == 0 && *skip_space(p + 8) == '\0') {
+                *ret = USEC_INFINITY;
+                return 0;
+        }
+
         while (*p) {
-                const char *end;
+                const char *end, *number_end;
                 double v;
                 usec_t mult = USEC_PER_SEC;
+                bool unit = false;
                 int r;
 
-                r = parse_number_prefix(p, &v, &end);
+                r = parse_number_prefix(p, &v, &number_end);
                 if (r < 0)
                         return r;
-                end = skip_space(end);
+                end = skip_space(number_end);
                 for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
                         size_t n = strlen(units[i].suffix);
-                        if (strncmp(end, units[i].suffix, n) == 0 &&
-                            !isalpha((unsigned char)end[n])) {
+                        if (strncmp(end, units[i].suffix, n) == 0 && !isalpha((unsigned char)end[n])) {
                                 mult = units[i].usec;
                                 end += n;
+                                unit = true;
                                 break;
                         }
                 }
+                /* A bare number must be followed by space or the end: "1.5.5s" is not 2s. */
+                if (!unit && *end && end == number_end)
+                        return -EINVAL;
                 if (isalpha((unsigned char)*end))
                         return -EINVAL;
                 total += v * (double)mult;
@@ -192,9 +229,11 @@ int parse_sec(const char *s, usec_t *ret) {
         }
         if (!any)
                 return -EINVAL;
-        if (!(total < 1.8e19))
+        /* llround() returns a long long, which cannot hold the upper half of usec_t. */
+        total = round(total);
+        if (!(total < 18446744073709551616.0))
                 return -ERANGE;
-        *ret = (usec_t)llround(total);
+        *ret = (usec_t)total;
         return 0;
 }
 
@@ -231,9 +270,15 @@ int parse_size_or_percent(const char *s, size_or_percent *ret) {
 }
 
 uint64_t size_or_percent_resolve(const size_or_percent *v, uint64_t whole) {
+        double r;
+
         if (!v->is_percent)
                 return v->bytes;
-        return (uint64_t)((double)whole * v->fraction);
+        /* Converting a double at or above 2^64 is undefined: clamp (100% of UINT64_MAX). */
+        r = (double)whole * v->fraction;
+        if (!(r < 18446744073709551616.0))
+                return UINT64_MAX;
+        return (uint64_t)r;
 }
 
 const char *format_size(char *buf, uint64_t bytes) {

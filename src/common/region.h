@@ -20,11 +20,11 @@ typedef struct nv_region {
         uint64_t node_bytes[NV_MAX_NODES];
 
         /* Placement history, written by the caller of the policy from its verdicts. */
-        uint64_t moved_epoch;    /* epoch of the last move; 0 = never moved */
-        int8_t moved_to;         /* node of the last move, -1 none */
-        int8_t left_node;        /* node its pages mostly left in the last move, -1 none */
-        int8_t streak_target;    /* target that differs from moved_to, -1 none */
-        uint16_t target_streak;  /* consecutive epochs streak_target was the target */
+        uint64_t moved_epoch;   /* epoch of the last move; 0 = never moved */
+        int8_t moved_to;        /* node of the last move, -1 none */
+        int8_t left_node;       /* node its pages mostly left in the last move, -1 none */
+        int8_t streak_target;   /* target that differs from moved_to, -1 none */
+        uint16_t target_streak; /* consecutive epochs streak_target was the target */
 } nv_region;
 
 static inline uint64_t nv_region_bytes(const nv_region *r) {

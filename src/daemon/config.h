@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* numavd's configuration: /etc/numavd/numavd.conf plus numavd.conf.d/*.conf drop-ins from /etc,
+/* numavd's configuration: /etc/numavd/numavd.conf plus numavd.conf.d/ drop-ins (*.conf) from /etc,
  * /run, /usr/local/lib and /usr/lib with systemd's precedence. Values in systemd syntax. Loading
  * parses into a new struct; the caller swaps it in only on success, so a bad reload changes
  * nothing. */
@@ -39,8 +39,8 @@ typedef struct nv_vm_override {
 
 typedef struct nv_config {
         /* [Daemon] */
-        usec_t epoch;         /* Epoch=1s */
-        int log_level;        /* LogLevel=info */
+        usec_t epoch;  /* Epoch=1s */
+        int log_level; /* LogLevel=info */
 
         /* [Sampler] */
         nv_backend_choice backend; /* Backend=auto */
@@ -52,13 +52,13 @@ typedef struct nv_config {
         nv_tristate flush;         /* Flush=auto: flush when the host is nested */
 
         /* [Placement] */
-        bool placement;              /* Placement=yes */
-        uint64_t max_move_rate;      /* MaxMoveRate=256M, bytes per second, all VMs */
-        size_or_percent node_floor;  /* NodeFreeFloor=2% of each node's memory */
-        double hot_threshold;        /* HotThreshold=30% */
-        double dominance;            /* Dominance=60% */
-        usec_t min_residency;        /* MinResidency=30s */
-        unsigned retarget_epochs;    /* RetargetEpochs=3 */
+        bool placement;             /* Placement=yes */
+        uint64_t max_move_rate;     /* MaxMoveRate=256M, bytes per second, all VMs */
+        size_or_percent node_floor; /* NodeFreeFloor=2% of each node's memory */
+        double hot_threshold;       /* HotThreshold=30% */
+        double dominance;           /* Dominance=60% */
+        usec_t min_residency;       /* MinResidency=30s */
+        unsigned retarget_epochs;   /* RetargetEpochs=3 */
 
         nv_vm_override *vms;
         size_t nr_vms;
@@ -80,7 +80,6 @@ int nv_config_parse_text(nv_config *c, const char *text, const char *filename);
 
 /* The override for a VM, or NULL. Later sections win over earlier ones field by field, so the
  * result is merged into *ret; returns true if any section matched. */
-bool nv_config_vm_override(const nv_config *c, const char *name, const char *uuid,
-                           nv_vm_override *ret);
+bool nv_config_vm_override(const nv_config *c, const char *name, const char *uuid, nv_vm_override *ret);
 
 const char *nv_backend_choice_to_string(nv_backend_choice b);

@@ -25,11 +25,11 @@ enum {
 const char *nv_mover_errno_name(unsigned i);
 
 typedef struct nv_mover_stats {
-        uint64_t calls;        /* move_pages calls, queries included */
-        uint64_t pages_moved;  /* in units of 4 KiB */
+        uint64_t calls;       /* move_pages calls, queries included */
+        uint64_t pages_moved; /* in units of 4 KiB */
         uint64_t bytes_moved;
         uint64_t failures[_NV_ERRNO_MAX]; /* per-page failures, in pages of their own size */
-        uint64_t retried;      /* -EBUSY pages retried in a later epoch */
+        uint64_t retried;                 /* -EBUSY pages retried in a later epoch */
 } nv_mover_stats;
 
 typedef struct nv_move_result {
@@ -43,8 +43,7 @@ typedef struct nv_move_result {
 typedef struct nv_mover nv_mover;
 
 /* rate: bytes per second refilled into the bucket; burst: the bucket's size in bytes. */
-int nv_mover_new(const nv_mover_ops *ops, void *ops_ctx, uint64_t rate, uint64_t burst,
-                 nv_mover **ret);
+int nv_mover_new(const nv_mover_ops *ops, void *ops_ctx, uint64_t rate, uint64_t burst, nv_mover **ret);
 nv_mover *nv_mover_free(nv_mover *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_mover *, nv_mover_free);
 
@@ -57,8 +56,8 @@ int nv_mover_begin_epoch(nv_mover *m, usec_t now, const nv_inventory *inv);
 /* Move the pages of [start, end) of vm, in pages of (1 << shift) bytes, to `target`. Returns 0
  * (details in *ret_result, which may be NULL) or -errno when the VM is gone (-ESRCH) or the call
  * failed as a whole. Never moves more than the bucket holds. */
-int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end,
-                        unsigned shift, int target, nv_move_result *ret_result);
+int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
+                        int target, nv_move_result *ret_result);
 
 /* Forget any pending retries for a VM that is gone. */
 void nv_mover_forget_vm(nv_mover *m, uint64_t vm_id);

@@ -9,12 +9,12 @@
 #include "common/region.h"
 
 typedef struct nv_placement_config {
-        uint64_t budget_bytes;       /* bytes that may move this epoch, all VMs together */
-        uint64_t node_floor_bytes;   /* free memory each node keeps; moves never cross it */
-        double hot_threshold;        /* heat at or above which a region counts as hot */
-        double dominance;            /* share of the accessors' run time a node needs to be a target */
-        uint32_t min_residency;      /* epochs a moved region stays put ... */
-        uint32_t retarget_epochs;    /* ... unless its target differed for this many epochs in a row */
+        uint64_t budget_bytes;     /* bytes that may move this epoch, all VMs together */
+        uint64_t node_floor_bytes; /* free memory each node keeps; moves never cross it */
+        double hot_threshold;      /* heat at or above which a region counts as hot */
+        double dominance;          /* share of the accessors' run time a node needs to be a target */
+        uint32_t min_residency;    /* epochs a moved region stays put ... */
+        uint32_t retarget_epochs;  /* ... unless its target differed for this many epochs in a row */
 } nv_placement_config;
 
 /* Per-VM input. Regions are the sampler's, read only. */
@@ -22,9 +22,9 @@ typedef struct nv_placement_vm {
         const nv_vm_info *info;
         const nv_region *regions;
         size_t nr_regions;
-        bool enabled;     /* false: placement disabled for this VM (config), nothing planned */
-        bool frozen;      /* a live migration is under way: nothing planned */
-        double weight;    /* share of the budget relative to other VMs; 1.0 by default */
+        bool enabled;  /* false: placement disabled for this VM (config), nothing planned */
+        bool frozen;   /* a live migration is under way: nothing planned */
+        double weight; /* share of the budget relative to other VMs; 1.0 by default */
 } nv_placement_vm;
 
 typedef struct nv_placement_input {
@@ -65,8 +65,8 @@ typedef struct nv_move {
         uint32_t vm;     /* index into input vms */
         uint32_t region; /* index into that VM's regions */
         int8_t target;
-        uint64_t bytes;  /* estimated bytes off the target node */
-        double benefit;  /* heat x bytes off target */
+        uint64_t bytes; /* estimated bytes off the target node */
+        double benefit; /* heat x bytes off target */
 } nv_move;
 
 typedef struct nv_placement_plan {
@@ -75,7 +75,7 @@ typedef struct nv_placement_plan {
         nv_region_plan **regions; /* regions[vm][region] */
         size_t nr_vms;
         uint64_t (*bytes_by_verdict)[_NV_VERDICT_MAX]; /* per VM: region bytes by verdict */
-        uint64_t planned_bytes;                         /* sum of moves[].bytes */
+        uint64_t planned_bytes;                        /* sum of moves[].bytes */
 } nv_placement_plan;
 
 /* Compute the plan. Returns 0 or -ENOMEM (then *ret_plan is untouched). */

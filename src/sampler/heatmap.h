@@ -25,8 +25,7 @@ typedef struct nv_heatmap nv_heatmap;
 
 /* A heat map covering the VM's RAM ranges, initially split into min_regions regions of nearly
  * equal size, each aligned to its range's page size. seed makes the random choices repeatable. */
-int nv_heatmap_new(const nv_vm_info *vm, const nv_heatmap_config *cfg, uint64_t seed,
-                   nv_heatmap **ret);
+int nv_heatmap_new(const nv_vm_info *vm, const nv_heatmap_config *cfg, uint64_t seed, nv_heatmap **ret);
 nv_heatmap *nv_heatmap_free(nv_heatmap *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_heatmap *, nv_heatmap_free);
 
@@ -41,14 +40,12 @@ int nv_heatmap_update_ranges(nv_heatmap *h, const nv_vm_info *vm);
 /* One sampling round: check the pages chosen in the previous round (recording a hit or a miss
  * for each region), then choose and clear a new page per region. One harvest call per round.
  * Returns 0, or -errno from the access port (-ESRCH: the VM is gone). */
-int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx,
-                      const nv_vm_info *vm);
+int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, const nv_vm_info *vm);
 
 /* End of an epoch: fold this epoch's hits/samples into heat (EWMA; a region that was not sampled
  * ages toward cold), merge alike neighbours, split regions while under max_regions, and refresh
  * each region's node histogram through the mover port's query (nodes == NULL). */
-int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx,
-                         const nv_vm_info *vm);
+int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm);
 
 /* Treat every region as hot (no access backend: whole-VM placement, numad-like). */
 void nv_heatmap_mark_all_hot(nv_heatmap *h);

@@ -29,16 +29,24 @@ void nv_sim_host(nv_sim *s, bool take_ownership, nv_host *ret);
 usec_t nv_sim_now(const nv_sim *s);
 void nv_sim_advance(nv_sim *s, usec_t dt);
 
+/* Ground truth for a VM (the host port's truth()); -ENOENT if unknown. */
+int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret);
+
+/* Test-and-clear the dirty bits, like the access port's harvest() does for accessed bits (for
+ * dirty-rate work; no translation cache is modelled for them). -ESRCH, -EINVAL as harvest(). */
+int nv_sim_harvest_dirty(nv_sim *s, uint64_t vm_id, const uint64_t *addrs, size_t n, unsigned shift,
+                         uint8_t *ret_dirty);
+
 /* What the simulation charged so far, in simulated nanoseconds of work. */
 typedef struct nv_sim_costs {
-        uint64_t moved_4k, moved_2m;   /* pages moved */
-        uint64_t probes;               /* accessed-bit tests and clears */
-        uint64_t flushes;              /* translation flushes requested */
+        uint64_t moved_4k, moved_2m; /* pages moved */
+        uint64_t probes;             /* accessed-bit tests and clears */
+        uint64_t flushes;            /* translation flushes requested */
         double move_ns, probe_ns, flush_ns;
-        double access_ns;              /* memory access time of the workloads */
-        uint64_t accesses;             /* memory accesses of the workloads (model count) */
+        double access_ns;  /* memory access time of the workloads */
+        uint64_t accesses; /* memory accesses of the workloads (model count) */
         uint64_t remote_accesses;
         uint64_t tlb_misses;
-        double walk_refs;              /* memory references spent in page walks */
+        double walk_refs; /* memory references spent in page walks */
 } nv_sim_costs;
 void nv_sim_get_costs(const nv_sim *s, nv_sim_costs *ret);

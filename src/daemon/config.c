@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "daemon/config-files.h"
+#include "daemon/config-parse.h"
+#include "daemon/config.h"
+
+static const nv_config config_defaults = {
+        .epoch = 1 * USEC_PER_SEC,
+        .log_level = LOG_INFO,
+        .backend = NV_BACKEND_AUTO,
+        .sample_interval = 50 * USEC_PER_MSEC,
+        .min_regions = 10,
+        .max_regions = 1000,
+        .heat_alpha = 0.5,
+        .merge_delta = 0.10,
+        .flush = NV_AUTO,
+        .placement = true,
+        .max_move_rate = 256 * MIB,
+        .node_floor = { .is_percent = true, .fraction = 0.02 },
+        .hot_threshold = 0.30,
+        .dominance = 0.60,
+        .min_residency = 30 * USEC_PER_SEC,
+        .retarget_epochs = 3,
+};
+
+static const char *const backend_names[_NV_BACKEND_MAX] = {
+        [NV_BACKEND_AUTO] = "auto", [NV_BACKEND_KMOD] = "kmod", [NV_BACKEND_DAMON] = "damon",
+        [NV_BACKEND_SIM] = "sim",   [NV_BACKEND_NONE] = "none",
+};
+
+const char *nv_backend_choice_to_string(nv_backend_choice b) {
+        if (b < 0 || b >= _NV_BACKEND_MAX)
+                return NULL;
+        return backend_names[b];
+}
+
+static int config_parse_backend(const char *file, unsigned line, const nv_config_item *item,
+                                const char *rvalue, void *data) {
+        for (int b = 0; b < _NV_BACKEND_MAX; b++)
+                if (strcmp(rvalue, backend_names[b]) == 0) {
+                        *(nv_backend_choice *)data = (nv_backend_choice)b;
+                        return 0;
+                }
+        return log_error_errno(
+                -EINVAL, "%s:%u: Invalid value for %s=: '%s' (expected auto, kmod, damon, sim or none).",
+                file, line, item->lvalue, rvalue);
+}
+
+static int config_parse_tristate(const char *file, unsigned line, const nv_config_item *item,
+                                 const char *rvalue, void *data) {
+        bool b;
+
+        if (strcasecmp(rvalue, "auto") == 0) {
+                *(nv_tristate *)data = NV_AUTO;
+                return 0;
+        }
+        if (parse_boolean(rvalue, &b) < 0)
+                return log_error_errno(-EINVAL,
+                                       "%s:%u: Invalid value for %s=: '%s' (expected auto, yes or no).",
+                                       file, line, item->lvalue, rvalue);
+        *(nv_tristate *)data = b ? NV_YES : NV_NO;
+        return 0;
+}
+
+#define FIELD_SIZE(type, field) sizeof(((type *)NULL)->field)
+#define KEY(section, key, parser, field, lo, hi) \
+        { section, key, parser, offsetof(nv_config, field), FIELD_SIZE(nv_config, field), -1, lo, hi }
+#define VM_KEY(key, parser, field, lo, hi)                                                             \
+        {                                                                                              \
+                "VM", key, parser, offsetof(nv_vm_override, field), FIELD_SIZE(nv_vm_override, field), \
+                        offsetof(nv_vm_override, has_##field), lo, hi                                  \
+        }
+
+#define MSEC USEC_PER_MSEC
+#define SEC  USEC_PER_SEC
+
+/* Every key: adding one is one line here (and one in etc/numavd.conf). */
+static const nv_config_item config_items[] = {
+        KEY("Daemon", "Epoch", nv_config_parse_sec, epoch, 10 * MSEC, 3600 * SEC),
+        KEY("Daemon", "LogLevel", nv_config_parse_log_level, log_level, 0, 0),
+
+        KEY("Sampler", "Backend", config_parse_backend, backend, 0, 0),
+        /* Also at most Epoch, checked once every file is read. */
+        KEY("Sampler", "SampleInterval", nv_config_parse_sec, sample_interval, 1 * MSEC, 3600 * SEC),
+        KEY("Sampler", "MinRegions", nv_config_parse_unsigned, min_regions, 1, 100000),
+        /* Also at least MinRegions, checked once every file is read. */
+        KEY("Sampler", "MaxRegions", nv_config_parse_unsigned, max_regions, 1, 100000),
+        KEY("Sampler", "HeatAlpha", nv_config_parse_positive_double, heat_alpha, 0, 1),
+        KEY("Sampler", "MergeDelta", nv_config_parse_percent, merge_delta, 0, 100),
+        KEY("Sampler", "Flush", config_parse_tristate, flush, 0, 0),
+
+        KEY("Placement", "Placement", nv_config_parse_bool, placement, 0, 0),
+        KEY("Placement", "MaxMoveRate", nv_config_parse_size, max_move_rate, 1, UINT64_MAX),
+        KEY("Placement", "NodeFreeFloor", nv_config_parse_size_or_percent, node_floor, 0, 0),
+        KEY("Placement", "HotThreshold", nv_config_parse_percent, hot_threshold, 0, 100),
+        KEY("Placement", "Dominance", nv_config_parse_percent, dominance, 50, 100),
+        KEY("Placement", "MinResidency", nv_config_parse_sec, min_residency, 0, USEC_INFINITY),
+        KEY("Placement", "RetargetEpochs", nv_config_parse_unsigned, retarget_epochs, 1, 1000),
+
+        VM_KEY("Placement", nv_config_parse_bool, placement, 0, 0),
+        VM_KEY("Weight", nv_config_parse_positive_double, weight, 0, 100),
+        VM_KEY("MaxMoveRate", nv_config_parse_size, max_move_rate, 1, UINT64_MAX),
+};
+
+/* Sections without arguments. [Balloon] and [KSM] have no keys yet. */
+static const char *const plain_sections[] = { "Daemon", "Sampler", "Placement", "Balloon", "KSM" };
+
+typedef struct config_origin {
+        const char *file;
+        unsigned line;
+} config_origin;
+
+/* One load: the config being filled and where each key was last set, for checks that span keys. */
+typedef struct config_loader {
+        nv_config *config;
+        config_origin origins[ARRAY_SIZE(config_items)];
+} config_loader;
+
+int nv_config_new_default(nv_config **ret) {
+        nv_config *c = malloc(sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = config_defaults;
+        *ret = c;
+        return 0;
+}
+
+nv_config *nv_config_free(nv_config *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->nr_vms; i++) {
+                free(c->vms[i].match);
+                free(c->vms[i].file);
+        }
+        free(c->vms);
+        free(c);
+        return NULL;
+}
+
+static int open_vm_section(nv_config *c, const char *file, unsigned line, const char *match,
+                           void **ret_object) {
+        _cleanup_free_ char *m = NULL, *f = NULL;
+        nv_vm_override *vms;
+
+        m = strdup(match);
+        f = strdup(file);
+        if (!m || !f)
+                return log_oom();
+        vms = realloc(c->vms, (c->nr_vms + 1) * sizeof(*vms));
+        if (!vms)
+                return log_oom();
+        c->vms = vms;
+        vms[c->nr_vms] = (nv_vm_override){ .match = TAKE_PTR(m), .file = TAKE_PTR(f), .line = line };
+        *ret_object = &vms[c->nr_vms++];
+        return 1;
+}
+
+static int open_section(void *userdata, const char *file, unsigned line, const char *name,
+                        const char *argument, void **ret_object) {
+        config_loader *l = userdata;
+
+        if (strcmp(name, "VM") == 0) {
+                if (!argument)
+                        return log_error_errno(-EINVAL,
+                                               "%s:%u: Section [VM] needs a quoted VM name glob or UUID: "
+                                               "[VM \"name\"].",
+                                               file, line);
+                return open_vm_section(l->config, file, line, argument, ret_object);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(plain_sections); i++)
+                if (strcmp(name, plain_sections[i]) == 0) {
+                        if (argument)
+                                return log_error_errno(-EINVAL, "%s:%u: Section [%s] takes no argument.",
+                                                       file, line, name);
+                        *ret_object = l->config;
+                        return 1;
+                }
+        return 0;
+}
+
+static void key_set(void *userdata, const char *file, unsigned line, const nv_config_item *item) {
+        config_loader *l = userdata;
+        l->origins[item - config_items] = (config_origin){ file, line };
+}
+
+static const nv_config_schema config_schema = {
+        .items = config_items,
+        .n_items = ARRAY_SIZE(config_items),
+        .open_section = open_section,
+        .key_set = key_set,
+        .defaults = &config_defaults,
+};
+
+static int loader_parse(config_loader *l, const char *text, const char *filename) {
+        return nv_config_parse_ini(&config_schema, text, filename, l);
+}
+
+/* One file's keys, each checked alone. The checks that span keys (SampleInterval= against Epoch=,
+ * MaxRegions= against MinRegions=) run in nv_config_load() once every file is read, since a later
+ * drop-in may fix what an earlier one set. */
+int nv_config_parse_text(nv_config *c, const char *text, const char *filename) {
+        config_loader l = { .config = c };
+        return loader_parse(&l, text, filename ?: "(text)");
+}
+
+static const config_origin *origin_of(const config_loader *l, const char *section, const char *key) {
+        for (size_t i = 0; i < ARRAY_SIZE(config_items); i++)
+                if (strcmp(config_items[i].section, section) == 0 &&
+                    strcmp(config_items[i].lvalue, key) == 0)
+                        return l->origins[i].file ? &l->origins[i] : NULL;
+        return NULL;
+}
+
+/* Where key (else other_key) was last set, to name in a message about both; NULL if neither was. */
+static const config_origin *blame(const config_loader *l, const char *section, const char *key,
+                                  const char *other_section, const char *other_key) {
+        const config_origin *o = origin_of(l, section, key);
+        return o ? o : origin_of(l, other_section, other_key);
+}
+
+/* Checks that span keys, once every file is read (a later drop-in may fix an earlier one). */
+static int config_verify(const config_loader *l) {
+        const nv_config *c = l->config;
+        const config_origin *o;
+        char a[FORMAT_BUF], b[FORMAT_BUF];
+
+        if (c->sample_interval > c->epoch) {
+                o = blame(l, "Sampler", "SampleInterval", "Daemon", "Epoch");
+                return log_error_errno(-EINVAL,
+                                       "%s:%u: SampleInterval=%s is longer than Epoch=%s; there must be at "
+                                       "least one sample per epoch.",
+                                       o ? o->file : "(defaults)", o ? o->line : 0,
+                                       format_sec(a, c->sample_interval), format_sec(b, c->epoch));
+        }
+        if (c->max_regions < c->min_regions) {
+                o = blame(l, "Sampler", "MaxRegions", "Sampler", "MinRegions");
+                return log_error_errno(-EINVAL, "%s:%u: MaxRegions=%u is below MinRegions=%u.",
+                                       o ? o->file : "(defaults)", o ? o->line : 0, c->max_regions,
+                                       c->min_regions);
+        }
+        return 0;
+}
+
+static int loader_parse_file(config_loader *l, const char *path, bool required) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = nv_config_read_file(path, &text);
+        if (r == -ENOENT) {
+                if (required)
+                        return log_error_errno(r, "Configuration file %s not found.", path);
+                log_debug("No %s, using the defaults.", path);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        log_debug("Reading %s.", path);
+        return loader_parse(l, text, path);
+}
+
+static const char *const dropin_dirs[] = {
+        "/etc/numavd/numavd.conf.d",
+        "/run/numavd/numavd.conf.d",
+        "/usr/local/lib/numavd/numavd.conf.d",
+        "/usr/lib/numavd/numavd.conf.d",
+};
+
+int nv_config_load(const char *root, const char *main_file, nv_config **ret) {
+        _cleanup_(nv_config_freep) nv_config *c = NULL;
+        _cleanup_(nv_strv_freep) char **dirs = NULL;
+        _cleanup_(nv_strv_freep) char **dropins = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ config_loader *l = NULL;
+        size_t n_dirs = main_file ? 1 : ARRAY_SIZE(dropin_dirs);
+        int r;
+
+        /* Paths are the standard ones under root, never the build's sysconfdir. */
+        if (!root || strcmp(root, "/") == 0)
+                root = "";
+
+        r = nv_config_new_default(&c);
+        if (r < 0)
+                return log_oom();
+        l = calloc(1, sizeof(*l));
+        dirs = calloc(n_dirs + 1, sizeof(*dirs));
+        if (!l || !dirs)
+                return log_oom();
+        l->config = c;
+
+        if (main_file) {
+                path = strdup(main_file);
+                if (!path || asprintf(&dirs[0], "%s.d", main_file) < 0)
+                        return log_oom();
+        } else {
+                if (asprintf(&path, "%s/etc/numavd/numavd.conf", root) < 0) {
+                        path = NULL;
+                        return log_oom();
+                }
+                for (size_t i = 0; i < n_dirs; i++)
+                        if (asprintf(&dirs[i], "%s%s", root, dropin_dirs[i]) < 0) {
+                                dirs[i] = NULL;
+                                return log_oom();
+                        }
+        }
+
+        r = loader_parse_file(l, path, main_file != NULL);
+        if (r < 0)
+                return r;
+
+        r = nv_config_list_dropins((const char *const *)dirs, n_dirs, &dropins);
+        if (r < 0)
+                return r;
+        for (char **p = dropins; *p; p++) {
+                r = loader_parse_file(l, *p, true);
+                if (r < 0)
+                        return r;
+        }
+
+        /* The origins point into path and dropins, which live until here. */
+        r = config_verify(l);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static bool is_uuid(const char *s) {
+        static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+        if (strlen(s) != sizeof(shape) - 1)
+                return false;
+        for (size_t i = 0; shape[i]; i++)
+                if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+                        return false;
+        return true;
+}
+
+static bool vm_matches(const nv_vm_override *o, const char *name, const char *uuid) {
+        if (uuid && is_uuid(o->match) && strcasecmp(o->match, uuid) == 0)
+                return true;
+        return name && fnmatch(o->match, name, 0) == 0;
+}
+
+/* Merges every matching section into *ret in file order, field by field; *ret's match, file and
+ * line then name the last matching section and point into c. */
+bool nv_config_vm_override(const nv_config *c, const char *name, const char *uuid, nv_vm_override *ret) {
+        bool any = false;
+
+        for (size_t i = 0; i < c->nr_vms; i++) {
+                const nv_vm_override *o = &c->vms[i];
+
+                if (!vm_matches(o, name, uuid))
+                        continue;
+                any = true;
+                ret->match = o->match;
+                ret->file = o->file;
+                ret->line = o->line;
+                if (o->has_placement) {
+                        ret->has_placement = true;
+                        ret->placement = o->placement;
+                }
+                if (o->has_weight) {
+                        ret->has_weight = true;
+                        ret->weight = o->weight;
+                }
+                if (o->has_max_move_rate) {
+                        ret->has_max_move_rate = true;
+                        ret->max_move_rate = o->max_move_rate;
+                }
+        }
+        return any;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One epoch: refresh the inventory, (sampling runs during the epoch), fold the samples into heat,
+ * ask the policy for a plan, carry it out, publish. */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/manager.h"
+
+static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
+        for (size_t i = 0; i < m->nr_vms; i++)
+                if (m->vms[i]->info.id == id)
+                        return m->vms[i];
+        return NULL;
+}
+
+static nv_heatmap_config heatmap_config(const nv_manager *m) {
+        nv_heatmap_config c;
+
+        nv_heatmap_config_defaults(&c);
+        c.min_regions = m->config->min_regions;
+        c.max_regions = m->config->max_regions;
+        c.heat_alpha = m->config->heat_alpha;
+        c.merge_delta = m->config->merge_delta;
+        c.flush = m->flush;
+        return c;
+}
+
+static void apply_overrides(const nv_manager *m, nv_vm_state *s) {
+        nv_vm_override o = {};
+
+        s->placement = m->config->placement;
+        s->weight = 1.0;
+        s->max_move_rate = 0;
+        if (!nv_config_vm_override(m->config, s->info.name, s->info.uuid, &o))
+                return;
+        if (o.has_placement)
+                s->placement = o.placement;
+        if (o.has_weight)
+                s->weight = o.weight;
+        if (o.has_max_move_rate)
+                s->max_move_rate = o.max_move_rate;
+}
+
+static bool ranges_equal(const nv_vm_info *a, const nv_vm_info *b) {
+        return a->nr_ranges == b->nr_ranges &&
+               (a->nr_ranges == 0 || memcmp(a->ranges, b->ranges, a->nr_ranges * sizeof(*a->ranges)) == 0);
+}
+
+static int track_vm(nv_manager *m, const nv_vm_info *vm) {
+        _cleanup_(nv_vm_state_freep) nv_vm_state *s = NULL;
+        nv_heatmap_config hc = heatmap_config(m);
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return log_oom();
+        r = nv_vm_info_copy(&s->info, vm);
+        if (r < 0)
+                return log_oom();
+        r = nv_heatmap_new(vm, &hc, vm->id * 0x9e3779b97f4a7c15ULL + 1, &s->heat);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the heat map of VM %s: %m", vm->name);
+        if (m->access && m->access->attach) {
+                r = m->access->attach(m->access_ctx, vm);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot attach the %s sampler to VM %s, ignoring: %m",
+                                          m->access->name, vm->name);
+                else
+                        s->attached = true;
+        }
+        apply_overrides(m, s);
+        s->counters.target_node = -1;
+        s->seen = true;
+
+        nv_vm_state **a = reallocarray(m->vms, m->nr_vms + 1, sizeof(*a));
+        if (!a)
+                return log_oom();
+        m->vms = a;
+        m->vms[m->nr_vms++] = TAKE_PTR(s);
+        log_info("Tracking VM %s (pid %d, %u vCPUs, %zu RAM ranges).", vm->name, (int)vm->pid, vm->nr_vcpus,
+                 vm->nr_ranges);
+        return 0;
+}
+
+static void forget_vm(nv_manager *m, size_t i, bool gone) {
+        nv_vm_state *s = m->vms[i];
+
+        if (gone)
+                log_info("VM %s is gone, forgetting it.", s->info.name);
+        if (s->attached && m->access->detach)
+                m->access->detach(m->access_ctx, s->info.id);
+        nv_mover_forget_vm(m->mover, s->info.id);
+        nv_vm_state_free(s);
+        m->vms[i] = m->vms[--m->nr_vms];
+}
+
+static int update_vm(nv_manager *m, nv_vm_state *s, const nv_vm_info *vm) {
+        bool same = ranges_equal(&s->info, vm);
+        nv_vm_info copy;
+        int r;
+
+        r = nv_vm_info_copy(&copy, vm);
+        if (r < 0)
+                return log_oom();
+        nv_vm_info_clear(&s->info);
+        s->info = copy;
+        if (!same) {
+                r = nv_heatmap_update_ranges(s->heat, vm);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot follow the RAM ranges of VM %s: %m", vm->name);
+        }
+        apply_overrides(m, s);
+        s->seen = true;
+        return 0;
+}
+
+int nv_epoch_refresh(nv_manager *m) {
+        nv_inventory inv = {};
+        int r;
+
+        r = m->host.source->refresh(m->host.ctx, &inv);
+        if (r < 0) {
+                nv_inventory_clear(&inv);
+                return log_warning_errno(r, "Cannot refresh the VM inventory, keeping the last one: %m");
+        }
+        nv_inventory_clear(&m->inv);
+        m->inv = inv;
+
+        for (size_t i = 0; i < m->nr_vms; i++)
+                m->vms[i]->seen = false;
+        for (size_t i = 0; i < m->inv.nr_vms; i++) {
+                const nv_vm_info *vm = &m->inv.vms[i];
+                nv_vm_state *s = find_state(m, vm->id);
+
+                r = s ? update_vm(m, s, vm) : track_vm(m, vm);
+                if (r < 0)
+                        log_warning_errno(r, "Skipping VM %s this epoch: %m", vm->name);
+        }
+        for (size_t i = m->nr_vms; i > 0; i--)
+                if (!m->vms[i - 1]->seen)
+                        forget_vm(m, i - 1, true);
+        return 0;
+}
+
+void nv_epoch_forget_all(nv_manager *m) {
+        while (m->nr_vms > 0)
+                forget_vm(m, m->nr_vms - 1, false);
+}
+
+void nv_epoch_sample(nv_manager *m) {
+        if (!m->access)
+                return;
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+                int r;
+
+                if (!s->seen)
+                        continue;
+                r = nv_heatmap_sample(s->heat, m->access, m->access_ctx, &s->info);
+                if (r == -ESRCH)
+                        s->seen = false; /* gone: forgotten at the next refresh */
+                else if (r < 0)
+                        log_debug_errno(r, "Sampling VM %s failed, ignoring: %m", s->info.name);
+        }
+}
+
+static int dominant_other_node(const nv_region *rg, int target) {
+        int best = -1;
+        uint64_t most = 0;
+
+        for (int n = 0; n < NV_MAX_NODES; n++)
+                if (n != target && rg->node_bytes[n] > most) {
+                        most = rg->node_bytes[n];
+                        best = n;
+                }
+        return best;
+}
+
+/* Move what the policy planned for one region, and record it in the region's history. */
+static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t *vm_moved) {
+        const nv_ram_range *range = &s->info.ranges[rg->range];
+        unsigned shift = nv_backing_page_shift(range->backing);
+        uint64_t page = UINT64_C(1) << shift, region = nv_region_bytes(rg), span = region;
+        uint64_t off = 0;
+        nv_move_result res = {};
+        int r;
+
+        for (int n = 0; n < NV_MAX_NODES; n++)
+                if (n != mv->target)
+                        off += rg->node_bytes[n];
+        /* A partial plan: scan the share of the region that should hold the planned bytes. */
+        if (off > 0 && mv->bytes < off)
+                span = MIN(region, ALIGN_UP((uint64_t)((double)region * mv->bytes / off), page));
+        if (s->max_move_rate > 0) {
+                uint64_t cap = (uint64_t)((double)s->max_move_rate * m->config->epoch / USEC_PER_SEC);
+                if (*vm_moved >= cap)
+                        return;
+                span = MIN(span, ALIGN_UP(cap - *vm_moved, page));
+        }
+
+        r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->start + span, shift, mv->target, &res);
+        if (r == -ESRCH) {
+                s->seen = false;
+                return;
+        }
+        if (r < 0) {
+                log_debug_errno(r, "Moving pages of VM %s failed, ignoring: %m", s->info.name);
+                return;
+        }
+        *vm_moved += res.bytes_moved;
+        s->counters.failed_bytes += res.bytes_failed;
+        if (res.bytes_moved == 0)
+                return;
+
+        s->counters.migrated_bytes += res.bytes_moved;
+        s->counters.epoch_moved_bytes += res.bytes_moved;
+        m->moved_bytes += res.bytes_moved;
+        if (rg->left_node == mv->target)
+                s->counters.ping_pong_bytes += res.bytes_moved;
+
+        int left = dominant_other_node(rg, mv->target);
+        uint64_t shifted = 0;
+        for (int n = 0; n < NV_MAX_NODES && off > 0; n++) {
+                if (n == mv->target)
+                        continue;
+                uint64_t d = MIN(rg->node_bytes[n],
+                                 (uint64_t)((double)res.bytes_moved * rg->node_bytes[n] / off));
+                rg->node_bytes[n] -= d;
+                shifted += d;
+        }
+        rg->node_bytes[mv->target] += shifted;
+        rg->moved_epoch = m->epoch;
+        rg->moved_to = mv->target;
+        rg->left_node = (int8_t)left;
+}
+
+static void apply_plan(nv_manager *m, const nv_placement_plan *plan) {
+        uint64_t *vm_moved = calloc(m->nr_vms, sizeof(uint64_t));
+
+        if (!vm_moved) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < plan->nr_moves; i++) {
+                const nv_move *mv = &plan->moves[i];
+                nv_vm_state *s = m->vms[mv->vm];
+                size_t n;
+                nv_region *regions = nv_heatmap_regions(s->heat, &n);
+
+                if (!s->seen || mv->region >= n)
+                        continue;
+                carry_out(m, s, &regions[mv->region], mv, &vm_moved[mv->vm]);
+        }
+        free(vm_moved);
+}
+
+static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
+        int8_t *targets = NULL;
+        size_t cap = 0;
+
+        for (size_t v = 0; v < m->nr_vms; v++) {
+                nv_vm_state *s = m->vms[v];
+                size_t n;
+                nv_region *regions = nv_heatmap_regions(s->heat, &n);
+                int votes[NV_MAX_NODES] = {};
+
+                if (n > cap) {
+                        int8_t *t = realloc(targets, n);
+                        if (!t) {
+                                log_oom();
+                                break;
+                        }
+                        targets = t;
+                        cap = n;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        const nv_region_plan *rp = &plan->regions[v][i];
+                        regions[i].streak_target = rp->streak_target;
+                        regions[i].target_streak = rp->target_streak;
+                        targets[i] = rp->target;
+                        if (rp->target >= 0)
+                                votes[rp->target]++;
+                }
+                memcpy(s->counters.bytes_by_verdict, plan->bytes_by_verdict[v],
+                       sizeof(s->counters.bytes_by_verdict));
+                nv_heatmap_hot_bytes(s->heat, m->config->hot_threshold, targets, &s->counters.hot_bytes,
+                                     &s->counters.hot_local_bytes);
+                s->counters.target_node = -1;
+                for (int nd = 0, best = 0; nd < NV_MAX_NODES; nd++)
+                        if (votes[nd] > best) {
+                                best = votes[nd];
+                                s->counters.target_node = nd;
+                        }
+        }
+        free(targets);
+}
+
+static nv_placement_config placement_config(const nv_manager *m) {
+        const nv_config *c = m->config;
+        uint64_t largest = 0;
+        double epoch_sec = (double)c->epoch / USEC_PER_SEC;
+
+        for (unsigned n = 0; n < m->inv.nr_nodes; n++)
+                largest = MAX(largest, m->inv.nodes[n].total_bytes);
+        return (nv_placement_config){
+                .budget_bytes =
+                        MIN((uint64_t)((double)c->max_move_rate * epoch_sec), nv_mover_tokens(m->mover)),
+                .node_floor_bytes = size_or_percent_resolve(&c->node_floor, largest),
+                .hot_threshold = c->hot_threshold,
+                .dominance = c->dominance,
+                .min_residency = (uint32_t)MAX(1, DIV_ROUND_UP(c->min_residency, c->epoch)),
+                .retarget_epochs = c->retarget_epochs,
+        };
+}
+
+int nv_epoch_finish(nv_manager *m) {
+        nv_placement_vm *pvms = NULL;
+        nv_placement_plan plan = {};
+        int r;
+
+        m->epoch++;
+        (void)nv_epoch_refresh(m);
+
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+
+                s->counters.epoch_moved_bytes = 0;
+                r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
+                if (r < 0 && r != -ESRCH)
+                        log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
+                if (!m->access)
+                        nv_heatmap_mark_all_hot(s->heat);
+        }
+
+        r = nv_mover_begin_epoch(m->mover, m->vclock, &m->inv);
+        if (r < 0)
+                log_debug_errno(r, "Retrying busy pages failed, ignoring: %m");
+
+        pvms = calloc(MAX(m->nr_vms, 1u), sizeof(*pvms));
+        if (!pvms)
+                return log_oom();
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+                size_t n;
+                const nv_region *regions = nv_heatmap_regions(s->heat, &n);
+
+                pvms[i] = (nv_placement_vm){
+                        .info = &s->info,
+                        .regions = regions,
+                        .nr_regions = n,
+                        .enabled = s->placement && s->seen,
+                        .weight = s->weight,
+                };
+        }
+        nv_placement_config pc = placement_config(m);
+        nv_placement_input in = {
+                .inv = &m->inv,
+                .vms = pvms,
+                .nr_vms = m->nr_vms,
+                .epoch = m->epoch,
+                .cfg = &pc,
+        };
+        r = nv_placement_plan_compute(&in, &plan);
+        free(pvms);
+        if (r < 0)
+                return log_error_errno(r, "Cannot compute the placement plan: %m");
+
+        if (!m->opts.dry_run)
+                apply_plan(m, &plan);
+        record_verdicts(m, &plan);
+        nv_placement_plan_clear(&plan);
+
+        nv_report_epoch(m);
+        return 0;
+}

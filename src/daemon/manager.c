@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "daemon/manager.h"
+#include "inventory/real-host.h"
+
+unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
+        return (unsigned)MAX((usec_t)1, m->config->epoch / m->config->sample_interval);
+}
+
+/* Wall time between ticks: the sample interval, scaled by --speed in the simulator. */
+static usec_t tick_interval(const nv_manager *m) {
+        if (!m->sim || m->opts.speed == 1.0)
+                return m->config->sample_interval;
+        if (m->opts.speed <= 0)
+                return 0;
+        return (usec_t)((double)m->config->sample_interval / m->opts.speed);
+}
+
+static int pick_access_backend(nv_manager *m) {
+        nv_backend_choice b = m->config->backend;
+
+        m->access = NULL;
+        m->access_ctx = NULL;
+        if (b == NV_BACKEND_NONE) {
+                log_info("Access sampling disabled (Backend=none): placing whole VMs.");
+                return 0;
+        }
+        if (m->host.access &&
+            (b == NV_BACKEND_AUTO || strcmp(m->host.access->name, nv_backend_choice_to_string(b)) == 0)) {
+                m->access = m->host.access;
+                m->access_ctx = m->host.access_ctx;
+                log_info("Access sampling through the %s backend.", m->access->name);
+                return 0;
+        }
+        if (b != NV_BACKEND_AUTO)
+                return log_error_errno(EOPNOTSUPP, "Backend=%s is not available on this %s host.",
+                                       nv_backend_choice_to_string(b), m->host.kind);
+        log_notice("No access sampling backend available: placing whole VMs toward their vCPUs.");
+        return 0;
+}
+
+static void update_flush(nv_manager *m) {
+        m->flush = m->config->flush == NV_AUTO ? m->inv.nested : m->config->flush == NV_YES;
+}
+
+static void notify_status(nv_manager *m) {
+        uint64_t hot = 0, local = 0;
+        char a[FORMAT_BUF], b[FORMAT_BUF];
+
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                hot += m->vms[i]->counters.hot_bytes;
+                local += m->vms[i]->counters.hot_local_bytes;
+        }
+        (void)sd_notifyf(false, "STATUS=Epoch %" PRIu64 ": %zu VMs, %s hot, %.1f%% local, %s moved",
+                         m->epoch, m->nr_vms, format_size(a, hot),
+                         hot ? 100.0 * (double)local / (double)hot : 100.0, format_size(b, m->moved_bytes));
+}
+
+static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
+        nv_manager *m = userdata;
+        usec_t interval = tick_interval(m), now;
+        int r;
+
+        m->vclock += m->config->sample_interval;
+        if (m->host.advance)
+                m->host.advance(m->host.ctx, m->config->sample_interval);
+        nv_epoch_sample(m);
+
+        if (++m->sample_in_epoch >= nv_manager_samples_per_epoch(m)) {
+                m->sample_in_epoch = 0;
+                r = nv_epoch_finish(m);
+                if (r < 0)
+                        log_warning_errno(r, "Epoch %" PRIu64 " failed, continuing: %m", m->epoch);
+                update_flush(m);
+                notify_status(m);
+                if (m->opts.max_epochs > 0 && m->epoch >= m->opts.max_epochs)
+                        return sd_event_exit(m->event, 0);
+        }
+
+        /* Re-arm on the schedule; if we fell behind by more than a tick, start again from now. */
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        m->next_wakeup = usec + interval;
+        if (m->next_wakeup + interval < now)
+                m->next_wakeup = now;
+        r = sd_event_source_set_time(source, m->next_wakeup);
+        if (r < 0)
+                return log_error_errno(r, "Cannot re-arm the sample timer: %m");
+        return sd_event_source_set_enabled(source, SD_EVENT_ON);
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        nv_manager *m = userdata;
+
+        log_info("Received SIG%s, exiting.", sigabbrev_np((int)si->ssi_signo));
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void)nv_manager_reload(userdata);
+        return 0;
+}
+
+int nv_manager_reload(nv_manager *m) {
+        _cleanup_(nv_config_freep) nv_config *c = NULL;
+        struct timespec ts;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void)sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading the configuration\nMONOTONIC_USEC=%" PRIu64,
+                         (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000);
+        r = nv_config_load(NULL, m->opts.config_file, &c);
+        if (r < 0) {
+                (void)sd_notify(false, "READY=1\nSTATUS=Reload failed, the previous configuration stays");
+                return log_error_errno(r, "Reloading the configuration failed, keeping the previous one.");
+        }
+
+        nv_config_free(m->config);
+        m->config = TAKE_PTR(c);
+        if (m->opts.log_level < 0)
+                log_set_max_level(m->config->log_level);
+        nv_mover_set_rate(m->mover, m->config->max_move_rate,
+                          (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC));
+        update_flush(m);
+        nv_heatmap_config hc;
+        nv_heatmap_config_defaults(&hc);
+        hc.min_regions = m->config->min_regions;
+        hc.max_regions = m->config->max_regions;
+        hc.heat_alpha = m->config->heat_alpha;
+        hc.merge_delta = m->config->merge_delta;
+        hc.flush = m->flush;
+        for (size_t i = 0; i < m->nr_vms; i++)
+                nv_heatmap_set_config(m->vms[i]->heat, &hc);
+        m->sample_in_epoch = MIN(m->sample_in_epoch, nv_manager_samples_per_epoch(m) - 1);
+        (void)nv_epoch_refresh(m); /* applies per-VM overrides */
+
+        log_info("Configuration reloaded.");
+        (void)sd_notify(false, "READY=1\nSTATUS=Configuration reloaded");
+        return 0;
+}
+
+static int setup_host(nv_manager *m) {
+        int r;
+
+        if (!m->opts.sim_scenario) {
+                r = nv_real_host_new(NULL, &m->host);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set up the real host: %m");
+                return 0;
+        }
+
+        r = nv_sim_load_file(m->opts.sim_scenario, &m->sim);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load scenario %s.", m->opts.sim_scenario);
+        nv_sim_host(m->sim, false, &m->host);
+        return 0;
+}
+
+int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
+        _cleanup_(nv_manager_freep) nv_manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return log_oom();
+        m->opts = *opts;
+
+        r = nv_config_load(NULL, opts->config_file, &m->config);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the configuration.");
+        if (opts->log_level < 0)
+                log_set_max_level(m->config->log_level);
+
+        r = setup_host(m);
+        if (r < 0)
+                return r;
+        r = pick_access_backend(m);
+        if (r < 0)
+                return r;
+
+        r = nv_mover_new(m->host.mover, m->host.mover_ctx, m->config->max_move_rate,
+                         (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC),
+                         &m->mover);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the page mover: %m");
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot enable the watchdog, ignoring: %m");
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int nv_manager_run(nv_manager *m) {
+        usec_t now;
+        int r;
+
+        r = nv_epoch_refresh(m);
+        if (r < 0)
+                return r;
+        update_flush(m);
+        if (m->flush)
+                log_info("The host runs nested: accessed bits are cleared with a flush.");
+
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        m->next_wakeup = now + tick_interval(m);
+        r = sd_event_add_time(m->event, &m->sample_timer, CLOCK_MONOTONIC, m->next_wakeup, 1, on_tick, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the sample timer: %m");
+        (void)sd_event_source_set_description(m->sample_timer, "sample-timer");
+
+        (void)sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu VMs", m->nr_vms);
+        m->ready_sent = true;
+
+        r = sd_event_loop(m->event);
+        (void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
+
+nv_manager *nv_manager_free(nv_manager *m) {
+        if (!m)
+                return NULL;
+        nv_epoch_forget_all(m);
+        free(m->vms);
+        nv_inventory_clear(&m->inv);
+        nv_mover_free(m->mover);
+        sd_event_source_unref(m->sample_timer);
+        sd_event_unref(m->event);
+        nv_host_destroy(&m->host);
+        nv_sim_free(m->sim);
+        nv_config_free(m->config);
+        free(m);
+        return NULL;
+}

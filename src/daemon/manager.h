@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The manager wires the host's ports, the sampler, the policy and the mover into one sd-event
+ * loop: a re-armed sample timer (every SampleInterval; every Epoch/SampleInterval-th tick ends an
+ * epoch), SIGTERM/SIGINT for a clean exit, SIGHUP for a reload, sd_notify and the watchdog. */
+
+#include <systemd/sd-event.h>
+
+#include "daemon/config.h"
+#include "daemon/vm-state.h"
+#include "migrate/mover.h"
+#include "sim/sim.h"
+
+typedef struct nv_manager_options {
+        const char *config_file;  /* --config; NULL: the standard paths */
+        const char *sim_scenario; /* --sim */
+        double speed;             /* --speed: sim time per wall time; 0 = as fast as possible */
+        uint64_t max_epochs;      /* --epochs / --once; 0 = until signalled */
+        bool dry_run;             /* plan and report, move nothing */
+        bool watch;               /* a line per epoch per VM on stdout */
+        bool summary_json;        /* one JSON object on stdout at exit */
+        int log_level;            /* --log-level, or -1 for the config's */
+} nv_manager_options;
+
+typedef struct nv_manager {
+        sd_event *event;
+        sd_event_source *sample_timer;
+        nv_manager_options opts;
+        nv_config *config;
+
+        nv_sim *sim; /* the simulated host, when --sim */
+        nv_host host;
+        const nv_access_ops *access; /* the chosen access backend, NULL: none */
+        void *access_ctx;
+        bool flush;
+
+        nv_mover *mover;
+        nv_inventory inv;
+        nv_vm_state **vms;
+        size_t nr_vms;
+
+        uint64_t epoch;           /* completed epochs */
+        unsigned sample_in_epoch; /* sampling rounds done in the current epoch */
+        usec_t vclock;            /* time as the host sees it: advanced one sample interval a tick */
+        usec_t next_wakeup;       /* monotonic time of the next tick */
+        uint64_t moved_bytes;     /* all VMs, since start */
+        bool ready_sent;
+} nv_manager;
+
+int nv_manager_new(const nv_manager_options *opts, nv_manager **ret);
+nv_manager *nv_manager_free(nv_manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(nv_manager *, nv_manager_free);
+
+/* Run until SIGTERM/SIGINT or the epoch limit; returns 0 or -errno. */
+int nv_manager_run(nv_manager *m);
+
+/* Re-read the configuration; on error the old one stays in force and the error is returned. */
+int nv_manager_reload(nv_manager *m);
+
+unsigned nv_manager_samples_per_epoch(const nv_manager *m);
+
+/* epoch.c: the steps of one epoch. */
+int nv_epoch_refresh(nv_manager *m);
+void nv_epoch_sample(nv_manager *m);
+int nv_epoch_finish(nv_manager *m);
+void nv_epoch_forget_all(nv_manager *m);
+
+/* report.c: what the daemon publishes. */
+void nv_report_epoch(nv_manager *m);
+int nv_report_summary_json(nv_manager *m, FILE *f);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the daemon publishes: a line per epoch per VM for people watching (--watch), and one JSON
+ * object at exit (--summary=json). */
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "daemon/manager.h"
+
+static int vcpu_home(const nv_vm_info *vm, double *ret_share) {
+        double total = 0, best = 0;
+        int node = -1;
+
+        for (int n = 0; n < NV_MAX_NODES; n++) {
+                total += vm->vcpu_time.sec[n];
+                if (vm->vcpu_time.sec[n] > best) {
+                        best = vm->vcpu_time.sec[n];
+                        node = n;
+                }
+        }
+        *ret_share = total > 0 ? best / total : 0;
+        return node;
+}
+
+void nv_report_epoch(nv_manager *m) {
+        if (!m->opts.watch)
+                return;
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                const nv_vm_state *s = m->vms[i];
+                char hot[FORMAT_BUF], moved[FORMAT_BUF], total[FORMAT_BUF];
+                size_t nr_regions;
+                double share;
+                int home = vcpu_home(&s->info, &share);
+
+                (void)nv_heatmap_regions(s->heat, &nr_regions);
+                printf("epoch %4" PRIu64 "  %-16s vCPUs on node %2d (%3.0f%%)  hot %8s  hot-local %5.1f%%  "
+                       "moved %8s  total %8s  regions %4zu\n",
+                       m->epoch, s->info.name, home, share * 100.0, format_size(hot, s->counters.hot_bytes),
+                       nv_vm_state_hot_local_percent(s), format_size(moved, s->counters.epoch_moved_bytes),
+                       format_size(total, s->counters.migrated_bytes), nr_regions);
+        }
+        fflush(stdout);
+}
+
+static json_object *truth_json(const nv_truth *t) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "hotBytes", json_object_new_uint64(t->hot_bytes));
+        json_object_object_add(o, "hotLocalBytes", json_object_new_uint64(t->hot_local_bytes));
+        json_object_object_add(o, "hotLocalPercent",
+                               json_object_new_double(t->hot_bytes ? 100.0 * (double)t->hot_local_bytes /
+                                                                             (double)t->hot_bytes
+                                                                   : 100.0));
+        json_object_object_add(o, "coldBytesMoved", json_object_new_uint64(t->cold_bytes_moved));
+        json_object_object_add(o, "bytesMoved", json_object_new_uint64(t->bytes_moved));
+        json_object_object_add(o, "remoteFraction", json_object_new_double(t->remote_fraction));
+        json_object_object_add(o, "meanLatencyNs", json_object_new_double(t->mean_latency_ns));
+        return o;
+}
+
+static json_object *vm_json(const nv_manager *m, const nv_vm_state *s) {
+        json_object *o = json_object_new_object(), *held = json_object_new_object();
+        nv_truth t;
+
+        json_object_object_add(o, "uuid", json_object_new_string(s->info.uuid));
+        json_object_object_add(o, "pid", json_object_new_int(s->info.pid));
+        json_object_object_add(o, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
+        json_object_object_add(o, "hotLocalPercent",
+                               json_object_new_double(nv_vm_state_hot_local_percent(s)));
+        json_object_object_add(o, "migratedBytes", json_object_new_uint64(s->counters.migrated_bytes));
+        json_object_object_add(o, "pingPongBytes", json_object_new_uint64(s->counters.ping_pong_bytes));
+        json_object_object_add(o, "failedBytes", json_object_new_uint64(s->counters.failed_bytes));
+        json_object_object_add(o, "targetNode", json_object_new_int(s->counters.target_node));
+        for (unsigned v = 0; v < _NV_VERDICT_MAX; v++)
+                if (s->counters.bytes_by_verdict[v] > 0)
+                        json_object_object_add(held, nv_verdict_to_string((nv_verdict)v),
+                                               json_object_new_uint64(s->counters.bytes_by_verdict[v]));
+        json_object_object_add(o, "bytesByVerdict", held);
+        if (m->host.truth && m->host.truth(m->host.ctx, s->info.id, &t) >= 0)
+                json_object_object_add(o, "truth", truth_json(&t));
+        return o;
+}
+
+int nv_report_summary_json(nv_manager *m, FILE *f) {
+        json_object *root = json_object_new_object(), *vms = json_object_new_object();
+        const nv_mover_stats *st = nv_mover_get_stats(m->mover);
+        json_object *failures = json_object_new_object();
+
+        if (!root || !vms || !failures)
+                return log_oom();
+        json_object_object_add(root, "epochs", json_object_new_uint64(m->epoch));
+        json_object_object_add(root, "host", json_object_new_string(m->host.kind));
+        json_object_object_add(root, "backend",
+                               json_object_new_string(m->access ? m->access->name : "none"));
+        json_object_object_add(root, "dryRun", json_object_new_boolean(m->opts.dry_run));
+        json_object_object_add(root, "migratedBytes", json_object_new_uint64(st->bytes_moved));
+        json_object_object_add(root, "moveCalls", json_object_new_uint64(st->calls));
+        for (unsigned i = 0; i < _NV_ERRNO_MAX; i++)
+                json_object_object_add(failures, nv_mover_errno_name(i),
+                                       json_object_new_uint64(st->failures[i]));
+        json_object_object_add(root, "moveFailures", failures);
+        for (size_t i = 0; i < m->nr_vms; i++)
+                json_object_object_add(vms, m->vms[i]->info.name, vm_json(m, m->vms[i]));
+        json_object_object_add(root, "vms", vms);
+
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(root,
+                                               JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        fflush(f);
+        json_object_put(root);
+        return 0;
+}

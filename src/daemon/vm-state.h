@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the daemon keeps per VM between epochs: the latest inventory entry, the heat map, and what
+ * was done to it. A VM that vanishes is dropped with all of this, quietly. */
+
+#include "common/inventory.h"
+#include "policy/placement.h"
+#include "sampler/heatmap.h"
+
+typedef struct nv_vm_counters {
+        uint64_t migrated_bytes;                    /* bytes that changed node */
+        uint64_t ping_pong_bytes;                   /* of those, bytes moved back to a node they had left */
+        uint64_t failed_bytes;                      /* bytes whose move failed */
+        uint64_t epoch_moved_bytes;                 /* in the last epoch */
+        uint64_t bytes_by_verdict[_NV_VERDICT_MAX]; /* last epoch's plan */
+        uint64_t hot_bytes, hot_local_bytes;        /* numavd's own view, last epoch */
+        int target_node;                            /* the VM-wide target, -1 none */
+} nv_vm_counters;
+
+typedef struct nv_vm_state {
+        nv_vm_info info;
+        nv_heatmap *heat;
+        nv_vm_counters counters;
+        bool placement; /* from config overrides */
+        double weight;
+        uint64_t max_move_rate; /* per-VM cap, bytes/s; 0 = none */
+        bool attached;          /* the access port attached it */
+        bool seen;              /* present in the latest inventory */
+} nv_vm_state;
+
+nv_vm_state *nv_vm_state_free(nv_vm_state *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(nv_vm_state *, nv_vm_state_free);
+
+/* Percent of hot bytes on their target node, or 100 when nothing is hot. */
+double nv_vm_state_hot_local_percent(const nv_vm_state *s);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inventory/fileio.h"
+
+char *nv_root_path(const char *root, const char *path) {
+        size_t len;
+        char *p;
+
+        if (!root)
+                root = "";
+        /* "/" and "/tmp/x/" must not double the slash that path begins with. */
+        len = strlen(root);
+        while (len > 0 && root[len - 1] == '/')
+                len--;
+        if (asprintf(&p, "%.*s%s", (int)len, root, path) < 0)
+                return NULL;
+        return p;
+}
+
+int nv_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 2) {
+                        size_t want = allocated ? allocated * 2 : 4096;
+                        char *p;
+
+                        if (want > NV_READ_FILE_MAX + 1)
+                                want = NV_READ_FILE_MAX + 1;
+                        if (want <= allocated)
+                                return -EFBIG;
+                        p = realloc(buf, want);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = want;
+                }
+
+                n = read(fd, buf + size, allocated - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t)n;
+        }
+
+        buf[size] = '\0';
+        *ret_contents = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int nv_opendir_at(int dir_fd, const char *path, DIR **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        DIR *d;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        *ret = d;
+        return 0;
+}
+
+int nv_parse_pid(const char *s, int *ret) {
+        long v = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                v = v * 10 + (*p - '0');
+                if (v > INT32_MAX)
+                        return -ERANGE;
+        }
+        if (v == 0)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small helpers for reading /proc and /sys below an injectable root (tests point it at fixture
+ * trees). */
+
+#include <dirent.h>
+#include <stddef.h>
+
+#include "common/macro.h"
+
+/* Files under /proc and /sys are small, but smaps of a process with many mappings can reach a
+ * few MiB; refuse anything beyond this rather than grow without bound. */
+#define NV_READ_FILE_MAX (64 * MIB)
+
+/* ROOT + path, where root NULL or "" means "/" and path starts with '/'. NULL on OOM. */
+char *nv_root_path(const char *root, const char *path);
+
+/* Read the whole file at path (relative to dir_fd, or absolute) into a NUL-terminated buffer.
+ * ret_size may be NULL. 0 or -errno (-EFBIG beyond NV_READ_FILE_MAX). */
+int nv_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *ret_size);
+
+/* Open a directory (relative to dir_fd, or absolute) for readdir, O_CLOEXEC. 0 or -errno. */
+int nv_opendir_at(int dir_fd, const char *path, DIR **ret);
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+/* Parse a decimal unsigned number that must fill the whole string (a PID directory's name). */
+int nv_parse_pid(const char *s, int *ret);

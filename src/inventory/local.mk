@@ -1,0 +1,29 @@
+noinst_LIBRARIES += libnvinventory.a
+libnvinventory_a_SOURCES = \
+	src/inventory/fileio.c src/inventory/fileio.h \
+	src/inventory/topology.c src/inventory/topology.h \
+	src/inventory/proc-parse.c src/inventory/proc-parse.h \
+	src/inventory/proc-vms.c src/inventory/proc-vms.h \
+	src/inventory/real-host.c src/inventory/real-host.h
+
+# A process with a real KVM VM fd and vCPU-named threads, for tests that scan /proc.
+check_PROGRAMS += tests/fake-vmm
+tests_fake_vmm_SOURCES = tests/fake-vmm.c
+tests_fake_vmm_LDADD = libnvcommon.a -lpthread -lm
+
+check_PROGRAMS += tests/test-topology
+tests_test_topology_SOURCES = tests/test-topology.c tests/tap.h
+tests_test_topology_LDADD = libnvinventory.a libnvcommon.a -lm
+TESTS += tests/test-topology
+
+check_PROGRAMS += tests/test-proc-vms
+tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h
+tests_test_proc_vms_LDADD = libnvinventory.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) -lm
+TESTS += tests/test-proc-vms
+
+# Hand-made /proc and /sys trees (tests/fixtures/host-2node/proc/*/fd holds symlinks).
+EXTRA_DIST += \
+	tests/fixtures/host-2node \
+	tests/fixtures/host-4node \
+	tests/fixtures/host-sparse \
+	tests/fixtures/host-flat

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "policy/budget.h"
+#include "policy/placement.h"
+
+/* Candidates are ranked by sorting small keys, not the candidates themselves: a stable LSD radix
+ * sort on the benefit's bits, linear in their number (a comparison sort was most of the time of
+ * a 64 VMs x 1000 regions plan). Candidates come in (VM, region) order and the sort is stable,
+ * so ties stay in VM index, then region index order. */
+typedef struct rank_key {
+        uint64_t bits; /* ascending bits = descending benefit */
+        size_t pos;
+} rank_key;
+
+static uint64_t rank_bits(double benefit) {
+        uint64_t u;
+
+        if (benefit == 0)
+                benefit = 0; /* -0.0 ranks with +0.0 */
+        memcpy(&u, &benefit, sizeof(u));
+        /* IEEE 754 bits in the order of the values: flip negatives, set the sign of positives. */
+        u = u >> 63 ? ~u : u | UINT64_C(1) << 63;
+        return ~u;
+}
+
+/* Sort keys[0..n) by bits, stably; tmp has room for n keys. */
+static void rank_sort(rank_key *keys, rank_key *tmp, size_t n) {
+        size_t count[8][256] = {};
+        rank_key *src = keys, *dst = tmp;
+
+        for (size_t i = 0; i < n; i++)
+                for (unsigned d = 0; d < 8; d++)
+                        count[d][(keys[i].bits >> (8 * d)) & 0xff]++;
+
+        for (unsigned d = 0; d < 8; d++) {
+                size_t sum = 0;
+                rank_key *t;
+
+                if (n == 0 || count[d][(keys[0].bits >> (8 * d)) & 0xff] == n)
+                        continue; /* every key has the same digit here */
+                for (unsigned v = 0; v < 256; v++) {
+                        size_t c = count[d][v];
+
+                        count[d][v] = sum;
+                        sum += c;
+                }
+                for (size_t i = 0; i < n; i++)
+                        dst[count[d][(src[i].bits >> (8 * d)) & 0xff]++] = src[i];
+                t = src;
+                src = dst;
+                dst = t;
+        }
+        if (src != keys)
+                memcpy(keys, src, n * sizeof(*keys));
+}
+
+typedef struct vm_need {
+        double key; /* demand per unit of weight */
+        size_t vm;
+} vm_need;
+
+static int vm_need_compare(const void *a, const void *b) {
+        const vm_need *x = a, *y = b;
+
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return x->vm < y->vm ? -1 : (x->vm > y->vm ? 1 : 0);
+}
+
+int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms, uint64_t budget,
+                     uint64_t *ret_share) {
+        _cleanup_free_ vm_need *order = NULL;
+        uint64_t left = budget;
+        double weight_left = 0;
+        size_t n = 0;
+
+        if (nr_vms == 0)
+                return 0;
+        order = malloc(nr_vms * sizeof(*order));
+        if (!order)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < nr_vms; i++) {
+                ret_share[i] = 0;
+                if (demand[i] == 0)
+                        continue;
+                order[n++] = (vm_need){ .key = (double)demand[i] / weight[i], .vm = i };
+                weight_left += weight[i];
+        }
+        qsort(order, n, sizeof(*order), vm_need_compare);
+
+        /* Least demanding (per weight) first: who needs less than its share takes what it needs
+         * and leaves the rest to those after it; once one cannot be satisfied, none after it
+         * can, and each of them gets its weighted share of what is left. */
+        for (size_t k = 0; k < n; k++) {
+                size_t i = order[k].vm;
+                uint64_t share;
+
+                if (k == n - 1)
+                        share = left;
+                else {
+                        double s = (double)left * (weight[i] / weight_left);
+                        share = s >= (double)left ? left : (uint64_t)s;
+                }
+                share = MIN(share, demand[i]);
+                ret_share[i] = share;
+                left -= share;
+                weight_left -= weight[i];
+        }
+        return 0;
+}
+
+/* Bytes a move of `bytes` to `target` may keep: node free memory stays at or above floor. */
+static uint64_t fit_to_floor(const uint64_t *free_bytes, int target, uint64_t floor, uint64_t bytes,
+                             uint64_t page) {
+        uint64_t room = free_bytes[target] > floor ? free_bytes[target] - floor : 0;
+
+        if (bytes <= room)
+                return bytes;
+        return ALIGN_DOWN(room, page);
+}
+
+/* Project a move on free memory: the target loses the bytes, the source nodes get them back in
+ * proportion to where the region's off-target bytes sit (nothing when that is unknown). */
+static void project_move(uint64_t *free_bytes, unsigned nr_nodes, const nv_candidate *c, uint64_t bytes) {
+        const uint64_t *nb = c->region->node_bytes;
+        uint64_t off = 0;
+
+        free_bytes[c->target] -= bytes;
+        for (unsigned n = 0; n < NV_MAX_NODES; n++)
+                if (n != (unsigned)c->target)
+                        off += MIN(nb[n], c->size); /* clamped, as when the bytes were counted */
+        if (off == 0)
+                return;
+        for (unsigned n = 0; n < nr_nodes; n++)
+                if (n != (unsigned)c->target && nb[n] > 0)
+                        free_bytes[n] += (uint64_t)((unsigned __int128)bytes * MIN(nb[n], c->size) / off);
+}
+
+/* Grant as much of `want - planned` as `avail` and the target's floor allow; returns the bytes
+ * granted, sets the limit. */
+static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, unsigned nr_nodes,
+                      uint64_t floor) {
+        uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, avail), x->page), fit;
+
+        if (g == 0)
+                return 0;
+        fit = fit_to_floor(free_bytes, x->target, floor, g, x->page);
+        if (fit == 0) {
+                x->limit = NV_VERDICT_NODE_FLOOR;
+                return 0;
+        }
+        x->planned += fit;
+        x->limit = fit < g ? NV_VERDICT_NODE_FLOOR
+                           : (x->planned < x->want ? NV_VERDICT_BUDGET : NV_VERDICT_MOVE);
+        project_move(free_bytes, nr_nodes, x, fit);
+        return fit;
+}
+
+int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
+                       const nv_inventory *inv, uint64_t floor, size_t *ret_order, size_t *ret_nr_order) {
+        _cleanup_free_ rank_key *keys = NULL, *tmp = NULL;
+        unsigned nr_nodes = MIN(inv->nr_nodes, (unsigned)NV_MAX_NODES);
+        uint64_t free_bytes[NV_MAX_NODES] = {};
+        uint64_t shares_left = 0, left = budget;
+        size_t nr_order = 0;
+
+        if (n > 0) {
+                keys = malloc(n * sizeof(*keys));
+                tmp = malloc(n * sizeof(*tmp));
+                if (!keys || !tmp)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                keys[i] = (rank_key){ .bits = rank_bits(c[i].benefit), .pos = i };
+                c[i].planned = 0;
+                c[i].limit = NV_VERDICT_BUDGET;
+        }
+        rank_sort(keys, tmp, n);
+        for (unsigned i = 0; i < nr_nodes; i++)
+                free_bytes[i] = inv->nodes[i].free_bytes;
+        for (size_t i = 0; i < nr_vms; i++)
+                shares_left += share[i];
+
+        /* First pass: each VM spends its fair share, its candidates in benefit order, until no
+         * share holds even one small page. */
+        for (; nr_order < n && shares_left >= NV_PAGE_SIZE; nr_order++) {
+                nv_candidate *x = &c[keys[nr_order].pos];
+                uint64_t g = grant(x, share[x->vm], free_bytes, nr_nodes, floor);
+
+                share[x->vm] -= g;
+                shares_left -= g;
+                left -= MIN(left, g);
+        }
+
+        /* Second pass: what the shares left unspent (rounding to pages, floors) goes to what is
+         * still wanted, in benefit order, so that the budget is not wasted. */
+        for (size_t k = 0; k < n && left >= NV_PAGE_SIZE; k++) {
+                left -= grant(&c[keys[k].pos], left, free_bytes, nr_nodes, floor);
+                nr_order = MAX(nr_order, k + 1);
+        }
+
+        for (size_t k = 0; k < nr_order; k++)
+                ret_order[k] = keys[k].pos;
+        *ret_nr_order = nr_order;
+        return 0;
+}

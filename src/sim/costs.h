@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the simulated host charges for each operation. Every constant names its source. A source
+ * marked [unverified] was taken from the paper as remembered when this file was written: its
+ * title and venue were checked, the number and the figure it comes from were not re-read, so check
+ * them against the paper before quoting them elsewhere. */
+
+/* Local and remote DRAM load latency (the defaults a scenario's `node ... local/remote` overrides).
+ * D. Molka, D. Hackenberg, R. Schöne, M. S. Müller, "Memory Performance and Cache Coherency
+ * Effects on an Intel Nehalem Multiprocessor System", PACT 2009, Sec. V (latency of main memory
+ * accesses, local vs. the other socket via QPI): about 65 ns local and 106 ns remote on a
+ * two-socket Xeon X5570. [unverified] */
+#define NV_SIM_LOCAL_NS  65.0
+#define NV_SIM_REMOTE_NS 106.0
+
+/* Migrating one 4 KiB page with move_pages(2) on stock Linux, per page, single-threaded.
+ * Z. Yan, D. Lustig, D. Nellans, A. Bhattacharjee, "Nimble Page Management for Tiered Memory
+ * Systems", ASPLOS 2019, Fig. 3 (page migration throughput of Linux's migrate_pages() for base
+ * pages, well under 1 GB/s): ~0.3 GB/s, i.e. ~14 µs per 4 KiB page. [unverified] */
+#define NV_SIM_MOVE_4K_NS 14000.0
+
+/* Migrating one 2 MiB transparent huge page as a whole (THP migration, single-threaded copy).
+ * Same paper, Fig. 3 (huge-page migration throughput, about 2.5 GB/s single-threaded, before
+ * Nimble's multi-threaded copy): ~840 µs per 2 MiB page. [unverified] */
+#define NV_SIM_MOVE_2M_NS 840000.0
+
+/* One accessed-bit test-and-clear through KVM's MMU notifier path (clear_young on one HVA: take
+ * mmu_lock, walk the rmap, clear A in the EPT entry, no flush). No per-page figure is published
+ * for this path; the closest published figure is the cost of clearing and reading A bits in
+ * software page tables: N. Amit, "Optimizing the TLB Shootdown Algorithm with Page Access
+ * Tracking", USENIX ATC 2017, Table 2 (cost of the page-table operations around a shootdown, a
+ * few hundred cycles each). We charge 500 ns: a few hundred cycles plus the ioctl and lock,
+ * amortized over a batch. [unverified; an estimate built on the cited figure] */
+#define NV_SIM_PROBE_NS 500.0
+
+/* One translation flush of a VM (kvm_flush_remote_tlbs: an IPI round trip to the CPUs running
+ * its vCPUs). Amit, USENIX ATC 2017, Fig. 1 / Sec. 2 (a TLB shootdown takes several microseconds
+ * on a two-socket Intel machine). [unverified] */
+#define NV_SIM_FLUSH_NS 5000.0
+
+/* Memory references of a TLB miss's page walk. Native x86-64: 4 (one per page-table level). One
+ * level of virtualization, two-dimensional walk with 4-level guest and nested tables: (4+1)*(4+1)-1
+ * = 24. R. Bhargava, B. Serebrin, F. Spadini, S. Manne, "Accelerating Two-Dimensional Page Walks
+ * for Virtualized Systems", ASPLOS 2008, Sec. 3 / Fig. 2 (the 24-reference 2D walk). Two levels
+ * of nesting, worst case: 44, as given by numavd's seed requirements ("seed 000"). */
+#define NV_SIM_WALK_REFS_NATIVE 4u
+#define NV_SIM_WALK_REFS_VIRT   24u
+#define NV_SIM_WALK_REFS_NESTED 44u
+
+/* Default lifetime of a cached translation, bare metal: a second-level TLB of ~1.5K entries is
+ * refilled within milliseconds under a memory-bound workload (the reach of 1536 x 4 KiB entries
+ * is 6 MiB). Nested: L0's shadow EPT entry stays until L1 flushes, which KVM does rarely; we use
+ * seconds. These are model parameters, not measurements; scenarios can set them (`host`). */
+#define NV_SIM_TLB_LIFETIME_USEC        (4 * USEC_PER_MSEC)
+#define NV_SIM_NESTED_TLB_LIFETIME_USEC (2 * USEC_PER_SEC)
+
+/* Memory references of a page walk at a nesting depth: 0 native, 1 a VM, 2 a VM inside a VM. */
+static inline unsigned nv_sim_walk_refs(unsigned depth) {
+        return depth == 0   ? NV_SIM_WALK_REFS_NATIVE
+               : depth == 1 ? NV_SIM_WALK_REFS_VIRT
+                            : NV_SIM_WALK_REFS_NESTED;
+}

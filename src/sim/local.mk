@@ -1,0 +1,13 @@
+noinst_LIBRARIES += libnvsim.a
+libnvsim_a_SOURCES = \
+	src/sim/sim.h src/sim/sim-internal.h src/sim/costs.h \
+	src/sim/scenario.c \
+	src/sim/access.c \
+	src/sim/sim.c
+
+check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
+tests_test_sim_scenario_SOURCES = tests/test-sim-scenario.c tests/tap.h
+tests_test_sim_scenario_LDADD = libnvsim.a libnvcommon.a -lm
+tests_test_sim_model_SOURCES = tests/test-sim-model.c tests/tap.h
+tests_test_sim_model_LDADD = libnvsim.a libnvcommon.a -lm
+TESTS += tests/test-sim-scenario tests/test-sim-model

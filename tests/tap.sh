@@ -1,0 +1,19 @@
+# TAP helpers for the shell tests.
+tap_n=0
+tap_failed=0
+ok() { # condition-exit-status description...
+        local rc=$1; shift
+        tap_n=$((tap_n + 1))
+        if [ "$rc" -eq 0 ]; then echo "ok $tap_n - $*"; else echo "not ok $tap_n - $*"; tap_failed=$((tap_failed + 1)); fi
+}
+check() { # description -- command...: ok if the command succeeds
+        local desc=$1; shift
+        "$@" >/dev/null 2>&1
+        ok $? "$desc"
+}
+done_testing() {
+        echo "1..$tap_n"
+        [ "$tap_failed" -eq 0 ]
+}
+# jq expression that must be true of a JSON file
+json_true() { jq -e "$2" "$1" >/dev/null; }

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for src/common/parse.c: sizes, durations, percentages, booleans, numbers. */
+
+#include "common/parse.h"
+#include "tap.h"
+
+static void check_size(const char *s, uint64_t want) {
+        uint64_t v = 0;
+        int r = parse_size(s, &v);
+        if (is_int(r, 0, "parse_size(\"%s\") succeeds", s))
+                is_u64(v, want, "parse_size(\"%s\") = %" PRIu64, s, want);
+}
+
+static void check_size_fails(const char *s, int want_r) {
+        uint64_t v = 4242;
+        int r = parse_size(s, &v);
+        is_int(r, want_r, "parse_size(\"%s\") fails with %d", s, want_r);
+        is_u64(v, 4242, "parse_size(\"%s\") leaves the output untouched", s);
+}
+
+static void test_size(void) {
+        check_size("0", 0);
+        check_size("4096", 4096);
+        check_size(" 4096 ", 4096);
+        check_size("10B", 10);
+        check_size("64K", 64 * KIB);
+        check_size("64k", 64 * KIB);
+        check_size("64KiB", 64 * KIB);
+        check_size("64KB", 64 * KIB);
+        check_size("256M", 256 * MIB);
+        check_size("1.5G", 3 * GIB / 2);
+        check_size("0.5K", 512);
+        check_size(".5M", 512 * KIB);
+        check_size("2T", 2 * TIB);
+        check_size("1P", 1024 * TIB);
+        check_size("1E", 1024 * 1024 * TIB);
+        check_size("15E", 15 * 1024 * 1024 * TIB);
+        check_size("1 G", GIB);
+        /* Exact above 2^53, where a double would round to an even number. */
+        check_size("9007199254740993", 9007199254740993ULL);
+        check_size("18446744073709551615", UINT64_MAX);
+
+        check_size_fails("", -EINVAL);
+        check_size_fails("K", -EINVAL);
+        check_size_fails("-1", -EINVAL);
+        check_size_fails("+1", -EINVAL);
+        check_size_fails("1X", -EINVAL);
+        check_size_fails("1KX", -EINVAL);
+        check_size_fails("1Ki", -EINVAL);
+        check_size_fails("1.5", -EINVAL);
+        check_size_fails("1.5B", -EINVAL);
+        check_size_fails("1 2", -EINVAL);
+        check_size_fails("1e3", -EINVAL);
+        check_size_fails("inf", -EINVAL);
+        check_size_fails("16E", -ERANGE);
+        check_size_fails("18446744073709551616", -ERANGE);
+        check_size_fails("99999999999999999999999", -ERANGE);
+        check_size_fails("17179869184G", -ERANGE);
+}
+
+static void check_sec(const char *s, usec_t want) {
+        usec_t v = 0;
+        int r = parse_sec(s, &v);
+        if (is_int(r, 0, "parse_sec(\"%s\") succeeds", s))
+                is_u64(v, want, "parse_sec(\"%s\") = %" PRIu64 "us", s, want);
+}
+
+static void check_sec_fails(const char *s, int want_r) {
+        usec_t v = 4242;
+        int r = parse_sec(s, &v);
+        is_int(r, want_r, "parse_sec(\"%s\") fails with %d", s, want_r);
+        is_u64(v, 4242, "parse_sec(\"%s\") leaves the output untouched", s);
+}
+
+static void test_sec(void) {
+        check_sec("1", USEC_PER_SEC);
+        check_sec("0", 0);
+        check_sec("30s", 30 * USEC_PER_SEC);
+        check_sec("500ms", 500 * USEC_PER_MSEC);
+        check_sec("100us", 100);
+        check_sec("2h", 7200 * USEC_PER_SEC);
+        check_sec("5m", 300 * USEC_PER_SEC);
+        check_sec("1min 30s", 90 * USEC_PER_SEC);
+        check_sec("1min30s", 90 * USEC_PER_SEC);
+        check_sec("1 min 30 s", 90 * USEC_PER_SEC);
+        check_sec("1h 1min 1s 1ms", 3661 * USEC_PER_SEC + USEC_PER_MSEC);
+        check_sec("1.5s", 1500 * USEC_PER_MSEC);
+        check_sec("0.25ms", 250);
+        check_sec("2 minutes", 120 * USEC_PER_SEC);
+        check_sec("3 seconds", 3 * USEC_PER_SEC);
+        check_sec("10msec", 10 * USEC_PER_MSEC);
+        check_sec("1d", 86400 * USEC_PER_SEC);
+        check_sec("2days", 2 * 86400 * USEC_PER_SEC);
+        check_sec("1w", 7 * 86400 * USEC_PER_SEC);
+        check_sec("1hr", 3600 * USEC_PER_SEC);
+        check_sec("infinity", USEC_INFINITY);
+        /* Above LLONG_MAX: llround() used to overflow here. */
+        check_sec("10000000000000s", 10000000000000ULL * USEC_PER_SEC);
+
+        check_sec_fails("", -EINVAL);
+        check_sec_fails("s", -EINVAL);
+        check_sec_fails("-1s", -EINVAL);
+        check_sec_fails("5 parsecs", -EINVAL);
+        check_sec_fails("5x", -EINVAL);
+        check_sec_fails("5sec,", -EINVAL);
+        check_sec_fails("1.5.5s", -EINVAL);
+        check_sec_fails("1msx", -EINVAL);
+        check_sec_fails("30000000000000s", -ERANGE);
+}
+
+static void test_percent(void) {
+        double v = -1;
+
+        is_int(parse_percent("5%", &v), 0, "parse_percent(\"5%%\") succeeds");
+        is_near(v, 0.05, 1e-12, "5%% is 0.05");
+        is_int(parse_percent("12.5%", &v), 0, "parse_percent(\"12.5%%\") succeeds");
+        is_near(v, 0.125, 1e-12, "12.5%% is 0.125");
+        is_int(parse_percent("0%", &v), 0, "0%% is valid");
+        is_near(v, 0, 0, "0%% is 0");
+        is_int(parse_percent("100%", &v), 0, "100%% is valid");
+        is_near(v, 1.0, 0, "100%% is 1");
+        is_int(parse_percent(" 30 % ", &v), 0, "spaces around a percentage are allowed");
+        is_near(v, 0.30, 1e-12, "\" 30 %% \" is 0.3");
+
+        v = 42;
+        is_int(parse_percent("100.1%", &v), -ERANGE, "100.1%% is out of range");
+        is_int(parse_percent("200%", &v), -ERANGE, "200%% is out of range");
+        is_int(parse_percent("-5%", &v), -EINVAL, "-5%% is invalid");
+        is_int(parse_percent("5", &v), -EINVAL, "a percentage needs a %% sign");
+        is_int(parse_percent("%", &v), -EINVAL, "a lone %% is invalid");
+        is_int(parse_percent("5%%", &v), -EINVAL, "a doubled %% is invalid");
+        is_int(parse_percent("5%x", &v), -EINVAL, "junk after %% is invalid");
+        is_near(v, 42, 0, "failed percentages leave the output untouched");
+}
+
+static void test_boolean(void) {
+        static const char *const yes[] = { "1", "yes", "YES", "y", "true", "True", "t", "on", "ON" };
+        static const char *const no[] = { "0", "no", "No", "n", "false", "FALSE", "f", "off", "Off" };
+        static const char *const bad[] = { "", "2", "yess", "maybe", "of", " yes" };
+        bool b;
+
+        for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+                b = false;
+                ok(parse_boolean(yes[i], &b) == 0 && b, "\"%s\" is true", yes[i]);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(no); i++) {
+                b = true;
+                ok(parse_boolean(no[i], &b) == 0 && !b, "\"%s\" is false", no[i]);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                b = true;
+                ok(parse_boolean(bad[i], &b) == -EINVAL && b, "\"%s\" is not a boolean", bad[i]);
+        }
+}
+
+static void test_uint_double(void) {
+        uint64_t u = 7;
+        double d = 7;
+
+        is_int(parse_uint("42", 100, &u), 0, "parse_uint(\"42\") succeeds");
+        is_u64(u, 42, "parse_uint(\"42\") = 42");
+        is_int(parse_uint("100", 100, &u), 0, "the maximum itself is allowed");
+        is_int(parse_uint("101", 100, &u), -ERANGE, "above the maximum is -ERANGE");
+        is_int(parse_uint("18446744073709551615", UINT64_MAX, &u), 0, "UINT64_MAX parses");
+        is_u64(u, UINT64_MAX, "UINT64_MAX is exact");
+        u = 7;
+        is_int(parse_uint("18446744073709551616", UINT64_MAX, &u), -ERANGE, "2^64 overflows");
+        is_int(parse_uint("-1", 100, &u), -EINVAL, "negative numbers are invalid");
+        is_int(parse_uint("1.5", 100, &u), -EINVAL, "fractions are not integers");
+        is_int(parse_uint("", 100, &u), -EINVAL, "empty is not a number");
+        is_int(parse_uint("12abc", 100, &u), -EINVAL, "junk after digits is invalid");
+        is_u64(u, 7, "failed parse_uint leaves the output untouched");
+
+        is_int(parse_double("0.3", &d), 0, "parse_double(\"0.3\") succeeds");
+        is_near(d, 0.3, 1e-12, "0.3 is 0.3");
+        is_int(parse_double("2", &d), 0, "parse_double(\"2\") succeeds");
+        is_near(d, 2, 0, "2 is 2");
+        d = 7;
+        is_int(parse_double("-0.3", &d), -EINVAL, "negative doubles are invalid");
+        is_int(parse_double("1e3", &d), -EINVAL, "exponents are invalid");
+        is_int(parse_double("nan", &d), -EINVAL, "nan is invalid");
+        is_int(parse_double("inf", &d), -EINVAL, "inf is invalid");
+        is_near(d, 7, 0, "failed parse_double leaves the output untouched");
+}
+
+static void test_size_or_percent(void) {
+        size_or_percent v = {};
+
+        is_int(parse_size_or_percent("2%", &v), 0, "\"2%%\" is a size or percent");
+        ok(v.is_percent, "\"2%%\" is a percentage");
+        is_u64(size_or_percent_resolve(&v, 1000), 20, "2%% of 1000 is 20");
+        is_int(parse_size_or_percent("1G", &v), 0, "\"1G\" is a size or percent");
+        ok(!v.is_percent, "\"1G\" is a size");
+        is_u64(size_or_percent_resolve(&v, 1000), GIB, "a size resolves to itself");
+        is_int(parse_size_or_percent("101%", &v), -ERANGE, "\"101%%\" is out of range");
+        is_int(parse_size_or_percent("1Q", &v), -EINVAL, "\"1Q\" is invalid");
+        ok(!v.is_percent && v.bytes == GIB, "failed parses leave the output untouched");
+
+        v = (size_or_percent){ .is_percent = true, .fraction = 1.0 };
+        is_u64(size_or_percent_resolve(&v, UINT64_MAX), UINT64_MAX, "100%% of UINT64_MAX does not wrap");
+}
+
+static void test_format(void) {
+        char buf[FORMAT_BUF];
+
+        is_str(format_size(buf, 512), "512B", "format_size(512)");
+        is_str(format_size(buf, 3 * GIB / 2), "1.5G", "format_size(1.5G)");
+        is_str(format_sec(buf, 30 * USEC_PER_SEC), "30s", "format_sec(30s)");
+        is_str(format_sec(buf, 250 * USEC_PER_MSEC), "250ms", "format_sec(250ms)");
+        is_str(format_sec(buf, 7), "7us", "format_sec(7us)");
+        is_str(format_sec(buf, USEC_INFINITY), "infinity", "format_sec(infinity)");
+}
+
+int main(void) {
+        test_size();
+        test_sec();
+        test_percent();
+        test_boolean();
+        test_uint_double();
+        test_size_or_percent();
+        test_format();
+        return tap_done();
+}
