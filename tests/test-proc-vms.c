@@ -161,6 +161,44 @@ static void test_status(void) {
            "status: VmLck beyond the mlock()ed VMAs is pinned (VFIO type1)");
 }
 
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void rm_tree(const char *dir) {
+        (void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A writable copy of a fixture tree, with the fd symlinks its fd-links file lists. */
+static char *fixture_copy(const char *name) {
+        char *dir = strdup("/tmp/numavd-fixture-XXXXXX"), *cmd = NULL, *links = NULL;
+        char line[512];
+        FILE *f;
+
+        if (!dir || !mkdtemp(dir))
+                abort();
+        if (asprintf(&cmd, "cp -R '%s/tests/fixtures/%s/.' '%s'", top_srcdir(), name, dir) < 0 ||
+            system(cmd) != 0 || asprintf(&links, "%s/fd-links", dir) < 0)
+                abort();
+        f = fopen(links, "re");
+        if (!f)
+                abort();
+        while (fgets(line, sizeof(line), f)) {
+                char target[256], *path = NULL;
+                int pid, fd;
+
+                if (line[0] == '#' || sscanf(line, "%d %d %255s", &pid, &fd, target) != 3)
+                        continue;
+                if (asprintf(&path, "%s/proc/%d/fd/%d", dir, pid, fd) < 0 || symlink(target, path) < 0)
+                        abort();
+                free(path);
+        }
+        fclose(f);
+        free(cmd);
+        free(links);
+        return dir;
+}
+
 /* ---- the fixture host ---- */
 
 static void test_fixture_host(void) {
@@ -170,8 +208,7 @@ static void test_fixture_host(void) {
         nv_host h = {};
         uint64_t id_a = 0, id_b = 0;
 
-        if (asprintf(&root, "%s/tests/fixtures/host-2node", top_srcdir()) < 0)
-                abort();
+        root = fixture_copy("host-2node");
         if (!is_int(nv_real_host_new(root, &h), 0, "fixture: the real host opens on the fixture root"))
                 return;
         is_str(h.kind, "real", "fixture: kind is real");
@@ -236,6 +273,7 @@ static void test_fixture_host(void) {
         nv_inventory_clear(&inv);
 out:
         nv_host_destroy(&h);
+        rm_tree(root);
 }
 
 /* ---- ids and run-time deltas on a tree we rewrite ---- */
@@ -288,14 +326,6 @@ static void put_vm(const char *dir, unsigned long long starttime, unsigned long 
         put(dir, "proc/100/fd/.keep", "%s", "");
         if (symlink("anon_inode:kvm-vm", fd) < 0)
                 abort();
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-        (void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv) {

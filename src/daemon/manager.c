@@ -224,7 +224,7 @@ int nv_manager_run(nv_manager *m) {
         if (r < 0)
                 return r;
         update_flush(m);
-        if (m->flush)
+        if (m->flush && m->access)
                 log_info("The host runs nested: accessed bits are cleared with a flush.");
 
         (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);

@@ -21,7 +21,7 @@ tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h
 tests_test_proc_vms_LDADD = libnvinventory.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) -lm
 TESTS += tests/test-proc-vms
 
-# Hand-made /proc and /sys trees (tests/fixtures/host-2node/proc/*/fd holds symlinks).
+# Hand-made /proc and /sys trees; the fd symlinks are listed in host-2node/fd-links and made by the test.
 EXTRA_DIST += \
 	tests/fixtures/host-2node \
 	tests/fixtures/host-4node \
