@@ -2,3 +2,10 @@
 dist_check_SCRIPTS += tests/test-numavd-sim.sh tests/test-numavd-real.sh tests/tap.sh
 TESTS += tests/test-numavd-sim.sh tests/test-numavd-real.sh
 EXTRA_DIST += tests/scenarios
+
+# A stand-in for systemd's notification socket.
+check_PROGRAMS += tests/notify-listen
+tests_notify_listen_SOURCES = tests/notify-listen.c
+
+dist_check_SCRIPTS += tests/test-numavd-service.sh
+TESTS += tests/test-numavd-service.sh
