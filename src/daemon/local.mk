@@ -2,6 +2,7 @@ noinst_LIBRARIES += libnvdaemon.a
 libnvdaemon_a_SOURCES = \
 	src/daemon/config.h \
 	src/daemon/manager.c src/daemon/manager.h \
+	src/daemon/backend.c \
 	src/daemon/epoch.c \
 	src/daemon/report.c \
 	src/daemon/vm-state.c src/daemon/vm-state.h

@@ -22,29 +22,6 @@ static usec_t tick_interval(const nv_manager *m) {
         return (usec_t)((double)m->config->sample_interval / m->opts.speed);
 }
 
-static int pick_access_backend(nv_manager *m) {
-        nv_backend_choice b = m->config->backend;
-
-        m->access = NULL;
-        m->access_ctx = NULL;
-        if (b == NV_BACKEND_NONE) {
-                log_info("Access sampling disabled (Backend=none): placing whole VMs.");
-                return 0;
-        }
-        if (m->host.access &&
-            (b == NV_BACKEND_AUTO || strcmp(m->host.access->name, nv_backend_choice_to_string(b)) == 0)) {
-                m->access = m->host.access;
-                m->access_ctx = m->host.access_ctx;
-                log_info("Access sampling through the %s backend.", m->access->name);
-                return 0;
-        }
-        if (b != NV_BACKEND_AUTO)
-                return log_error_errno(EOPNOTSUPP, "Backend=%s is not available on this %s host.",
-                                       nv_backend_choice_to_string(b), m->host.kind);
-        log_notice("No access sampling backend available: placing whole VMs toward their vCPUs.");
-        return 0;
-}
-
 static void update_flush(nv_manager *m) {
         m->flush = m->config->flush == NV_AUTO ? m->inv.nested : m->config->flush == NV_YES;
 }
@@ -62,9 +39,7 @@ static void notify_status(nv_manager *m) {
                          hot ? 100.0 * (double)local / (double)hot : 100.0, format_size(b, m->moved_bytes));
 }
 
-static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
-        nv_manager *m = userdata;
-        usec_t interval = tick_interval(m), now;
+int nv_manager_tick(nv_manager *m) {
         int r;
 
         m->vclock += m->config->sample_interval;
@@ -72,16 +47,24 @@ static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
                 m->host.advance(m->host.ctx, m->config->sample_interval);
         nv_epoch_sample(m);
 
-        if (++m->sample_in_epoch >= nv_manager_samples_per_epoch(m)) {
-                m->sample_in_epoch = 0;
-                r = nv_epoch_finish(m);
-                if (r < 0)
-                        log_warning_errno(r, "Epoch %" PRIu64 " failed, continuing: %m", m->epoch);
-                update_flush(m);
-                notify_status(m);
-                if (m->opts.max_epochs > 0 && m->epoch >= m->opts.max_epochs)
-                        return sd_event_exit(m->event, 0);
-        }
+        if (++m->sample_in_epoch < nv_manager_samples_per_epoch(m))
+                return 0;
+        m->sample_in_epoch = 0;
+        r = nv_epoch_finish(m);
+        if (r < 0)
+                log_warning_errno(r, "Epoch %" PRIu64 " failed, continuing: %m", m->epoch);
+        update_flush(m);
+        notify_status(m);
+        return 1;
+}
+
+static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
+        nv_manager *m = userdata;
+        usec_t interval = tick_interval(m), now;
+        int r;
+
+        if (nv_manager_tick(m) > 0 && m->opts.max_epochs > 0 && m->epoch >= m->opts.max_epochs)
+                return sd_event_exit(m->event, 0);
 
         /* Re-arm on the schedule; if we fell behind by more than a tick, start again from now. */
         (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
@@ -179,7 +162,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         r = setup_host(m);
         if (r < 0)
                 return r;
-        r = pick_access_backend(m);
+        r = nv_backend_pick(m);
         if (r < 0)
                 return r;
 
@@ -216,8 +199,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         return 0;
 }
 
-int nv_manager_run(nv_manager *m) {
-        usec_t now;
+int nv_manager_start(nv_manager *m) {
         int r;
 
         r = nv_epoch_refresh(m);
@@ -226,6 +208,16 @@ int nv_manager_run(nv_manager *m) {
         update_flush(m);
         if (m->flush && m->access)
                 log_info("The host runs nested: accessed bits are cleared with a flush.");
+        return 0;
+}
+
+int nv_manager_run(nv_manager *m) {
+        usec_t now;
+        int r;
+
+        r = nv_manager_start(m);
+        if (r < 0)
+                return r;
 
         (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         m->next_wakeup = now + tick_interval(m);
@@ -235,7 +227,6 @@ int nv_manager_run(nv_manager *m) {
         (void)sd_event_source_set_description(m->sample_timer, "sample-timer");
 
         (void)sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu VMs", m->nr_vms);
-        m->ready_sent = true;
 
         r = sd_event_loop(m->event);
         (void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");

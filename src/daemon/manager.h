@@ -45,20 +45,29 @@ typedef struct nv_manager {
         usec_t vclock;            /* time as the host sees it: advanced one sample interval a tick */
         usec_t next_wakeup;       /* monotonic time of the next tick */
         uint64_t moved_bytes;     /* all VMs, since start */
-        bool ready_sent;
 } nv_manager;
 
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret);
 nv_manager *nv_manager_free(nv_manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_manager *, nv_manager_free);
 
+/* Take the first inventory and start tracking VMs. nv_manager_run() calls it. */
+int nv_manager_start(nv_manager *m);
+
 /* Run until SIGTERM/SIGINT or the epoch limit; returns 0 or -errno. */
 int nv_manager_run(nv_manager *m);
+
+/* One sampling round, ending the epoch when it is due: returns 1 if an epoch ended, else 0. The
+ * sample timer calls it; benchmarks call it in a loop after nv_manager_start(), without a loop. */
+int nv_manager_tick(nv_manager *m);
 
 /* Re-read the configuration; on error the old one stays in force and the error is returned. */
 int nv_manager_reload(nv_manager *m);
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m);
+
+/* backend.c: choose the access sampling backend from Backend= and what the host offers. */
+int nv_backend_pick(nv_manager *m);
 
 /* epoch.c: the steps of one epoch. */
 int nv_epoch_refresh(nv_manager *m);
