@@ -46,6 +46,14 @@ void log_open(void) {
         journal_prefix = getenv("JOURNAL_STREAM") != NULL;
 }
 
+static void (*log_hook)(int level, const char *message, void *userdata);
+static void *log_hook_userdata;
+
+void log_set_hook(void (*hook)(int level, const char *message, void *userdata), void *userdata) {
+        log_hook = hook;
+        log_hook_userdata = userdata;
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
         char buf[2048];
         va_list ap;
@@ -66,6 +74,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 fprintf(stderr, "%s:%d: %s\n", file, line, buf);
         else
                 fprintf(stderr, "%s\n", buf);
+        if (log_hook)
+                log_hook(level, buf, log_hook_userdata);
 
         errno = saved;
         return -error;

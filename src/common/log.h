@@ -17,6 +17,8 @@ int log_level_from_string(const char *s);
 const char *log_level_to_string(int level);
 /* Re-read JOURNAL_STREAM; called once from main(). */
 void log_open(void);
+/* Also hand every message that is logged to hook (NULL: stop), e.g. to quote it in a reply. */
+void log_set_hook(void (*hook)(int level, const char *message, void *userdata), void *userdata);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 

@@ -1,0 +1,5 @@
+# numavctl: the command-line client of io.numavd.Manager.
+bin_PROGRAMS += numavctl
+numavctl_SOURCES = src/ctl/numavctl.c src/ctl/ctl-output.c src/ctl/ctl-output.h
+numavctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+numavctl_LDADD = libnvvarlink.a libnvcommon.a $(JSONC_LIBS) -lm
