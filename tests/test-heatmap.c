@@ -808,6 +808,54 @@ static void test_large_vm(void) {
         fake_mover_done(&fm);
 }
 
+/* A backend that aggregates on its own (DAMON): its regions' heat is adopted, byte-weighted. */
+static void test_apply_regions(void) {
+        const uint64_t base = 0x10000000;
+        nv_ram_range rr = mkrange(base, 64 * MIB, NV_BACKING_ANON);
+        nv_access_region backend[2] = {
+                { .start = base, .end = base + 8 * MIB, .heat = 1.0f },
+                { .start = base + 8 * MIB, .end = base + 48 * MIB, .heat = 0.0f },
+        };
+        _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
+        fake_vm v;
+        nv_region *regs;
+        size_t n;
+        bool hot_ok = true, cold_ok = true, straddle_ok = false, uncovered_ok = true;
+
+        fake_vm_init(&v, 1, &rr);
+        if (!ok(nv_heatmap_new(&v.info, NULL, 7, &h) == 0, "apply_regions: heat map created"))
+                return;
+        nv_heatmap_apply_regions(h, backend, 2);
+        regs = nv_heatmap_regions(h, &n);
+        for (size_t i = 0; i < n; i++) {
+                const nv_region *r = &regs[i];
+                uint64_t hot = r->start < base + 8 * MIB ? MIN(r->end, base + 8 * MIB) - r->start : 0;
+
+                if (r->start >= base + 48 * MIB)
+                        uncovered_ok &= r->samples == 0;
+                else if (r->end <= base + 48 * MIB && hot > 0 && hot < nv_region_bytes(r))
+                        straddle_ok = abs((int)r->hits - (int)lround(1000.0 * (double)hot /
+                                                                     (double)nv_region_bytes(r))) <= 1 &&
+                                      r->samples == NV_HEATMAP_BACKEND_SAMPLES;
+        }
+        ok(straddle_ok, "a region straddling hot and cold gets the byte-weighted share of hits");
+        ok(uncovered_ok, "regions no backend region covers get no samples");
+
+        for (int e = 0; e < 8; e++) {
+                nv_heatmap_apply_regions(h, backend, 2);
+                (void)nv_heatmap_end_epoch(h, NULL, NULL, &v.info);
+        }
+        regs = nv_heatmap_regions(h, &n);
+        for (size_t i = 0; i < n; i++) {
+                if (regs[i].end <= base + 8 * MIB)
+                        hot_ok &= regs[i].heat > 0.9f;
+                else if (regs[i].start >= base + 8 * MIB)
+                        cold_ok &= regs[i].heat < 0.1f;
+        }
+        ok(hot_ok, "after 8 epochs, regions inside the backend's hot region are hot");
+        ok(cold_ok, "and regions outside it are cold");
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_layout();
@@ -821,5 +869,6 @@ int main(void) {
         test_update_ranges();
         test_hot_bytes();
         test_large_vm();
+        test_apply_regions();
         return tap_done();
 }

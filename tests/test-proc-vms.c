@@ -209,7 +209,8 @@ static void test_fixture_host(void) {
         uint64_t id_a = 0, id_b = 0;
 
         root = fixture_copy("host-2node");
-        if (!is_int(nv_real_host_new(root, &h), 0, "fixture: the real host opens on the fixture root"))
+        if (!is_int(nv_real_host_new(&(nv_real_host_params){ .root = root, .use_proc = true }, &h), 0,
+                    "fixture: the real host opens on the fixture root"))
                 return;
         is_str(h.kind, "real", "fixture: kind is real");
         ok(h.access == NULL, "fixture: no access sampler yet");
@@ -471,7 +472,8 @@ static void test_live(void) {
         }
         if (!ok(pid > 0, "live: %s starts and reports ready", path))
                 return;
-        if (!is_int(nv_real_host_new(NULL, &h), 0, "live: the real host opens on /"))
+        if (!is_int(nv_real_host_new(&(nv_real_host_params){ .use_proc = true }, &h), 0,
+                    "live: the real host opens on /"))
                 goto kill;
 
         if (!is_int(h.source->refresh(h.ctx, &inv), 0, "live: the first refresh succeeds"))

@@ -1,10 +1,17 @@
 noinst_LIBRARIES += libnvinventory.a
+libnvinventory_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBXML_CFLAGS) $(LIBVIRT_CFLAGS) $(SYSTEMD_CFLAGS)
 libnvinventory_a_SOURCES = \
 	src/inventory/fileio.c src/inventory/fileio.h \
 	src/inventory/topology.c src/inventory/topology.h \
 	src/inventory/proc-parse.c src/inventory/proc-parse.h \
 	src/inventory/proc-vms.c src/inventory/proc-vms.h \
+	src/inventory/domain-xml.c src/inventory/domain-xml.h \
+	src/inventory/libvirt-event.c src/inventory/libvirt-event.h \
+	src/inventory/libvirt-vms.c src/inventory/libvirt-vms.h \
 	src/inventory/real-host.c src/inventory/real-host.h
+
+INVENTORY_LIBS = libnvinventory.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
+	$(SYSTEMD_LIBS) -lm
 
 # A process with a real KVM VM fd and vCPU-named threads, for tests that scan /proc.
 check_PROGRAMS += tests/fake-vmm
@@ -18,8 +25,19 @@ TESTS += tests/test-topology
 
 check_PROGRAMS += tests/test-proc-vms
 tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h
-tests_test_proc_vms_LDADD = libnvinventory.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) -lm
+tests_test_proc_vms_LDADD = $(INVENTORY_LIBS)
 TESTS += tests/test-proc-vms
+
+# The libvirt layer against libvirt's test driver, and the domain XML parsers.
+check_PROGRAMS += tests/test-libvirt
+tests_test_libvirt_SOURCES = tests/test-libvirt.c tests/tap.h
+tests_test_libvirt_LDADD = $(INVENTORY_LIBS)
+TESTS += tests/test-libvirt
+
+# Real libvirtd + a QEMU TCG domain (skipped with the reason when libvirtd cannot start).
+dist_check_SCRIPTS += tests/test-libvirt-real.sh tests/libvirt-env.sh
+TESTS += tests/test-libvirt-real.sh
+EXTRA_DIST += tests/guest/init.sh tests/guest/memhog.c tests/fixtures/libvirt
 
 # Hand-made /proc and /sys trees; the fd symlinks are listed in host-2node/fd-links and made by the test.
 EXTRA_DIST += \

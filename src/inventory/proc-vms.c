@@ -140,7 +140,7 @@ static int thread_run_ns(int tid_fd, const nv_proc_stat *st, uint64_t *ret) {
 /* One thread: 1 and *ret_state when it is a vCPU (its run time delta added to vm->vcpu_time), 0
  * when not or gone, -ENOMEM. */
 static int scan_thread(int task_fd, const char *name, const tracked_vm *old, const nv_topology *topo,
-                       nv_vm_info *vm, vcpu_state *ret_state) {
+                       const nv_proc_vm_hint *hint, nv_vm_info *vm, vcpu_state *ret_state) {
         _cleanup_close_ int tid_fd = -EBADF;
         _cleanup_free_ char *comm = NULL, *stat_text = NULL;
         nv_proc_stat st;
@@ -180,15 +180,19 @@ static int scan_thread(int task_fd, const char *name, const tracked_vm *old, con
                 prev = 0;
 
         node = topo ? nv_topology_cpu_node(topo, st.processor) : -ENOENT;
-        if (node >= 0 && node < NV_MAX_NODES)
+        if (node >= 0 && node < NV_MAX_NODES) {
                 vm->vcpu_time.sec[node] += (double)(run_ns - prev) / 1e9;
+                if (vm->cell_time && hint->vcpu_cell && index < hint->nr_vcpu_cell &&
+                    hint->vcpu_cell[index] >= 0 && (unsigned)hint->vcpu_cell[index] < vm->nr_cells)
+                        vm->cell_time[hint->vcpu_cell[index]].sec[node] += (double)(run_ns - prev) / 1e9;
+        }
 
         *ret_state = (vcpu_state){ .tid = tid, .run_ns = run_ns };
         return 1;
 }
 
-static int scan_vcpus(int pid_fd, const tracked_vm *old, const nv_topology *topo, nv_vm_info *vm,
-                      tracked_vm *t) {
+static int scan_vcpus(int pid_fd, const tracked_vm *old, const nv_topology *topo,
+                      const nv_proc_vm_hint *hint, nv_vm_info *vm, tracked_vm *t) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r;
@@ -205,7 +209,7 @@ static int scan_vcpus(int pid_fd, const tracked_vm *old, const nv_topology *topo
                                     NV_PROC_VMS_MAX_VCPUS);
                         break;
                 }
-                r = scan_thread(dirfd(d), de->d_name, old, topo, vm, &state);
+                r = scan_thread(dirfd(d), de->d_name, old, topo, hint, vm, &state);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -276,8 +280,9 @@ static int scan_identity(int pid_fd, pid_t pid, const nv_proc_stat *st, nv_vm_in
 
 /* 1 with *ret_vm and *ret_tracked filled when the process is a VM; 0 when it is not, exited, or
  * may not be inspected; -errno on other failures. */
-static int scan_process(const nv_proc_vms *s, const nv_topology *topo, int proc_fd, const char *name,
-                        pid_t pid, uint64_t *next_id, nv_vm_info *ret_vm, tracked_vm *ret_tracked) {
+static int scan_process(const nv_proc_vms *s, const nv_topology *topo, const nv_proc_vm_hint *hint,
+                        int proc_fd, const char *name, pid_t pid, uint64_t *next_id, nv_vm_info *ret_vm,
+                        tracked_vm *ret_tracked) {
         _cleanup_(nv_vm_info_clear) nv_vm_info vm = { .pid = pid };
         tracked_vm t = { .pid = pid };
         _cleanup_free_ char *stat_text = NULL;
@@ -290,7 +295,7 @@ static int scan_process(const nv_proc_vms *s, const nv_topology *topo, int proc_
         if (pid_fd < 0)
                 return is_gone(-errno) ? 0 : -errno;
 
-        r = holds_kvm_vm_fd(pid_fd);
+        r = hint ? 1 : holds_kvm_vm_fd(pid_fd);
         if (r == -EACCES || r == -EPERM) {
                 log_debug_errno(r, "Cannot list the fds of process %d, ignoring: %m", (int)pid);
                 return 0;
@@ -304,8 +309,14 @@ static int scan_process(const nv_proc_vms *s, const nv_topology *topo, int proc_
         if (r >= 0)
                 r = scan_identity(pid_fd, pid, &st, &vm);
         old = r >= 0 ? find_tracked(s, pid, st.starttime) : NULL;
+        if (r >= 0 && hint && hint->nr_cells > 0) {
+                vm.cell_time = calloc(hint->nr_cells, sizeof(*vm.cell_time));
+                vm.nr_cells = vm.cell_time ? hint->nr_cells : 0;
+                if (!vm.cell_time)
+                        r = -ENOMEM;
+        }
         if (r >= 0)
-                r = scan_vcpus(pid_fd, old, topo, &vm, &t);
+                r = scan_vcpus(pid_fd, old, topo, hint, &vm, &t);
         if (r >= 0)
                 r = scan_ram(pid_fd, &vm);
         if (r < 0) {
@@ -355,7 +366,19 @@ static int scan_result_add(scan_result *res, nv_vm_info *vm, tracked_vm *t) {
         return 0;
 }
 
+static const nv_proc_vm_hint *find_hint(const nv_proc_vm_hint *hints, size_t n, pid_t pid) {
+        for (size_t i = 0; i < n; i++)
+                if (hints[i].pid == pid)
+                        return &hints[i];
+        return NULL;
+}
+
 int nv_proc_vms_scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv) {
+        return nv_proc_vms_scan_hinted(s, topo, NULL, 0, true, inv);
+}
+
+int nv_proc_vms_scan_hinted(nv_proc_vms *s, const nv_topology *topo, const nv_proc_vm_hint *hints,
+                            size_t n_hints, bool find_kvm, nv_inventory *inv) {
         _cleanup_(scan_result_done) scan_result res = {};
         _cleanup_closedir_ DIR *d = NULL;
         uint64_t next_id = s->next_id;
@@ -367,6 +390,7 @@ int nv_proc_vms_scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv)
                 return log_error_errno(r, "Failed to open %s: %m", s->proc_path);
 
         for (;;) {
+                const nv_proc_vm_hint *hint;
                 nv_vm_info vm;
                 tracked_vm t;
                 pid_t pid;
@@ -380,8 +404,11 @@ int nv_proc_vms_scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv)
                 }
                 if (nv_parse_pid(de->d_name, &pid) < 0)
                         continue;
+                hint = find_hint(hints, n_hints, pid);
+                if (!hint && !find_kvm)
+                        continue;
 
-                r = scan_process(s, topo, dirfd(d), de->d_name, pid, &next_id, &vm, &t);
+                r = scan_process(s, topo, hint, dirfd(d), de->d_name, pid, &next_id, &vm, &t);
                 if (r == -ENOMEM)
                         return log_oom();
                 if (r < 0) {

@@ -27,3 +27,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(nv_proc_vms *, nv_proc_vms_free);
  * Processes that exit during the scan, or that we may not inspect, are skipped. 0 or -errno; on
  * failure inv and the source's state are untouched. */
 int nv_proc_vms_scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv);
+
+/* What another source (libvirt) knows of a VMM: it is a VM whether or not it holds a KVM fd (QEMU
+ * under TCG holds none), and its vCPU n belongs to vNUMA cell vcpu_cell[n]. */
+typedef struct nv_proc_vm_hint {
+        pid_t pid;
+        const int *vcpu_cell; /* by vCPU index, -1 for none; NULL without cells */
+        unsigned nr_vcpu_cell;
+        unsigned nr_cells; /* > 0: vm->cell_time gets one entry per cell */
+} nv_proc_vm_hint;
+
+/* As nv_proc_vms_scan, for the hinted processes and, when find_kvm, every process holding a KVM
+ * VM fd; each process is reported once. */
+int nv_proc_vms_scan_hinted(nv_proc_vms *s, const nv_topology *topo, const nv_proc_vm_hint *hints,
+                            size_t n_hints, bool find_kvm, nv_inventory *inv);

@@ -1,31 +1,182 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "inventory/libvirt-vms.h"
 #include "inventory/proc-vms.h"
 #include "inventory/real-host.h"
 #include "inventory/topology.h"
 #include "migrate/mover.h"
 
+/* A VMM watched through its pidfd. */
+typedef struct vmm_watch {
+        uint64_t vm_id;
+        pid_t pid;
+        int fd;
+        sd_event_source *source;
+        bool exited;
+        bool seen; /* in the current refresh */
+} vmm_watch;
+
 typedef struct real_host {
+        nv_real_host_params params;
+        sd_event *event;
         nv_topology topology;
         nv_proc_vms *vms;
+        nv_libvirt_vms *libvirt;
+        vmm_watch *watches;
+        size_t nr_watches;
+        /* Only a VMM exited since the last refresh: no need to ask libvirt, which may hold the
+         * domain locked while it cleans up after the exit (seen: 1.6 s). */
+        bool only_exits;
 } real_host;
+
+static void watch_done(vmm_watch *w) {
+        sd_event_source_disable_unref(w->source);
+        if (w->fd >= 0)
+                close(w->fd);
+}
 
 static void real_host_destroy(void *ctx) {
         real_host *h = ctx;
 
         if (!h)
                 return;
+        for (size_t i = 0; i < h->nr_watches; i++)
+                watch_done(&h->watches[i]);
+        free(h->watches);
+        nv_libvirt_vms_free(h->libvirt);
         nv_proc_vms_free(h->vms);
         nv_topology_done(&h->topology);
+        sd_event_unref(h->event);
         free(h);
+}
+
+static void changed(real_host *h) {
+        if (h->params.on_change)
+                h->params.on_change(h->params.userdata);
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        real_host *h = userdata;
+        vmm_watch *w = NULL;
+
+        /* Find the watch by its source: the array may have moved since it was added. */
+        for (size_t i = 0; i < h->nr_watches; i++)
+                if (h->watches[i].source == s)
+                        w = &h->watches[i];
+        if (!w)
+                return 0;
+        log_debug("VMM process %d exited (pidfd).", (int)w->pid);
+        w->exited = true;
+        (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        h->only_exits = true;
+        changed(h);
+        return 0;
+}
+
+static vmm_watch *find_watch(real_host *h, uint64_t id) {
+        for (size_t i = 0; i < h->nr_watches; i++)
+                if (h->watches[i].vm_id == id)
+                        return &h->watches[i];
+        return NULL;
+}
+
+/* The VM's watch, made on first sight. false when the VMM has exited (or is exiting). */
+static bool watch_alive(real_host *h, const nv_vm_info *vm) {
+        vmm_watch *w = find_watch(h, vm->id);
+        int fd, r;
+
+        if (!w) {
+                fd = (int)syscall(SYS_pidfd_open, vm->pid, 0); /* pidfds are always close-on-exec */
+                if (fd < 0) {
+                        if (errno == ESRCH)
+                                return false;
+                        log_debug_errno(errno, "Cannot open a pidfd for VMM %d, ignoring: %m", (int)vm->pid);
+                        return true; /* e.g. a fixture tree's pid: not watched */
+                }
+                vmm_watch *a = reallocarray(h->watches, h->nr_watches + 1, sizeof(*a));
+                if (!a) {
+                        close(fd);
+                        return true;
+                }
+                h->watches = a;
+                w = &h->watches[h->nr_watches++];
+                *w = (vmm_watch){ .vm_id = vm->id, .pid = vm->pid, .fd = fd };
+                r = sd_event_add_io(h->event, &w->source, fd, EPOLLIN, on_pidfd, h);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot watch VMM %d, ignoring: %m", (int)vm->pid);
+                else
+                        (void)sd_event_source_set_description(w->source, "vmm-pidfd");
+        }
+        w->seen = true;
+        return !w->exited;
+}
+
+size_t nv_match_domain_ram(nv_ram_range *ranges, size_t n, uint64_t memory_bytes, const uint64_t *cell_bytes,
+                           unsigned nr_cells) {
+        unsigned want = MAX(nr_cells, 1u);
+        size_t kept = 0;
+        uint64_t gpa = 0;
+
+        for (unsigned c = 0; c < want; c++) {
+                uint64_t size = nr_cells > 0 ? cell_bytes[c] : memory_bytes;
+                size_t i;
+
+                for (i = kept; i < n; i++)
+                        if (ranges[i].size == size)
+                                break;
+                if (i == n)
+                        return 0;
+                nv_ram_range r = ranges[i];
+                memmove(&ranges[kept + 1], &ranges[kept], (i - kept) * sizeof(*ranges));
+                r.gpa = gpa;
+                r.cell = nr_cells > 0 ? (int)c : -1;
+                ranges[kept++] = r;
+                gpa += size;
+        }
+        return kept;
+}
+
+/* What libvirt knows, over what /proc found for the same VMM. */
+static int apply_domain(nv_vm_info *vm, const nv_libvirt_domain *d) {
+        size_t kept;
+        char *name;
+
+        name = strdup(d->desc.name);
+        if (!name)
+                return -ENOMEM;
+        free(vm->name);
+        vm->name = name;
+        memcpy(vm->uuid, d->desc.uuid, sizeof(vm->uuid));
+
+        kept = nv_match_domain_ram(vm->ranges, vm->nr_ranges, d->desc.memory_bytes, d->desc.cell_bytes,
+                                   d->desc.nr_cells);
+        if (kept == 0) {
+                /* No mapping of the expected size: keep what could be guest RAM. */
+                log_debug("Domain %s: no mapping of its memory size, keeping the candidates.", d->desc.name);
+                for (size_t i = 0; i < vm->nr_ranges; i++)
+                        if (vm->ranges[i].size <= d->desc.memory_bytes)
+                                vm->ranges[kept++] = vm->ranges[i];
+        }
+        vm->nr_ranges = kept;
+        if (d->desc.locked)
+                for (size_t i = 0; i < kept; i++)
+                        vm->ranges[i].backing = NV_BACKING_PINNED;
+        return 0;
 }
 
 static int real_host_refresh(void *ctx, nv_inventory *inv) {
         real_host *h = ctx;
+        _cleanup_free_ nv_proc_vm_hint *hints = NULL;
+        const nv_libvirt_domain *doms = NULL;
         nv_inventory fresh = {};
+        size_t nr_doms = 0, nr_hints = 0, kept = 0;
         int r;
 
         /* Free memory changes all the time; a failure to read it leaves the last known values. */
@@ -35,10 +186,57 @@ static int real_host_refresh(void *ctx, nv_inventory *inv) {
         if (r < 0)
                 log_warning_errno(r, "Failed to refresh node memory, using the last values, ignoring: %m");
 
+        if (h->libvirt) {
+                r = h->only_exits ? 0 : nv_libvirt_vms_refresh(h->libvirt);
+                h->only_exits = false;
+                if (r < 0)
+                        return r;
+                doms = nv_libvirt_vms_domains(h->libvirt, &nr_doms);
+                hints = calloc(MAX(nr_doms, (size_t)1), sizeof(*hints));
+                if (!hints)
+                        return -ENOMEM;
+                for (size_t i = 0; i < nr_doms; i++)
+                        if (doms[i].pid > 0)
+                                hints[nr_hints++] = (nv_proc_vm_hint){
+                                        .pid = doms[i].pid,
+                                        .vcpu_cell = doms[i].desc.vcpu_cell,
+                                        .nr_vcpu_cell = doms[i].desc.vcpu_cell ? doms[i].desc.nr_vcpus : 0,
+                                        .nr_cells = doms[i].desc.nr_cells,
+                                };
+        }
+
         nv_topology_fill_inventory(&h->topology, &fresh);
-        r = nv_proc_vms_scan(h->vms, &h->topology, &fresh);
+        r = nv_proc_vms_scan_hinted(h->vms, &h->topology, hints, nr_hints, h->params.use_proc, &fresh);
         if (r < 0)
                 return r;
+
+        for (size_t i = 0; i < h->nr_watches; i++)
+                h->watches[i].seen = false;
+        for (size_t i = 0; i < fresh.nr_vms; i++) {
+                nv_vm_info *vm = &fresh.vms[i];
+
+                if (h->event && !watch_alive(h, vm)) {
+                        nv_vm_info_clear(vm);
+                        continue;
+                }
+                for (size_t k = 0; k < nr_doms; k++)
+                        if (doms[k].pid == vm->pid) {
+                                r = apply_domain(vm, &doms[k]);
+                                if (r < 0) {
+                                        nv_inventory_clear(&fresh);
+                                        return r;
+                                }
+                        }
+                fresh.vms[kept++] = *vm;
+        }
+        fresh.nr_vms = kept;
+
+        /* Watches of VMs no longer listed are dropped. */
+        for (size_t i = h->nr_watches; i > 0; i--)
+                if (!h->watches[i - 1].seen) {
+                        watch_done(&h->watches[i - 1]);
+                        h->watches[i - 1] = h->watches[--h->nr_watches];
+                }
 
         *inv = fresh;
         return 0;
@@ -48,23 +246,44 @@ static const nv_vm_source_ops real_host_source_ops = {
         .refresh = real_host_refresh,
 };
 
-int nv_real_host_new(const char *root, nv_host *ret) {
+static void on_libvirt_change(void *userdata) {
+        real_host *h = userdata;
+
+        h->only_exits = false;
+        changed(h);
+}
+
+int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
         real_host *h;
         int r;
 
         h = calloc(1, sizeof(*h));
         if (!h)
                 return log_oom();
+        h->params = *p;
+        h->event = p->event ? sd_event_ref(p->event) : NULL;
 
-        r = nv_topology_load(root, &h->topology);
+        r = nv_topology_load(p->root, &h->topology);
         if (r < 0) {
                 real_host_destroy(h);
                 return log_error_errno(r, "Failed to read the NUMA topology: %m");
         }
-        r = nv_proc_vms_new(root, &h->vms);
+        r = nv_proc_vms_new(p->root, &h->vms);
         if (r < 0) {
                 real_host_destroy(h);
                 return log_oom();
+        }
+        if (p->use_libvirt) {
+                if (!p->event) {
+                        real_host_destroy(h);
+                        return log_error_errno(-EINVAL, "The libvirt source needs an event loop.");
+                }
+                r = nv_libvirt_vms_new(p->event, p->libvirt_uri ?: "qemu:///system", p->root,
+                                       on_libvirt_change, h, &h->libvirt);
+                if (r < 0) {
+                        real_host_destroy(h);
+                        return log_error_errno(r, "Cannot set up the libvirt source: %m");
+                }
         }
 
         *ret = (nv_host){

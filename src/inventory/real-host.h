@@ -1,13 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The real host's ports: VMs from /proc (any process holding a KVM VM fd), the topology and free
- * memory from sysfs, pages moved with move_pages(2). No access sampler yet (ret->access is NULL):
- * DAMON and the numavd_ept module come later. */
+/* The real host's ports: VMs from libvirt and/or /proc (any process holding a KVM VM fd), the
+ * topology and free memory from sysfs, pages moved with move_pages(2). No access sampler here
+ * (ret->access is NULL): the backends are picked by the daemon.
+ *
+ * A VMM seen by both sources is one VM (matched by pid): libvirt gives its name, uuid, vNUMA cells
+ * and memory size, /proc its vCPU threads, their run time per node and its RAM mappings. Every
+ * VMM is watched through a pidfd: when it exits, on_change is called at once and the VM is left
+ * out of the next refresh. libvirt lifecycle events and reconnections call on_change too. */
+
+#include <systemd/sd-event.h>
 
 #include "common/host.h"
 
-/* root: NULL or "" for "/"; tests point it at a fixture tree holding proc/ and sys/. The topology
- * is read once here; node memory and the VMs on every refresh. ret->destroy frees the context.
- * 0 or -errno, *ret untouched on failure. */
-int nv_real_host_new(const char *root, nv_host *ret);
+typedef struct nv_real_host_params {
+        const char *root;                  /* NULL or "" for "/"; tests point it at a fixture tree */
+        sd_event *event;                   /* needed for libvirt and the pidfds; NULL: neither */
+        bool use_libvirt;                  /* Sources=libvirt or both */
+        bool use_proc;                     /* Sources=proc or both */
+        const char *libvirt_uri;           /* NULL: qemu:///system */
+        void (*on_change)(void *userdata); /* a VM appeared or went: refresh now (may be NULL) */
+        void *userdata;
+} nv_real_host_params;
+
+/* The topology is read once here; node memory and the VMs on every refresh. ret->destroy frees
+ * the context. 0 or -errno, *ret untouched on failure. */
+int nv_real_host_new(const nv_real_host_params *p, nv_host *ret);
+
+/* Choose the guest RAM ranges of a libvirt domain among a VMM's candidate mappings (address
+ * order): per vNUMA cell, the first unused mapping of exactly that cell's size; without cells, the
+ * first of exactly the domain's memory size. gpa is laid out cell after cell, cell set. Returns
+ * the number of ranges kept at the front of ranges, or 0 when nothing matches (the caller keeps
+ * the candidates no larger than the domain's memory then). Pure. */
+size_t nv_match_domain_ram(nv_ram_range *ranges, size_t n, uint64_t memory_bytes, const uint64_t *cell_bytes,
+                           unsigned nr_cells);

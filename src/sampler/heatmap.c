@@ -395,6 +395,33 @@ int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, co
         return sample_shift(h, ops, ops_ctx, vm, NV_HUGE_SHIFT);
 }
 
+void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, size_t n) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < h->nr_regions; i++) {
+                const nv_region *r = &h->regions[i];
+                hm_probe *p = &h->probe[i];
+                double weighted = 0, covered = 0;
+
+                /* Both are in address order: skip backend regions that end before this one. */
+                while (j < n && backend[j].end <= r->start)
+                        j++;
+                for (size_t k = j; k < n && backend[k].start < r->end; k++) {
+                        uint64_t lo = MAX(r->start, backend[k].start), hi = MIN(r->end, backend[k].end);
+
+                        if (hi <= lo)
+                                continue;
+                        weighted += (double)(hi - lo) * CLAMP((double)backend[k].heat, 0.0, 1.0);
+                        covered += (double)(hi - lo);
+                }
+                p->hits = p->samples = 0;
+                if (covered > 0) {
+                        p->samples = NV_HEATMAP_BACKEND_SAMPLES;
+                        p->hits = (uint16_t)lround(NV_HEATMAP_BACKEND_SAMPLES * weighted / covered);
+                }
+        }
+}
+
 void nv_heatmap_mark_all_hot(nv_heatmap *h) {
         for (size_t i = 0; i < h->nr_regions; i++)
                 h->regions[i].heat = 1.0f;

@@ -47,6 +47,14 @@ int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, co
  * each region's node histogram through the mover port's query (nodes == NULL). */
 int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm);
 
+/* Adopt the heat measured by a backend that aggregates on its own (nv_access_ops.regions):
+ * instead of this epoch's sampled counts, each region gets the byte-weighted mean heat of the
+ * backend regions overlapping it, as if sampled HEATMAP_BACKEND_SAMPLES times; the epoch end then
+ * folds, merges and splits as usual. A region no backend region overlaps gets no samples (it ages
+ * toward cold). backend: n regions in address order, non-overlapping. */
+#define NV_HEATMAP_BACKEND_SAMPLES 1000u
+void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, size_t n);
+
 /* Treat every region as hot (no access backend: whole-VM placement, numad-like). */
 void nv_heatmap_mark_all_hot(nv_heatmap *h);
 

@@ -1,0 +1,19 @@
+# The sampler's kernel-facing sources: DAMON, perf and KVM counters, soft-dirty, numa_maps.
+libnvsampler_a_SOURCES += \
+	src/sampler/backend-damon.c src/sampler/backend-damon.h
+
+check_PROGRAMS += tests/test-damon
+tests_test_damon_SOURCES = tests/test-damon.c tests/tap.h
+tests_test_damon_LDADD = libnvsampler.a libnvcommon.a -lm
+TESTS += tests/test-damon
+
+libnvsampler_a_SOURCES += \
+	src/sampler/counters-perf.c src/sampler/counters-perf.h \
+	src/sampler/kvm-stats.c src/sampler/kvm-stats.h
+
+check_PROGRAMS += tests/test-perf tests/test-kvm-stats
+tests_test_perf_SOURCES = tests/test-perf.c tests/tap.h
+tests_test_perf_LDADD = libnvsampler.a libnvcommon.a -lpthread -lm
+tests_test_kvm_stats_SOURCES = tests/test-kvm-stats.c tests/tap.h
+tests_test_kvm_stats_LDADD = libnvsampler.a libnvcommon.a -lm
+TESTS += tests/test-perf tests/test-kvm-stats
