@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR LGPL-2.1-or-later */
+#ifndef _UAPI_NUMAVD_EPT_H
+#define _UAPI_NUMAVD_EPT_H
+
+/* The ioctl ABI of /dev/numavd_ept, shared by the kernel module (kernel/) and numavd's `kmod`
+ * sampler backend (src/sampler/backend-kmod.c).
+ *
+ * One open file tracks at most one KVM VM: NUMAVD_EPT_ATTACH hands over the VM's KVM fd (for
+ * example obtained with pidfd_getfd(2) from the VMM); the module keeps a reference to the VM
+ * until the file is closed. NUMAVD_EPT_HARVEST then tests and clears the accessed bits of the
+ * VM's second-level page tables (EPT/NPT) for host-virtual ranges of the VMM, through KVM's own
+ * MMU notifier callbacks. Every call needs CAP_SYS_ADMIN.
+ *
+ * Versioning: the major version changes when a structure or ioctl changes incompatibly; the
+ * minor when something is added. User space checks major == NUMAVD_EPT_ABI_MAJOR. Every
+ * structure has explicit padding, which must be zero on input. */
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define NUMAVD_EPT_ABI_MAJOR 1
+#define NUMAVD_EPT_ABI_MINOR 0
+
+#define NUMAVD_EPT_DEVICE "/dev/numavd_ept"
+
+/* Bounds of one HARVEST call. */
+#define NUMAVD_EPT_MAX_RANGES 4096       /* ranges per call */
+#define NUMAVD_EPT_MAX_BLOCKS (1U << 20) /* blocks (bitmap bits) per call */
+#define NUMAVD_EPT_MAX_SLOTS  4096       /* slots one SLOTS call returns */
+
+struct numavd_ept_version {
+        __u32 major;      /* out: NUMAVD_EPT_ABI_MAJOR of the module */
+        __u32 minor;      /* out */
+        __u32 max_ranges; /* out: NUMAVD_EPT_MAX_RANGES */
+        __u32 max_blocks; /* out: NUMAVD_EPT_MAX_BLOCKS */
+};
+
+struct numavd_ept_attach {
+        __s32 vm_fd; /* in: a KVM VM file descriptor of the caller */
+        __u32 flags; /* in: 0 */
+};
+
+/* INFO flags */
+#define NUMAVD_EPT_INFO_TDP        (1U << 0) /* the VM's MMU uses two-dimensional paging (EPT/NPT) */
+#define NUMAVD_EPT_INFO_AD_BITS    (1U << 1) /* the second-level tables have hardware accessed bits */
+#define NUMAVD_EPT_INFO_HYPERVISOR (1U << 2) /* this host itself runs under a hypervisor */
+#define NUMAVD_EPT_INFO_VM_ALIVE   (1U << 3) /* the VMM's address space still exists */
+#define NUMAVD_EPT_INFO_AMD        (1U << 4) /* the VM runs on kvm_amd (NPT) */
+#define NUMAVD_EPT_INFO_INTEL      (1U << 5) /* the VM runs on kvm_intel (EPT) */
+#define NUMAVD_EPT_INFO_TDP_KNOWN  (1U << 6) /* TDP and AD_BITS are known (else both unknown) */
+
+struct numavd_ept_info {
+        __u32 flags;    /* out: NUMAVD_EPT_INFO_* */
+        __u32 nr_slots; /* out: memory slots of the VM, all address spaces */
+        __u32 nr_vcpus; /* out */
+        __u32 __pad;
+        __u64 harvests;     /* out: HARVEST calls on this file */
+        __u64 blocks_young; /* out: blocks found accessed, on this file */
+};
+
+/* SLOTS flags (KVM_MEM_* of the slot, plus:) */
+#define NUMAVD_EPT_SLOT_LOG_DIRTY (1U << 0)  /* KVM_MEM_LOG_DIRTY_PAGES */
+#define NUMAVD_EPT_SLOT_READONLY  (1U << 1)  /* KVM_MEM_READONLY */
+#define NUMAVD_EPT_SLOT_INTERNAL  (1U << 16) /* a slot KVM created itself (not user-visible) */
+
+struct numavd_ept_slot {
+        __u16 as_id; /* address space (x86: 0 normal, 1 SMM) */
+        __u16 id;    /* slot id within the address space */
+        __u32 flags; /* NUMAVD_EPT_SLOT_* */
+        __u64 gpa;   /* guest-physical base */
+        __u64 pages; /* number of 4 KiB pages */
+        __u64 hva;   /* host-virtual base in the VMM */
+};
+
+struct numavd_ept_slots {
+        __u32 capacity; /* in: entries available at slots */
+        __u32 nr;       /* out: slots the VM has (may exceed capacity: then only capacity are filled) */
+        __u64 slots;    /* in: user pointer to struct numavd_ept_slot[capacity] */
+};
+
+/* HARVEST */
+#define NUMAVD_EPT_SHIFT_4K 12
+#define NUMAVD_EPT_SHIFT_2M 21
+
+struct numavd_ept_range {
+        __u64 start;  /* host-virtual address, aligned to 1 << shift */
+        __u32 blocks; /* number of consecutive blocks of 1 << shift bytes, >= 1 */
+        __u8 shift;   /* NUMAVD_EPT_SHIFT_4K or NUMAVD_EPT_SHIFT_2M */
+        __u8 __pad[3];
+};
+
+#define NUMAVD_EPT_HARVEST_FLUSH (1U << 0) /* clear_flush_young: also flush the VM's TLBs */
+#define NUMAVD_EPT_HARVEST_TEST  (1U << 1) /* test_young only: report, clear nothing */
+
+struct numavd_ept_harvest {
+        __u32 flags;        /* in: NUMAVD_EPT_HARVEST_*; out: the variant that ran */
+        __u32 nr_ranges;    /* in: 1 .. NUMAVD_EPT_MAX_RANGES */
+        __u64 ranges;       /* in: user pointer to struct numavd_ept_range[nr_ranges] */
+        __u64 bitmap;       /* in: user pointer to the bitmap, one bit per block, ranges in order,
+                             * bit i in byte i / 8 at position i % 8 */
+        __u32 bitmap_bytes; /* in: size of the bitmap buffer, >= DIV_ROUND_UP(total blocks, 8) */
+        __u32 nr_blocks;    /* out: blocks processed (all of them on success) */
+        __u32 nr_young;     /* out: blocks found accessed */
+        __u32 __pad;
+};
+
+#define NUMAVD_EPT_IOC_MAGIC 0xE7
+
+#define NUMAVD_EPT_IOC_VERSION _IOR(NUMAVD_EPT_IOC_MAGIC, 0x00, struct numavd_ept_version)
+#define NUMAVD_EPT_IOC_ATTACH  _IOW(NUMAVD_EPT_IOC_MAGIC, 0x01, struct numavd_ept_attach)
+#define NUMAVD_EPT_IOC_INFO    _IOR(NUMAVD_EPT_IOC_MAGIC, 0x02, struct numavd_ept_info)
+#define NUMAVD_EPT_IOC_SLOTS   _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x03, struct numavd_ept_slots)
+#define NUMAVD_EPT_IOC_HARVEST _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x04, struct numavd_ept_harvest)
+
+#endif

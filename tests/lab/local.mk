@@ -1,0 +1,31 @@
+# The QEMU lab (tests/lab/README.md): `make lab-check` boots Debian's kernels under TCG with two
+# NUMA nodes and runs tests/lab/t-*.sh inside. Not part of `make check`; .ci/run runs it.
+check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
+tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c
+tests_lab_nv_vmm_LDADD = -lpthread
+tests_lab_nv_ept_fuzz_SOURCES = tests/lab/nv-ept-fuzz.c tests/tap.h
+tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvcommon.a -lm
+
+NV_LAB_FILES = \
+	tests/lab/lab.sh tests/lab/lab-deps.sh tests/lab/mkinitramfs.sh tests/lab/guest-init.sh \
+	tests/lab/t-kmod-fuzz.sh tests/lab/t-kmod-numavd.sh tests/lab/t-kmod-bench.sh
+EXTRA_DIST += tests/lab/README.md $(NV_LAB_FILES)
+
+# LAB_TESTS="t-kmod-fuzz ..." picks tests; NUMAVD_LAB_CACHE is where kernels are kept.
+lab-check: all tests/lab/nv-vmm tests/lab/nv-ept-fuzz
+	$(AM_V_GEN)top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(top_srcdir)/tests/lab/lab.sh $(LAB_TESTS)
+.PHONY: lab-check
+
+# t-damon, t-dirty, t-service (DAMON backend, dirty rate, numavd.service under systemd)
+check_PROGRAMS += tests/lab/nv-dirty-writer
+tests_lab_nv_dirty_writer_SOURCES = tests/lab/nv-dirty-writer.c
+tests_lab_nv_dirty_writer_LDADD = -lpthread
+NV_LAB_FILES += tests/lab/t-damon.sh tests/lab/t-dirty.sh tests/lab/t-service.sh tests/lab/lab-systemd.sh
+lab-check: tests/lab/nv-dirty-writer tests/test-dirty-rate
+# t-service copies numavd, as `make install` lays it out, into its guest's root.
+lab-check: lab-root
+lab-root: all
+	$(AM_V_GEN)rm -rf lab/root && $(MAKE) $(AM_MAKEFLAGS) install DESTDIR='$(abs_top_builddir)/lab/root' >/dev/null && \
+		$(MAKE) $(AM_MAKEFLAGS) -s print-install-dirs >lab/install-dirs
+.PHONY: lab-root
