@@ -17,3 +17,8 @@ done_testing() {
 }
 # jq expression that must be true of a JSON file
 json_true() { jq -e "$2" "$1" >/dev/null; }
+# Wait up to 10 s for a pattern to appear in a file (a daemon's log): tests wait for events, not times.
+wait_for() { # pattern file
+        for _ in $(seq 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+        return 1
+}

@@ -138,7 +138,7 @@ static void check_defaults(const nv_config *c, const char *what) {
         is_int(c->log_level, LOG_INFO, "%s: LogLevel=info", what);
         is_int(c->backend, NV_BACKEND_AUTO, "%s: Backend=auto", what);
         is_u64(c->sample_interval, 50 * USEC_PER_MSEC, "%s: SampleInterval=50ms", what);
-        is_int(c->min_regions, 10, "%s: MinRegions=10", what);
+        is_int(c->min_regions, 32, "%s: MinRegions=32", what);
         is_int(c->max_regions, 1000, "%s: MaxRegions=1000", what);
         is_near(c->heat_alpha, 0.5, 1e-12, "%s: HeatAlpha=0.5", what);
         is_near(c->merge_delta, 0.10, 1e-12, "%s: MergeDelta=10%%", what);
@@ -147,7 +147,7 @@ static void check_defaults(const nv_config *c, const char *what) {
         is_u64(c->max_move_rate, 256 * MIB, "%s: MaxMoveRate=256M", what);
         ok(c->node_floor.is_percent, "%s: NodeFreeFloor is a percentage", what);
         is_near(c->node_floor.fraction, 0.02, 1e-12, "%s: NodeFreeFloor=2%%", what);
-        is_near(c->hot_threshold, 0.30, 1e-12, "%s: HotThreshold=30%%", what);
+        is_near(c->hot_threshold, 0.40, 1e-12, "%s: HotThreshold=40%%", what);
         is_near(c->dominance, 0.60, 1e-12, "%s: Dominance=60%%", what);
         is_u64(c->min_residency, 30 * USEC_PER_SEC, "%s: MinResidency=30s", what);
         is_int(c->retarget_epochs, 3, "%s: RetargetEpochs=3", what);

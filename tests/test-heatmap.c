@@ -307,7 +307,7 @@ static void test_bounds(void) {
         fake_vm v;
         fake_access fa;
         fake_mover fm;
-        bool in_bounds = true, valid = true, reached_max = false;
+        bool in_bounds = true, valid = true;
         size_t n, lo = SIZE_MAX, hi = 0;
         const char *why = "";
 
@@ -328,12 +328,14 @@ static void test_bounds(void) {
                 lo = MIN(lo, n);
                 hi = MAX(hi, n);
                 in_bounds = in_bounds && n >= 5 && n <= 40;
-                reached_max = reached_max || n == 40;
                 if (valid && !regions_valid(h, &v.info, &why))
                         valid = false;
         }
         ok(in_bounds, "bounds: 5 <= regions <= 40 after every epoch (saw %zu..%zu)", lo, hi);
-        ok(reached_max, "bounds: splitting reaches max_regions under a varied workload");
+        /* Regions are cut only where their parts' samples differ: the count follows the
+         * heat's edges (64 bands of 256 KiB here, too fine for 10 samples a region an epoch to
+         * resolve them all), not the cap. */
+        ok(hi > 8, "bounds: regions are cut where heat differs, beyond min_regions (up to %zu)", hi);
         ok(valid, "bounds: regions valid after every epoch%s%s", valid ? "" : ": ", why);
         is_int(fa.bad, 0, "bounds: every harvested address is an aligned page of the VM");
         is_int(fm.bad, 0, "bounds: every located address is an aligned page of the VM");
@@ -361,6 +363,9 @@ static void test_hot_subrange(void) {
         size_t n;
         nv_region *r;
 
+        /* Regions are cut where their parts' samples differ, so edges are found to within a few
+         * pages (a piece whose few cold pages no sample can tell from hot ones stays whole):
+         * what counts is the bytes on the right side of each threshold. */
         fake_vm_init(&v, 1, (nv_ram_range[]){ mkrange(BASE, size, NV_BACKING_ANON) });
         fake_access_init(&fa, &v.info);
         is_int(nv_heatmap_new(&v.info, &c, 42, &h), 0, "hot subrange: new");
@@ -378,10 +383,10 @@ static void test_hot_subrange(void) {
 
                 /* Bytes on the wrong side of a 0.5 threshold. */
                 wrong += r[i].heat >= 0.5 ? (1 - f) * bytes : f * bytes;
-                if (f == 1 && r[i].heat > 0.9)
-                        hot_ok += bytes;
-                if (f == 0 && r[i].heat < 0.1)
-                        cold_ok += bytes;
+                if (r[i].heat > 0.9)
+                        hot_ok += f * bytes;
+                if (r[i].heat < 0.1)
+                        cold_ok += (1 - f) * bytes;
         }
         ok(wrong < 0.01 * (double)size, "hot subrange: bytes misclassified %.2f%% < 1%% of the VM",
            100 * wrong / (double)size);
@@ -391,7 +396,7 @@ static void test_hot_subrange(void) {
         ok(cold_ok > 0.95 * (double)(size - (hot_hi - hot_lo)),
            "hot subrange: %.1f%% of the cold memory in regions of heat < 0.1",
            100 * cold_ok / (double)(size - (hot_hi - hot_lo)));
-        ok(n <= 100, "hot subrange: %zu regions, within max_regions", n);
+        ok(n <= 20, "hot subrange: %zu regions, about min_regions and the two edges, not max_regions", n);
         ok_regions(h, &v.info, "hot subrange");
         fake_access_done(&fa);
 }
@@ -430,9 +435,8 @@ static void test_merge(void) {
         is_int(nv_heatmap_end_epoch(h, NULL, NULL, &v.info), 0, "merge: end_epoch");
         r = nv_heatmap_regions(h, &n);
         /* Decay halves the heat (alpha 0.5); each half merges into one region of at most
-         * size / min_regions, which splitting cuts up again up to max_regions; the pieces all
-         * carry what the merge made. */
-        is_int(n, 8, "merge: split back up to max_regions after merging");
+         * size / min_regions; without samples that differ, nothing cuts them again. */
+        is_int(n, 2, "merge: one region per half after merging, nothing split without evidence");
         ok_regions(h, &v.info, "merge");
         for (size_t i = 0; i < n; i++) {
                 bool left = r[i].end <= BASE + size / 2;
@@ -451,8 +455,8 @@ static void test_merge(void) {
         }
         ok(left_ok, "merge: left half has size-weighted heat 0.21, the latest move, streaks reset");
         ok(right_ok, "merge: right half (heat differs by >= merge_delta) merged apart, heat 0.4");
-        is_u64(node0, size / 4, "merge: node_bytes summed by merge and kept by split (node 0)");
-        is_u64(node1, size / 4, "merge: node_bytes summed by merge and kept by split (node 1)");
+        is_u64(node0, size / 4, "merge: node_bytes summed by merge (node 0)");
+        is_u64(node1, size / 4, "merge: node_bytes summed by merge (node 1)");
 }
 
 static void test_decay_and_ewma(void) {
@@ -694,7 +698,7 @@ static void test_update_ranges(void) {
                                        mkrange(BASE + GIB, 64 * MIB, NV_BACKING_THP) });
         fake_access_init(&fa, &v.info);
         is_int(nv_heatmap_new(&v.info, &c, 8, &h), 0, "update: new");
-        for (int e = 0; e < 3; e++) {
+        for (int e = 0; e < 6; e++) {
                 for (int round = 0; round < 10; round++) {
                         fake_touch(&fa, BASE + 3 * MIB, BASE + 5 * MIB);
                         (void)nv_heatmap_sample(h, &fake_access_ops, &fa, &v.info);
@@ -800,7 +804,7 @@ static void test_large_vm(void) {
         }
         m1 = mallinfo2();
         (void)nv_heatmap_regions(h, &n);
-        ok(n > 100 && n <= 1000, "large: %zu regions, within max_regions", n);
+        ok(n >= 10 && n <= 1000, "large: %zu regions, within the bounds", n);
         ok(m1.uordblks - m0.uordblks < 1024 * 1024,
            "large: the map costs %zu bytes, O(regions) not O(pages)", m1.uordblks - m0.uordblks);
         ok_regions(h, &v.info, "large");
@@ -821,9 +825,12 @@ static void test_apply_regions(void) {
         nv_region *regs;
         size_t n;
         bool hot_ok = true, cold_ok = true, straddle_ok = false, uncovered_ok = true;
+        nv_heatmap_config c;
 
         fake_vm_init(&v, 1, &rr);
-        if (!ok(nv_heatmap_new(&v.info, NULL, 7, &h) == 0, "apply_regions: heat map created"))
+        /* 10 regions of 6.4 MiB: one straddles the backend's edge at 8 MiB. */
+        c = config(10, 1000);
+        if (!ok(nv_heatmap_new(&v.info, &c, 7, &h) == 0, "apply_regions: heat map created"))
                 return;
         nv_heatmap_apply_regions(h, backend, 2);
         regs = nv_heatmap_regions(h, &n);
@@ -856,6 +863,70 @@ static void test_apply_regions(void) {
         ok(cold_ok, "and regions outside it are cold");
 }
 
+/* Regions are cut only where heat differs: a uniformly hot or uniformly cold VM keeps
+ * min_regions, however high max_regions is. */
+static void test_uniform(void) {
+        nv_heatmap_config c = config(10, 1000);
+        fake_vm v;
+        fake_access fa;
+        size_t n, most = 0;
+
+        fake_vm_init(&v, 1, (nv_ram_range[]){ mkrange(BASE, 64 * MIB, NV_BACKING_ANON) });
+        for (int hot = 0; hot <= 1; hot++) {
+                _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
+
+                fake_access_init(&fa, &v.info);
+                is_int(nv_heatmap_new(&v.info, &c, 11, &h), 0, "uniform: new");
+                most = 0;
+                for (int e = 0; e < 10; e++) {
+                        for (int round = 0; round < 20; round++) {
+                                if (hot)
+                                        fake_touch(&fa, BASE, BASE + 64 * MIB);
+                                (void)nv_heatmap_sample(h, &fake_access_ops, &fa, &v.info);
+                        }
+                        (void)nv_heatmap_end_epoch(h, NULL, NULL, &v.info);
+                        (void)nv_heatmap_regions(h, &n);
+                        most = MAX(most, n);
+                }
+                is_int(most, 10, "uniform: a uniformly %s VM keeps min_regions regions (at most %zu)",
+                       hot ? "hot" : "cold", most);
+                ok_regions(h, &v.info, "uniform");
+                fake_access_done(&fa);
+        }
+}
+
+/* max_region_bytes: larger regions are split evenly, keeping their heat, within max_regions. */
+static void test_max_region_bytes(void) {
+        _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
+        nv_heatmap_config c = config(4, 1000);
+        fake_vm v;
+        nv_region *r;
+        size_t n;
+        bool small = true, heat = true;
+
+        c.max_region_bytes = 3 * MIB;
+        fake_vm_init(&v, 1, (nv_ram_range[]){ mkrange(BASE, 64 * MIB, NV_BACKING_ANON) });
+        is_int(nv_heatmap_new(&v.info, &c, 5, &h), 0, "max_region_bytes: new");
+        nv_heatmap_mark_all_hot(h);
+        is_int(nv_heatmap_end_epoch(h, NULL, NULL, &v.info), 0, "max_region_bytes: end_epoch");
+        r = nv_heatmap_regions(h, &n);
+        for (size_t i = 0; i < n; i++) {
+                small = small && nv_region_bytes(&r[i]) <= 3 * MIB;
+                heat = heat && fabsf(r[i].heat - 0.5f) < 1e-6;
+        }
+        ok(small, "max_region_bytes: every region at most 3 MiB (%zu regions)", n);
+        ok(heat, "max_region_bytes: the pieces keep the folded heat");
+        ok_regions(h, &v.info, "max_region_bytes");
+
+        c.max_regions = 8;
+        c.max_region_bytes = MIB;
+        nv_heatmap_set_config(h, &c);
+        (void)nv_heatmap_end_epoch(h, NULL, NULL, &v.info);
+        (void)nv_heatmap_regions(h, &n);
+        ok(n <= 8, "max_region_bytes: max_regions wins (%zu regions)", n);
+        ok_regions(h, &v.info, "max_region_bytes within max_regions");
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_layout();
@@ -870,5 +941,7 @@ int main(void) {
         test_hot_bytes();
         test_large_vm();
         test_apply_regions();
+        test_uniform();
+        test_max_region_bytes();
         return tap_done();
 }

@@ -127,7 +127,7 @@ int main(void) {
 
         /* Through the executor. */
         is_int(nv_mover_new(&nv_move_pages_ops, NULL, 1 * GIB, 1 * GIB, &m), 0, "mover created");
-        is_int(nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "executor: moving the child's area to node 0 succeeds");
         is_u64(res.bytes_moved + res.bytes_already + res.bytes_failed, AREA,
                "executor: every byte is accounted for");
@@ -142,7 +142,7 @@ int main(void) {
         r = nv_move_pages_ops.move_pages(NULL, &vm, 1, addrs, nodes, status);
         is_int(r, -EINVAL, "direct move to node %d (max + 1) gives -EINVAL", max_node + 1);
         uint64_t moved_before = nv_mover_get_stats(m)->bytes_moved, tokens_before = nv_mover_tokens(m);
-        r = nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, max_node + 1, &res);
+        r = nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, max_node + 1, UINT64_MAX, &res);
         is_int(r, -EINVAL, "executor: move to a node that does not exist gives -EINVAL");
         is_u64(nv_mover_get_stats(m)->bytes_moved, moved_before, "executor: nothing moved to a bad node");
         is_u64(nv_mover_tokens(m), tokens_before, "executor: tokens refunded after the bad node");
@@ -160,7 +160,7 @@ int main(void) {
         ok(bad_status[1] == -EFAULT || bad_status[1] == -ENOENT,
            "unmapped page: -EFAULT or -ENOENT (got %d)", bad_status[1]);
         is_int(nv_mover_move_range(m, &vm, base + AREA, base + AREA + 2 * NV_PAGE_SIZE, NV_PAGE_SHIFT, 0,
-                                   &res),
+                                   UINT64_MAX, &res),
                0, "executor: range of absent pages succeeds");
         ok(res.bytes_moved == 0 && res.bytes_failed == 0 && res.bytes_already == 0,
            "executor: absent pages are skipped, not failed");
@@ -171,7 +171,7 @@ int main(void) {
         is_int(waitpid(pid, NULL, 0), pid, "child reaped");
         is_int(nv_move_pages_ops.move_pages(NULL, &vm, 1, addrs, NULL, status), -ESRCH,
                "direct query after the child exited gives -ESRCH");
-        is_int(nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, 0, &res), -ESRCH,
+        is_int(nv_mover_move_range(m, &vm, base, base + AREA, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), -ESRCH,
                "executor: move after the child exited gives -ESRCH");
 
         return tap_done();

@@ -157,7 +157,7 @@ static void test_batching(void) {
         fake_init(&h);
         fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 3000, 1);
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "batching: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "batching: 3000 pages moved without error");
         is_u64(h.queries, 3, "batching: 3000 pages are queried in 3 calls of <= 1024");
         is_u64(h.moves, 3, "batching: 3000 off-target pages are moved in 3 calls");
@@ -172,7 +172,7 @@ static void test_batching(void) {
         for (size_t i = 0; i < 4096; i += 2)
                 h.spaces[1].where[i] = 2;
         h.queries = h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 4096 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 4096 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "interleaved: move succeeds");
         is_u64(h.queries, 4, "interleaved: 4 queries of 1024");
         is_u64(h.moves, 2, "interleaved: 2048 off-target pages from 4 queries go in 2 calls");
@@ -188,10 +188,33 @@ static void test_batching(void) {
 
         /* Everything on target already: queries only. */
         h.queries = h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 4096 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 4096 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "on target: move succeeds");
         is_u64(h.moves, 0, "on target: no move call is made");
         is_u64(res.bytes_already, 4096 * PG, "on target: all bytes reported as already there");
+        fake_done(&h);
+}
+
+/* max_bytes: a region planned in part moves on where it stopped, and the bucket keeps the rest. */
+static void test_max_bytes(void) {
+        _cleanup_(nv_mover_freep) nv_mover *m = NULL;
+        fake_host h;
+        nv_move_result res;
+
+        fake_init(&h);
+        fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 3000, 1);
+        is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "max_bytes: mover created");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, 1000 * PG, &res), 0,
+               "max_bytes: the first part moves");
+        is_u64(res.bytes_moved, 1000 * PG, "max_bytes: exactly max_bytes moved");
+        ok(res.budget_exhausted, "max_bytes: the call says it stopped at its limit");
+        is_u64(count_on(&h.spaces[1], 0), 1000, "max_bytes: 1000 pages on the target");
+        is_u64(nv_mover_tokens(m), BIG_RATE - 1000 * PG, "max_bytes: the bucket lost only what moved");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, 1000 * PG, &res), 0,
+               "max_bytes: the second part moves");
+        is_u64(res.bytes_moved, 1000 * PG, "max_bytes: the second call moves 1000 more pages");
+        is_u64(res.bytes_already, 1000 * PG, "max_bytes: and skips the 1000 already there");
+        is_u64(count_on(&h.spaces[1], 0), 2000, "max_bytes: 2000 pages on the target");
         fake_done(&h);
 }
 
@@ -209,7 +232,7 @@ static void test_busy_retry(void) {
         h.spaces[1].busy[50] = 2;
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "busy: mover created");
         is_int(nv_mover_begin_epoch(m, 0, &inv), 0, "busy: first epoch begins");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "busy: move succeeds as a whole");
         is_u64(res.bytes_moved, 97 * PG, "busy: 97 pages moved");
         is_u64(res.bytes_failed, 3 * PG, "busy: 3 busy pages count as failed bytes");
@@ -234,7 +257,7 @@ static void test_busy_retry(void) {
         /* A VM missing from the inventory: its retries are dropped without a call. */
         h.spaces[1].busy[5] = 1;
         h.spaces[1].where[5] = 1;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "busy: another busy page");
         is_int(nv_mover_begin_epoch(m, 4 * USEC_PER_SEC, &empty), 0, "busy: epoch without the VM");
         is_int(nv_mover_begin_epoch(m, 5 * USEC_PER_SEC, &inv), 0, "busy: epoch with the VM back");
@@ -253,7 +276,7 @@ static void test_enomem(void) {
         fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 3000, 1);
         h.room[0] = 100;
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "enomem: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "enomem: move succeeds as a whole");
         ok(res.target_full, "enomem: target reported full");
         is_u64(res.bytes_moved, 100 * PG, "enomem: pages that fit moved");
@@ -262,19 +285,19 @@ static void test_enomem(void) {
         is_u64(nv_mover_tokens(m), BIG_RATE - 100 * PG, "enomem: tokens of unmoved pages refunded");
 
         h.queries = h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "enomem: second move to the full node");
         ok(res.target_full && res.bytes_moved == 0, "enomem: full node refused at once");
         is_u64(h.queries + h.moves, 0, "enomem: no call made to a node marked full");
 
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 2, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 2, UINT64_MAX, &res), 0,
                "enomem: move to another node");
         ok(!res.target_full, "enomem: another node is not full");
         is_u64(res.bytes_moved, 3000 * PG, "enomem: all pages move to the other node");
 
         h.room[0] = -1;
         is_int(nv_mover_begin_epoch(m, 0, &empty), 0, "enomem: new epoch");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 3000 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "enomem: move to the formerly full node");
         ok(!res.target_full, "enomem: full mark cleared by the new epoch");
         is_u64(res.bytes_moved, 3000 * PG, "enomem: pages move there again");
@@ -295,7 +318,7 @@ static void test_not_present_and_others(void) {
         h.spaces[1].fail[8] = -EACCES;
         h.spaces[1].fail[9] = -EIO;
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "skip: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "skip: move succeeds as a whole");
         st = nv_mover_get_stats(m);
         is_u64(res.bytes_moved, 59 * PG, "skip: present, movable pages moved");
@@ -323,7 +346,7 @@ static void test_tokens(void) {
         is_int(nv_mover_begin_epoch(m, t0, &empty), 0, "tokens: first epoch");
         is_u64(nv_mover_tokens(m), 4 * MIB, "tokens: first epoch fills the bucket to burst");
 
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 512 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 512 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: 2 MiB move");
         is_u64(nv_mover_tokens(m), 2 * MIB, "tokens: the move took 2 MiB of tokens");
         nv_mover_begin_epoch(m, t0 + USEC_PER_SEC, &empty);
@@ -335,7 +358,7 @@ static void test_tokens(void) {
 
         /* 1536 off-target pages (6 MiB) with 4 MiB of tokens: 1024 pages, then stop. */
         h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: move larger than the bucket");
         ok(res.budget_exhausted, "tokens: budget reported exhausted");
         is_u64(res.bytes_moved, 4 * MIB, "tokens: moved exactly what the bucket held");
@@ -347,7 +370,7 @@ static void test_tokens(void) {
         nv_mover_begin_epoch(m, t0 + 60 * USEC_PER_SEC + 1500000 + 100, &empty);
         is_u64(nv_mover_tokens(m), 1572864 + 104, "tokens: 1.5 s refills 1.5 MiB and change");
         h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: partial batch move");
         is_u64(h.move_sizes[0], 384, "tokens: partial batch holds the whole pages the tokens cover");
         ok(res.budget_exhausted, "tokens: partial batch stops with budget exhausted");
@@ -355,7 +378,7 @@ static void test_tokens(void) {
 
         /* Less than a page: no call at all. */
         h.queries = h.moves = 0;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 2048 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: move with less than a page of tokens");
         ok(res.budget_exhausted && h.queries == 0 && h.moves == 0,
            "tokens: no call made with less than a page of tokens");
@@ -365,14 +388,14 @@ static void test_tokens(void) {
         fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 100, 1);
         for (size_t i = 0; i < 40; i++)
                 h.spaces[1].busy[i] = 1;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 100 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: move with busy pages");
         is_u64(nv_mover_tokens(m), 4 * MIB - 60 * PG, "tokens: busy pages refunded");
 
         /* Fractions of a byte accumulate across epochs: 1000 B/s, two half-milliseconds. */
         nv_mover_set_rate(m, 1000, 4 * MIB);
         fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 1024, 1);
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 1024 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 1024 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "tokens: drain the bucket");
         is_u64(nv_mover_tokens(m), 0, "tokens: bucket drained");
         nv_mover_begin_epoch(m, t0 + 120 * USEC_PER_SEC + 500, &empty);
@@ -390,19 +413,22 @@ static void test_huge_pages(void) {
         fake_init(&h);
         fake_space_setup(&h, 1, BASE, NV_HUGE_SHIFT, 300, 1);
         is_int(nv_mover_new(&fake_ops, &h, 1 * GIB, 1 * GIB, &m), 0, "huge: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 0, &res), 0,
-               "huge: 300 huge pages moved");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 0, UINT64_MAX,
+                                   &res),
+               0, "huge: 300 huge pages moved");
         is_u64(h.moves, 1, "huge: one move call");
         is_u64(h.move_sizes[0], 300, "huge: all 300 remaining pages in that call");
         is_u64(res.bytes_moved, 300 * NV_HUGE_SIZE, "huge: bytes_moved in 2 MiB units");
         is_u64(nv_mover_get_stats(m)->pages_moved, 300 * 512, "huge: pages_moved in 4 KiB units");
-        is_int(nv_mover_move_range(m, &vm1, BASE + PG, BASE + 2 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 0, &res),
+        is_int(nv_mover_move_range(m, &vm1, BASE + PG, BASE + 2 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 0, UINT64_MAX,
+                                   &res),
                -EINVAL, "huge: an unaligned start is refused");
 
         nv_mover_set_rate(m, 1 * MIB, 5 * MIB);
         nv_mover_begin_epoch(m, 0, &empty);
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 2, &res), 0,
-               "huge: move with 5 MiB of tokens");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 2, UINT64_MAX,
+                                   &res),
+               0, "huge: move with 5 MiB of tokens");
         is_u64(res.bytes_moved, 2 * NV_HUGE_SIZE, "huge: tokens cover two whole huge pages");
         ok(res.budget_exhausted, "huge: budget exhausted");
         is_u64(nv_mover_tokens(m), 1 * MIB, "huge: 1 MiB left over");
@@ -424,15 +450,15 @@ static void test_gone_and_forget(void) {
                 h.spaces[2].busy[i] = 1;
         }
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "gone: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, NULL), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL), 0,
                "gone: vm1 move with busy pages (result NULL)");
-        is_int(nv_mover_move_range(m, &vm2, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, NULL), 0,
+        is_int(nv_mover_move_range(m, &vm2, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL), 0,
                "gone: vm2 move with busy pages");
 
         /* vm1 exits; a move notices and drops its retries. */
         h.spaces[1].gone = true;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 2, &res), -ESRCH,
-               "gone: a VM that exited gives -ESRCH");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 2, UINT64_MAX, &res),
+               -ESRCH, "gone: a VM that exited gives -ESRCH");
         is_u64(res.bytes_moved, 12345, "gone: result untouched on failure");
         h.spaces[1].gone = false;
         is_int(nv_mover_begin_epoch(m, 0, &inv), 0, "gone: epoch begins");
@@ -445,8 +471,8 @@ static void test_gone_and_forget(void) {
                 h.spaces[1].where[i] = h.spaces[2].where[i] = 3;
                 h.spaces[1].busy[i] = h.spaces[2].busy[i] = 1;
         }
-        nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, NULL);
-        nv_mover_move_range(m, &vm2, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, NULL);
+        nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL);
+        nv_mover_move_range(m, &vm2, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL);
         nv_mover_forget_vm(m, vm2.id);
         is_int(nv_mover_begin_epoch(m, 1, &inv), 0, "forget: epoch begins");
         is_u64(nv_mover_get_stats(m)->retried, 8, "forget: only the remembered VM's 3 pages retried");
@@ -456,14 +482,16 @@ static void test_gone_and_forget(void) {
         /* A whole-call error other than -ESRCH is returned with its tokens refunded. */
         uint64_t before = nv_mover_tokens(m);
         h.spaces[1].where[20] = 1;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, FAKE_NODES, &res), -ENODEV,
-               "whole call: a node the port rejects gives its error");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, FAKE_NODES, UINT64_MAX,
+                                   &res),
+               -ENODEV, "whole call: a node the port rejects gives its error");
         is_u64(nv_mover_tokens(m), before, "whole call: tokens refunded");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, NV_MAX_NODES, &res),
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, NV_MAX_NODES, UINT64_MAX,
+                                   &res),
                -EINVAL, "whole call: a target beyond NV_MAX_NODES is refused");
         h.whole_call_error = -EPERM;
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, &res), -EPERM,
-               "whole call: a failing query gives its error");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 64 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res),
+               -EPERM, "whole call: a failing query gives its error");
         fake_done(&h);
 }
 
@@ -480,7 +508,7 @@ static void test_retry_cap(void) {
         for (size_t i = 0; i < n; i++)
                 h.spaces[1].busy[i] = 1;
         is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "cap: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + n * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + n * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "cap: 70000 busy pages");
         is_u64(res.bytes_failed, n * PG, "cap: all count as failed");
         is_int(nv_mover_begin_epoch(m, 0, &inv), 0, "cap: epoch begins");
@@ -500,7 +528,7 @@ static void test_retry_budget(void) {
         for (size_t i = 0; i < 10; i++)
                 h.spaces[1].busy[i] = 1;
         is_int(nv_mover_new(&fake_ops, &h, 0, 4 * PG, &m), 0, "retry budget: mover with a 4-page bucket");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, NULL), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL), 0,
                "retry budget: 10 busy pages, 4 attempted");
         is_u64(nv_mover_get_stats(m)->failures[NV_ERRNO_EBUSY], 4, "retry budget: 4 busy failures");
         is_int(nv_mover_begin_epoch(m, 0, &inv), 0, "retry budget: first epoch refills 4 pages");
@@ -518,14 +546,14 @@ static void test_retry_budget(void) {
                "retry enomem: epoch with a large bucket");
         for (size_t i = 4; i < 10; i++)
                 h.spaces[1].busy[i] = i >= 8; /* only 8 and 9 stay busy */
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, NULL), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL), 0,
                "retry enomem: 2 busy pages");
         h.room[0] = 0;
         h.queries = h.moves = 0;
         is_int(nv_mover_begin_epoch(m, 4 * USEC_PER_SEC, &inv), 0, "retry enomem: epoch with node 0 full");
         is_u64(nv_mover_get_stats(m)->retried, 6, "retry enomem: the 2 busy pages retried");
         is_u64(nv_mover_get_stats(m)->failures[NV_ERRNO_ENOMEM], 2, "retry enomem: both met ENOMEM");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, &res), 0,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 10 * PG, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
                "retry enomem: move to node 0");
         ok(res.target_full && h.queries == 0 && h.moves == 1, "retry enomem: node 0 is full for the epoch");
         h.room[0] = -1;
@@ -551,14 +579,14 @@ static void test_misc(void) {
         fake_init(&h);
         fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 16, 1);
         is_int(nv_mover_new(&fake_ops, &h, 1, 1, &m), 0, "new: mover created");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG, 11, 0, NULL), -EINVAL,
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG, 11, 0, UINT64_MAX, NULL), -EINVAL,
                "args: shift below 4 KiB refused");
-        is_int(nv_mover_move_range(m, &vm1, BASE + 16 * PG, BASE, NV_PAGE_SHIFT, 0, NULL), -EINVAL,
-               "args: end before start refused");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG + 1, NV_PAGE_SHIFT, 0, NULL), -EINVAL,
-               "args: unaligned end refused");
-        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG, NV_PAGE_SHIFT, -1, NULL), -EINVAL,
-               "args: negative target refused");
+        is_int(nv_mover_move_range(m, &vm1, BASE + 16 * PG, BASE, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL),
+               -EINVAL, "args: end before start refused");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG + 1, NV_PAGE_SHIFT, 0, UINT64_MAX, NULL),
+               -EINVAL, "args: unaligned end refused");
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 16 * PG, NV_PAGE_SHIFT, -1, UINT64_MAX, NULL),
+               -EINVAL, "args: negative target refused");
         m = nv_mover_free(m);
         ok(m == NULL, "free: returns NULL");
         fake_done(&h);
@@ -567,6 +595,7 @@ static void test_misc(void) {
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_batching();
+        test_max_bytes();
         test_busy_retry();
         test_enomem();
         test_not_present_and_others();

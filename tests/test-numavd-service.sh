@@ -13,15 +13,16 @@ dpid=
 
 "$listen" "$tmp/notify" 30 >"$tmp/notify.log" &
 lpid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/notify.log" 2>/dev/null && break; sleep 0.1; done
+wait_for listening "$tmp/notify.log"
 
 printf '[Daemon]\nEpoch=200ms\n' >"$tmp/numavd.conf"
 NOTIFY_SOCKET="$tmp/notify" WATCHDOG_USEC=300000 JOURNAL_STREAM=8:1234 \
         "$numavd" --config="$tmp/numavd.conf" --sim="$scn" >/dev/null 2>"$tmp/err" &
 dpid=$!
-sleep 1
+wait_for "^STATUS=Epoch 2:" "$tmp/notify.log"
 kill -HUP "$dpid"
-sleep 0.5
+wait_for "^READY=1 STATUS=Configuration reloaded" "$tmp/notify.log"
+wait_for "WATCHDOG=1" "$tmp/notify.log"
 kill -TERM "$dpid"
 wait "$dpid"
 ok $? "numavd exits 0 on SIGTERM"

@@ -63,16 +63,17 @@ ok $([ $? -eq 1 ] && echo 0 || echo 1) "--epochs=0 is refused"
 cp "$tmp/numavd.conf" "$tmp/live.conf"
 "$numavd" --config="$tmp/live.conf" --sim="$scn" --speed=20 --summary=json >"$tmp/live.json" 2>"$tmp/live.err" &
 pid=$!
-sleep 0.5
+# Signals are handled once the daemon tracks its VM: wait for that, not for a fixed time.
+wait_for "Tracking VM" "$tmp/live.err"
 printf '[Daemon]\nEpoch=fast\n' >"$tmp/live.conf"
 kill -HUP "$pid"
-sleep 0.3
+wait_for "keeping the previous one" "$tmp/live.err"
 kill -0 "$pid" 2>/dev/null; ok $? "a reload with an invalid file keeps the daemon running"
 grep -q "live.conf:2" "$tmp/live.err"; ok $? "the reload error names live.conf:2"
 grep -q "keeping the previous one" "$tmp/live.err"; ok $? "the reload error says the old configuration stays"
 printf '[Daemon]\nLogLevel=debug\n' >"$tmp/live.conf"
 kill -HUP "$pid"
-sleep 0.3
+wait_for "Configuration reloaded" "$tmp/live.err"
 grep -q "Configuration reloaded" "$tmp/live.err"; ok $? "a reload with a valid file is applied"
 kill -TERM "$pid"
 wait "$pid"; rc=$?

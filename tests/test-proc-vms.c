@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The /proc VM source: its parsers on strings, the real host's ports on a fixture tree
- * (tests/fixtures/host-2node: two QEMU-like VMs, a process holding only /dev/kvm, a VM that exits
- * mid-scan), id and run-time bookkeeping on a tree the test rewrites, and a live scan that finds
- * tests/fake-vmm (a process with a real KVM VM fd) in this machine's /proc. */
+ * (tests/fixtures/host-2node: its hwloc topology.xml and nodes' meminfo, two QEMU-like VMs, a
+ * process holding only /dev/kvm, a VM that exits mid-scan), id and run-time bookkeeping on a tree
+ * the test rewrites, and a live scan that finds tests/fake-vmm (a process with a real KVM VM fd)
+ * in this machine's /proc. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
@@ -202,16 +203,22 @@ static char *fixture_copy(const char *name) {
 /* ---- the fixture host ---- */
 
 static void test_fixture_host(void) {
-        _cleanup_free_ char *root = NULL;
+        _cleanup_free_ char *root = NULL, *xml = NULL;
         nv_inventory inv = {};
         const nv_vm_info *a, *b;
         nv_host h = {};
         uint64_t id_a = 0, id_b = 0;
+        nv_real_host_params p;
 
         root = fixture_copy("host-2node");
-        if (!is_int(nv_real_host_new(&(nv_real_host_params){ .root = root, .use_proc = true }, &h), 0,
-                    "fixture: the real host opens on the fixture root"))
+        if (asprintf(&xml, "%s/topology.xml", root) < 0)
+                abort();
+        p = (nv_real_host_params){ .root = root, .topology_xml = xml, .use_proc = true };
+        if (!is_int(nv_real_host_new(&p, &h), 0,
+                    "fixture: the real host opens on the fixture root and its XML")) {
+                rm_tree(root);
                 return;
+        }
         is_str(h.kind, "real", "fixture: kind is real");
         ok(h.access == NULL, "fixture: no access sampler yet");
         ok(h.mover == &nv_move_pages_ops, "fixture: move_pages(2) moves pages");
@@ -335,17 +342,20 @@ static int scan(nv_proc_vms *s, const nv_topology *topo, nv_inventory *inv) {
 }
 
 static void test_ids_and_deltas(void) {
-        _cleanup_free_ char *topo_root = NULL, *vm_dir = NULL;
+        _cleanup_free_ char *topo_root = NULL, *topo_xml = NULL, *vm_dir = NULL;
         _cleanup_(nv_proc_vms_freep) nv_proc_vms *s = NULL;
         char dir[] = "/tmp/test-proc-vms.XXXXXX";
         nv_topology topo = {};
         nv_inventory inv = {};
         uint64_t first, second;
 
-        if (asprintf(&topo_root, "%s/tests/fixtures/host-2node", top_srcdir()) < 0 || !mkdtemp(dir))
+        if (asprintf(&topo_root, "%s/tests/fixtures/host-2node", top_srcdir()) < 0 ||
+            asprintf(&topo_xml, "%s/topology.xml", topo_root) < 0 || !mkdtemp(dir))
                 abort();
-        if (!is_int(nv_topology_load(topo_root, &topo), 0, "ids: the topology loads"))
+        if (!is_int(nv_topology_load(topo_root, topo_xml, NULL, &topo), 0, "ids: the topology loads")) {
+                rm_tree(dir);
                 return;
+        }
         is_int(nv_proc_vms_new(dir, &s), 0, "ids: a source on a temporary tree");
 
         put_vm(dir, 1000, 2000000000ull, 1);

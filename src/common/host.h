@@ -6,6 +6,7 @@
  * one it has. Every operation returns 0 (or a documented non-negative value) or a negative errno. */
 
 #include "common/inventory.h"
+#include "common/overcommit.h"
 
 /* VM source: what VMs exist, where their vCPUs ran, where their RAM is. */
 typedef struct nv_vm_source_ops {
@@ -18,6 +19,13 @@ enum {
          * next access sets the accessed bit again. */
         NV_HARVEST_FLUSH = 1 << 0,
 };
+
+/* A region of guest RAM as a self-aggregating access backend reports it. */
+typedef struct nv_access_region {
+        uint64_t start, end; /* [start, end) in the VMM's address space */
+        float heat;          /* share of the backend's samples that saw an access, [0, 1] */
+        uint32_t age;        /* aggregation intervals the access pattern has held */
+} nv_access_region;
 
 /* Access sampler: test-and-clear the accessed bits of guest memory. */
 typedef struct nv_access_ops {
@@ -32,6 +40,13 @@ typedef struct nv_access_ops {
          * were honoured (NV_HARVEST_FLUSH when translations were flushed), or -errno. */
         int (*harvest)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift,
                        unsigned flags, uint8_t *ret_accessed);
+        /* Optional, for backends that aggregate on their own (DAMON): the VM's regions as the
+         * backend last saw them, each with a heat in [0, 1], in address order; *ret is freed by
+         * the caller. When set, the epoch uses it instead of sampling through harvest (which may
+         * then be NULL). 0 or -errno (-EAGAIN: nothing aggregated yet). */
+        int (*regions)(void *ctx, const nv_vm_info *vm, nv_access_region **ret, size_t *ret_n);
+        /* Optional: free ctx and undo everything the backend did to the kernel. */
+        void (*destroy)(void *ctx);
 } nv_access_ops;
 
 /* Page mover: move_pages(2) semantics for the VM's VMM process. */
@@ -44,6 +59,27 @@ typedef struct nv_mover_ops {
         int (*move_pages)(void *ctx, const nv_vm_info *vm, size_t n, const uint64_t *addrs, const int *nodes,
                           int *ret_status);
 } nv_mover_ops;
+
+/* Balloon control: a VM's virtio balloon (virDomainMemoryStats, virDomainSetMemory). */
+typedef struct nv_balloon_ops {
+        /* The VM's balloon device, maximum, floor metadata and statistics. -ENOENT: the VM is
+         * unknown to this port (not a libvirt domain); -EAGAIN: not reachable now. */
+        int (*get_stats)(void *ctx, const nv_vm_info *vm, nv_balloon_info *ret);
+        /* Ask the balloon for a target size in bytes, live. 0 or -errno. */
+        int (*set_target)(void *ctx, const nv_vm_info *vm, uint64_t bytes);
+        void (*destroy)(void *ctx); /* may be NULL */
+} nv_balloon_ops;
+
+/* KSM control: the host's KSM knobs and counters, per-VMM merge statistics. */
+typedef struct nv_ksm_ops {
+        int (*read)(void *ctx, nv_ksm_state *ret);
+        /* Write the knobs that differ from cur (run=2 first when asked). 0 or -errno. */
+        int (*write)(void *ctx, const nv_ksm_state *cur, const nv_ksm_knobs *knobs);
+        /* /proc/PID/ksm_stat of the VM's VMM; may be NULL. */
+        int (*vm_stat)(void *ctx, const nv_vm_info *vm, nv_ksm_vm_stat *ret);
+        /* Restore what was found at start and free ctx; may be NULL. */
+        void (*destroy)(void *ctx);
+} nv_ksm_ops;
 
 /* What only a simulated host knows: the workload's true hot set and where it sits. */
 typedef struct nv_truth {
@@ -67,6 +103,11 @@ typedef struct nv_host {
         void (*advance)(void *ctx, usec_t dt);
         /* Optional: ground truth for a VM (a simulated host); -ENOENT if unknown. */
         int (*truth)(void *ctx, uint64_t vm_id, nv_truth *ret);
+        /* Optional: balloon and KSM control (destroyed through their ops by their owner). */
+        const nv_balloon_ops *balloon;
+        void *balloon_ctx;
+        const nv_ksm_ops *ksm;
+        void *ksm_ctx;
         void (*destroy)(void *ctx);
 } nv_host;
 

@@ -259,6 +259,21 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
                         printf("%s %s  ", key, format_size(a, (uint64_t)json_object_get_int64(val)));
                 printf("\n");
         }
+        if (json_object_object_get_ex(vm, "dirtyRate", &o) && o)
+                printf("Dirty rate:      %s/s\n", format_size(a, (uint64_t)json_object_get_double(o)));
+        else if (json_object_object_get_ex(vm, "dirtyRateUnavailable", &o) && o)
+                printf("Dirty rate:      unavailable: %s\n", json_object_get_string(o));
+        if (json_object_object_get_ex(vm, "counters", &o) && o) {
+                printf("Counters:       ");
+                json_object_object_foreach(o, key, val)
+                        printf(" %s %" PRIi64, key, json_object_get_int64(val));
+                printf("\n");
+        }
+        if (json_object_object_get_ex(vm, "countersUnavailable", &o) && o) {
+                printf("Unavailable:    ");
+                json_object_object_foreach(o, key, why) printf(" %s (%s)", key, json_object_get_string(why));
+                printf("\n");
+        }
         return 0;
 }
 

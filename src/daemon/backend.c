@@ -6,6 +6,8 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "sampler/backend-damon.h"
+#include "sampler/backend-kmod.h"
 
 int nv_backend_pick(nv_manager *m) {
         nv_backend_choice b = m->config->backend;
@@ -22,6 +24,33 @@ int nv_backend_pick(nv_manager *m) {
                 m->access_ctx = m->host.access_ctx;
                 log_info("Access sampling through the %s backend.", m->access->name);
                 return 0;
+        }
+        if (strcmp(m->host.kind, "real") == 0 && (b == NV_BACKEND_AUTO || b == NV_BACKEND_KMOD)) {
+                int r = nv_kmod_backend_new(NULL, m->inv.nested, &m->access, &m->access_ctx);
+                if (r >= 0) {
+                        log_info("Access sampling through the numavd_ept module (EPT/NPT accessed bits).");
+                        return 0;
+                }
+                if (b == NV_BACKEND_KMOD)
+                        return log_error_errno(r,
+                                               "Backend=kmod is not available (is numavd_ept loaded?): %m");
+                log_info_errno(r, "The numavd_ept module is not usable here (%m), trying the next backend.");
+        }
+        if (strcmp(m->host.kind, "real") == 0 && (b == NV_BACKEND_AUTO || b == NV_BACKEND_DAMON)) {
+                nv_damon_params p = {
+                        .sample_interval = m->config->damon_sample_interval,
+                        .aggr_interval = m->config->damon_aggr_interval,
+                        .min_regions = m->config->damon_min_regions,
+                        .max_regions = m->config->damon_max_regions,
+                };
+                int r = nv_damon_backend_new(&p, &m->access, &m->access_ctx);
+                if (r >= 0) {
+                        log_info("Access sampling through DAMON: one vaddr kdamond per VM.");
+                        return 0;
+                }
+                if (b == NV_BACKEND_DAMON)
+                        return log_error_errno(r, "Backend=damon is not available: %m");
+                log_info_errno(r, "DAMON is not usable here (%m), trying the next backend.");
         }
         if (b != NV_BACKEND_AUTO)
                 return log_error_errno(EOPNOTSUPP, "Backend=%s is not available on this %s host.",

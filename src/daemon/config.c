@@ -15,20 +15,44 @@
 static const nv_config config_defaults = {
         .epoch = 1 * USEC_PER_SEC,
         .log_level = LOG_INFO,
+        .sources = NV_SOURCES_BOTH,
+        .libvirt_uri = (char *)"qemu:///system",
         .backend = NV_BACKEND_AUTO,
         .sample_interval = 50 * USEC_PER_MSEC,
-        .min_regions = 10,
+        .min_regions = 32,
         .max_regions = 1000,
         .heat_alpha = 0.5,
         .merge_delta = 0.10,
         .flush = NV_AUTO,
+        .damon_sample_interval = 5 * USEC_PER_MSEC,
+        .damon_aggr_interval = 100 * USEC_PER_MSEC,
+        .damon_min_regions = 10,
+        .damon_max_regions = 1000,
+        .dirty_rate_interval = 10 * USEC_PER_SEC,
         .placement = true,
         .max_move_rate = 256 * MIB,
         .node_floor = { .is_percent = true, .fraction = 0.02 },
-        .hot_threshold = 0.30,
+        .hot_threshold = 0.40,
         .dominance = 0.60,
         .min_residency = 30 * USEC_PER_SEC,
         .retarget_epochs = 3,
+        .balloon = true,
+        .host_pressure = 0.20,
+        .host_critical = 0.05,
+        .host_psi_pressure = 0.10,
+        .guest_free = 0.20,
+        .balloon_max_step = 0.05,
+        .balloon_min_change = 0.0025,
+        .stall_epochs = 3,
+        .stats_max_age = 5 * USEC_PER_SEC,
+        .ksm = NV_AUTO,
+        .merge_across_nodes = NV_AUTO,
+        .ksm_pages_min = 64,
+        .ksm_pages_max = 1250,
+        .ksm_boost = 300,
+        .ksm_decay = 50,
+        .ksm_threshold = 0.20,
+        .ksm_sleep_per_16g = 10,
 };
 
 static const char *const backend_names[_NV_BACKEND_MAX] = {
@@ -70,6 +94,36 @@ static int config_parse_tristate(const char *file, unsigned line, const nv_confi
         return 0;
 }
 
+static int config_parse_sources(const char *file, unsigned line, const nv_config_item *item,
+                                const char *rvalue, void *data) {
+        static const char *const names[_NV_SOURCES_MAX] = {
+                [NV_SOURCES_BOTH] = "both", [NV_SOURCES_LIBVIRT] = "libvirt", [NV_SOURCES_PROC] = "proc"
+        };
+
+        for (int i = 0; i < _NV_SOURCES_MAX; i++)
+                if (strcmp(rvalue, names[i]) == 0) {
+                        *(nv_sources *)data = (nv_sources)i;
+                        return 0;
+                }
+        return log_error_errno(-EINVAL,
+                               "%s:%u: Invalid value for %s=: '%s' (expected both, libvirt or proc).", file,
+                               line, item->lvalue, rvalue);
+}
+
+/* A string owned by the config; the default is a static string, never freed. */
+static int config_parse_string(const char *file, unsigned line, const nv_config_item *item,
+                               const char *rvalue, void *data) {
+        char **p = data, *s;
+
+        s = strdup(rvalue);
+        if (!s)
+                return log_oom();
+        if (*p != config_defaults.libvirt_uri)
+                free(*p);
+        *p = s;
+        return 0;
+}
+
 #define FIELD_SIZE(type, field) sizeof(((type *)NULL)->field)
 #define KEY(section, key, parser, field, lo, hi) \
         { section, key, parser, offsetof(nv_config, field), FIELD_SIZE(nv_config, field), -1, lo, hi }
@@ -86,6 +140,8 @@ static int config_parse_tristate(const char *file, unsigned line, const nv_confi
 static const nv_config_item config_items[] = {
         KEY("Daemon", "Epoch", nv_config_parse_sec, epoch, 10 * MSEC, 3600 * SEC),
         KEY("Daemon", "LogLevel", nv_config_parse_log_level, log_level, 0, 0),
+        KEY("Daemon", "Sources", config_parse_sources, sources, 0, 0),
+        KEY("Daemon", "LibvirtURI", config_parse_string, libvirt_uri, 0, 0),
 
         KEY("Sampler", "Backend", config_parse_backend, backend, 0, 0),
         /* Also at most Epoch, checked once every file is read. */
@@ -96,6 +152,12 @@ static const nv_config_item config_items[] = {
         KEY("Sampler", "HeatAlpha", nv_config_parse_positive_double, heat_alpha, 0, 1),
         KEY("Sampler", "MergeDelta", nv_config_parse_percent, merge_delta, 0, 100),
         KEY("Sampler", "Flush", config_parse_tristate, flush, 0, 0),
+        /* DAMON checks aggregation >= sampling and max >= min regions when the backend starts. */
+        KEY("Sampler", "DamonSampleInterval", nv_config_parse_sec, damon_sample_interval, 100, 10 * SEC),
+        KEY("Sampler", "DamonAggrInterval", nv_config_parse_sec, damon_aggr_interval, 1 * MSEC, 60 * SEC),
+        KEY("Sampler", "DamonMinRegions", nv_config_parse_unsigned, damon_min_regions, 3, 100000),
+        KEY("Sampler", "DamonMaxRegions", nv_config_parse_unsigned, damon_max_regions, 3, 100000),
+        KEY("Sampler", "DirtyRateInterval", nv_config_parse_sec, dirty_rate_interval, 0, 3600 * SEC),
 
         KEY("Placement", "Placement", nv_config_parse_bool, placement, 0, 0),
         KEY("Placement", "MaxMoveRate", nv_config_parse_size, max_move_rate, 1, UINT64_MAX),
@@ -105,12 +167,35 @@ static const nv_config_item config_items[] = {
         KEY("Placement", "MinResidency", nv_config_parse_sec, min_residency, 0, USEC_INFINITY),
         KEY("Placement", "RetargetEpochs", nv_config_parse_unsigned, retarget_epochs, 1, 1000),
 
+        KEY("Balloon", "Balloon", nv_config_parse_bool, balloon, 0, 0),
+        KEY("Balloon", "HostPressure", nv_config_parse_percent, host_pressure, 0, 100),
+        KEY("Balloon", "HostCritical", nv_config_parse_percent, host_critical, 0, 100),
+        KEY("Balloon", "PressureStall", nv_config_parse_percent, host_psi_pressure, 0, 100),
+        KEY("Balloon", "GuestFree", nv_config_parse_percent, guest_free, 0, 90),
+        KEY("Balloon", "MaxStep", nv_config_parse_percent, balloon_max_step, 0, 100),
+        KEY("Balloon", "MinChange", nv_config_parse_percent, balloon_min_change, 0, 100),
+        KEY("Balloon", "BalloonMin", nv_config_parse_size_or_percent, balloon_min, 0, 0),
+        KEY("Balloon", "StallEpochs", nv_config_parse_unsigned, stall_epochs, 1, 1000),
+        KEY("Balloon", "StatsMaxAge", nv_config_parse_sec, stats_max_age, 1 * SEC, 3600 * SEC),
+
+        KEY("KSM", "KSM", config_parse_tristate, ksm, 0, 0),
+        KEY("KSM", "MergeAcrossNodes", config_parse_tristate, merge_across_nodes, 0, 0),
+        KEY("KSM", "PagesToScanMin", nv_config_parse_unsigned, ksm_pages_min, 1, 100000),
+        /* Also at least PagesToScanMin, checked once every file is read. */
+        KEY("KSM", "PagesToScanMax", nv_config_parse_unsigned, ksm_pages_max, 1, 100000),
+        KEY("KSM", "PagesBoost", nv_config_parse_unsigned, ksm_boost, 0, 100000),
+        KEY("KSM", "PagesDecay", nv_config_parse_unsigned, ksm_decay, 0, 100000),
+        KEY("KSM", "Threshold", nv_config_parse_percent, ksm_threshold, 0, 100),
+        KEY("KSM", "SleepPer16G", nv_config_parse_unsigned, ksm_sleep_per_16g, 1, 10000),
+
         VM_KEY("Placement", nv_config_parse_bool, placement, 0, 0),
         VM_KEY("Weight", nv_config_parse_positive_double, weight, 0, 100),
         VM_KEY("MaxMoveRate", nv_config_parse_size, max_move_rate, 1, UINT64_MAX),
+        VM_KEY("Balloon", nv_config_parse_bool, balloon, 0, 0),
+        VM_KEY("BalloonMin", nv_config_parse_size_or_percent, balloon_min, 0, 0),
 };
 
-/* Sections without arguments. [Balloon] and [KSM] have no keys yet. */
+/* Sections without arguments. */
 static const char *const plain_sections[] = { "Daemon", "Sampler", "Placement", "Balloon", "KSM" };
 
 typedef struct config_origin {
@@ -141,6 +226,8 @@ nv_config *nv_config_free(nv_config *c) {
                 free(c->vms[i].file);
         }
         free(c->vms);
+        if (c->libvirt_uri != config_defaults.libvirt_uri)
+                free(c->libvirt_uri);
         free(c);
         return NULL;
 }
@@ -245,6 +332,17 @@ static int config_verify(const config_loader *l) {
                 return log_error_errno(-EINVAL, "%s:%u: MaxRegions=%u is below MinRegions=%u.",
                                        o ? o->file : "(defaults)", o ? o->line : 0, c->max_regions,
                                        c->min_regions);
+        }
+        if (c->ksm_pages_max < c->ksm_pages_min) {
+                o = blame(l, "KSM", "PagesToScanMax", "KSM", "PagesToScanMin");
+                return log_error_errno(-EINVAL, "%s:%u: PagesToScanMax=%u is below PagesToScanMin=%u.",
+                                       o ? o->file : "(defaults)", o ? o->line : 0, c->ksm_pages_max,
+                                       c->ksm_pages_min);
+        }
+        if (c->host_critical > c->host_pressure) {
+                o = blame(l, "Balloon", "HostCritical", "Balloon", "HostPressure");
+                return log_error_errno(-EINVAL, "%s:%u: HostCritical= is above HostPressure=.",
+                                       o ? o->file : "(defaults)", o ? o->line : 0);
         }
         return 0;
 }
@@ -375,6 +473,14 @@ bool nv_config_vm_override(const nv_config *c, const char *name, const char *uui
                 if (o->has_max_move_rate) {
                         ret->has_max_move_rate = true;
                         ret->max_move_rate = o->max_move_rate;
+                }
+                if (o->has_balloon) {
+                        ret->has_balloon = true;
+                        ret->balloon = o->balloon;
+                }
+                if (o->has_balloon_min) {
+                        ret->has_balloon_min = true;
+                        ret->balloon_min = o->balloon_min;
                 }
         }
         return any;

@@ -19,6 +19,14 @@ typedef enum nv_backend_choice {
         _NV_BACKEND_MAX,
 } nv_backend_choice;
 
+/* [Daemon] Sources=: where VMs are found. */
+typedef enum nv_sources {
+        NV_SOURCES_BOTH,
+        NV_SOURCES_LIBVIRT,
+        NV_SOURCES_PROC,
+        _NV_SOURCES_MAX,
+} nv_sources;
+
 typedef enum nv_tristate {
         NV_AUTO = -1,
         NV_NO = 0,
@@ -35,12 +43,17 @@ typedef struct nv_vm_override {
         double weight;
         bool has_max_move_rate;
         uint64_t max_move_rate;
+        bool has_balloon, balloon;
+        bool has_balloon_min;
+        size_or_percent balloon_min;
 } nv_vm_override;
 
 typedef struct nv_config {
         /* [Daemon] */
-        usec_t epoch;  /* Epoch=1s */
-        int log_level; /* LogLevel=info */
+        usec_t epoch;       /* Epoch=1s */
+        int log_level;      /* LogLevel=info */
+        nv_sources sources; /* Sources=both */
+        char *libvirt_uri;  /* LibvirtURI=qemu:///system */
 
         /* [Sampler] */
         nv_backend_choice backend; /* Backend=auto */
@@ -51,6 +64,13 @@ typedef struct nv_config {
         double merge_delta;        /* MergeDelta=10% */
         nv_tristate flush;         /* Flush=auto: flush when the host is nested */
 
+        /* [Sampler], for Backend=damon */
+        usec_t damon_sample_interval; /* DamonSampleInterval=5ms */
+        usec_t damon_aggr_interval;   /* DamonAggrInterval=100ms */
+        unsigned damon_min_regions;   /* DamonMinRegions=10 */
+        unsigned damon_max_regions;   /* DamonMaxRegions=1000 */
+        usec_t dirty_rate_interval;   /* DirtyRateInterval=10s; 0: no dirty rate */
+
         /* [Placement] */
         bool placement;             /* Placement=yes */
         uint64_t max_move_rate;     /* MaxMoveRate=256M, bytes per second, all VMs */
@@ -59,6 +79,28 @@ typedef struct nv_config {
         double dominance;           /* Dominance=60% */
         usec_t min_residency;       /* MinResidency=30s */
         unsigned retarget_epochs;   /* RetargetEpochs=3 */
+
+        /* [Balloon] */
+        bool balloon;                /* Balloon=yes */
+        double host_pressure;        /* HostPressure=20% */
+        double host_critical;        /* HostCritical=5% */
+        double host_psi_pressure;    /* PressureStall=10%: PSI memory some avg10 */
+        double guest_free;           /* GuestFree=20% */
+        double balloon_max_step;     /* MaxStep=5% */
+        double balloon_min_change;   /* MinChange=0.25% */
+        size_or_percent balloon_min; /* BalloonMin=0 (a size or % of the VM's maximum) */
+        unsigned stall_epochs;       /* StallEpochs=3 */
+        usec_t stats_max_age;        /* StatsMaxAge=5s */
+
+        /* [KSM] */
+        nv_tristate ksm;                /* KSM=auto */
+        nv_tristate merge_across_nodes; /* MergeAcrossNodes=auto: off on multi-node hosts */
+        unsigned ksm_pages_min;         /* PagesToScanMin=64 */
+        unsigned ksm_pages_max;         /* PagesToScanMax=1250 */
+        unsigned ksm_boost;             /* PagesBoost=300 */
+        unsigned ksm_decay;             /* PagesDecay=50 */
+        double ksm_threshold;           /* Threshold=20% */
+        unsigned ksm_sleep_per_16g;     /* SleepPer16G=10 (ms) */
 
         nv_vm_override *vms;
         size_t nr_vms;

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "daemon/varlink-manager.h"
 
 static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
         for (size_t i = 0; i < m->nr_vms; i++)
@@ -16,7 +17,7 @@ static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
         return NULL;
 }
 
-static nv_heatmap_config heatmap_config(const nv_manager *m) {
+nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m) {
         nv_heatmap_config c;
 
         nv_heatmap_config_defaults(&c);
@@ -25,6 +26,8 @@ static nv_heatmap_config heatmap_config(const nv_manager *m) {
         c.heat_alpha = m->config->heat_alpha;
         c.merge_delta = m->config->merge_delta;
         c.flush = m->flush;
+        /* No region larger than one epoch's moves: a partial move would leave it planned from its head. */
+        c.max_region_bytes = (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC);
         return c;
 }
 
@@ -51,7 +54,7 @@ static bool ranges_equal(const nv_vm_info *a, const nv_vm_info *b) {
 
 static int track_vm(nv_manager *m, const nv_vm_info *vm) {
         _cleanup_(nv_vm_state_freep) nv_vm_state *s = NULL;
-        nv_heatmap_config hc = heatmap_config(m);
+        nv_heatmap_config hc = nv_manager_heatmap_config(m);
         int r;
 
         s = calloc(1, sizeof(*s));
@@ -74,6 +77,7 @@ static int track_vm(nv_manager *m, const nv_vm_info *vm) {
         apply_overrides(m, s);
         s->counters.target_node = -1;
         s->seen = true;
+        nv_epoch_counters_open(m, s); /* perf, KVM stats, numa_maps, dirty rate */
 
         nv_vm_state **a = reallocarray(m->vms, m->nr_vms + 1, sizeof(*a));
         if (!a)
@@ -150,8 +154,32 @@ void nv_epoch_forget_all(nv_manager *m) {
                 forget_vm(m, m->nr_vms - 1, false);
 }
 
+void nv_epoch_forget(nv_manager *m, uint64_t id) {
+        for (size_t i = 0; i < m->nr_vms; i++)
+                if (m->vms[i]->info.id == id) {
+                        forget_vm(m, i, false);
+                        return;
+                }
+}
+
+/* A backend that aggregates on its own: adopt its regions' heat. <0 when it had none for the VM. */
+static int nv_epoch_backend_regions(nv_manager *m, nv_vm_state *s) {
+        _cleanup_free_ nv_access_region *regions = NULL;
+        size_t n = 0;
+        int r;
+
+        r = m->access->regions(m->access_ctx, &s->info, &regions, &n);
+        if (r == -EAGAIN)
+                return 0; /* nothing aggregated yet: no samples this epoch, the heat ages */
+        if (r < 0)
+                return log_debug_errno(r, "No %s regions for VM %s this epoch, placing it whole: %m",
+                                       m->access->name, s->info.name);
+        nv_heatmap_apply_regions(s->heat, regions, n);
+        return 0;
+}
+
 void nv_epoch_sample(nv_manager *m) {
-        if (!m->access)
+        if (!m->access || !m->access->harvest)
                 return;
         for (size_t i = 0; i < m->nr_vms; i++) {
                 nv_vm_state *s = m->vms[i];
@@ -183,25 +211,23 @@ static int dominant_other_node(const nv_region *rg, int target) {
 static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t *vm_moved) {
         const nv_ram_range *range = &s->info.ranges[rg->range];
         unsigned shift = nv_backing_page_shift(range->backing);
-        uint64_t page = UINT64_C(1) << shift, region = nv_region_bytes(rg), span = region;
-        uint64_t off = 0;
+        uint64_t off = 0, max_bytes = mv->bytes;
         nv_move_result res = {};
         int r;
 
         for (int n = 0; n < NV_MAX_NODES; n++)
                 if (n != mv->target)
                         off += rg->node_bytes[n];
-        /* A partial plan: scan the share of the region that should hold the planned bytes. */
-        if (off > 0 && mv->bytes < off)
-                span = MIN(region, ALIGN_UP((uint64_t)((double)region * mv->bytes / off), page));
         if (s->max_move_rate > 0) {
                 uint64_t cap = (uint64_t)((double)s->max_move_rate * m->config->epoch / USEC_PER_SEC);
                 if (*vm_moved >= cap)
                         return;
-                span = MIN(span, ALIGN_UP(cap - *vm_moved, page));
+                max_bytes = MIN(max_bytes, cap - *vm_moved);
         }
 
-        r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->start + span, shift, mv->target, &res);
+        /* The whole region: pages already on the target are skipped, so a region planned in part
+         * moves on each epoch where it stopped. */
+        r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->end, shift, mv->target, max_bytes, &res);
         if (r == -ESRCH) {
                 s->seen = false;
                 return;
@@ -215,6 +241,7 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
         if (res.bytes_moved == 0)
                 return;
 
+        nv_counters_note_moved(s->meters);
         s->counters.migrated_bytes += res.bytes_moved;
         s->counters.epoch_moved_bytes += res.bytes_moved;
         m->moved_bytes += res.bytes_moved;
@@ -328,10 +355,14 @@ int nv_epoch_finish(nv_manager *m) {
                 nv_vm_state *s = m->vms[i];
 
                 s->counters.epoch_moved_bytes = 0;
+                s->whole_vm = !m->access || !s->attached;
+                if (m->access && m->access->regions && s->attached)
+                        s->whole_vm = nv_epoch_backend_regions(m, s) < 0;
                 r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
                 if (r < 0 && r != -ESRCH)
                         log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
-                if (!m->access)
+                nv_epoch_counters_collect(m, s);
+                if (s->whole_vm)
                         nv_heatmap_mark_all_hot(s->heat);
         }
 
@@ -352,7 +383,9 @@ int nv_epoch_finish(nv_manager *m) {
                         .regions = regions,
                         .nr_regions = n,
                         .enabled = s->placement && s->seen,
-                        .weight = s->weight,
+                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        /* remote-access pressure from the counters raises its share */
+                        .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
         }
         nv_placement_config pc = placement_config(m);
@@ -372,6 +405,8 @@ int nv_epoch_finish(nv_manager *m) {
                 apply_plan(m, &plan);
         record_verdicts(m, &plan);
         nv_placement_plan_clear(&plan);
+
+        nv_overcommit_epoch(m); /* balloon targets and KSM */
 
         nv_report_epoch(m);
         return 0;

@@ -25,7 +25,10 @@ static void help(void) {
                "     --dry-run            Plan and report, but move nothing\n"
                "     --watch              Print a line per epoch per VM\n"
                "     --summary=json       Print one JSON object describing the run at exit\n"
-               "     --log-level=LEVEL    debug, info, notice, warning, err\n",
+               "     --log-level=LEVEL    debug, info, notice, warning, err\n"
+               "     --varlink=ADDRESS    Serve io.numavd.Manager on ADDRESS (unix:/PATH), or 'no';\n"
+               "                          default: the socket systemd passed, else\n"
+               "                          unix:/run/numavd/io.numavd.Manager (not with --sim)\n",
                program_invocation_short_name);
 }
 
@@ -56,7 +59,8 @@ static int parse_argv(int argc, char *argv[], nv_manager_options *o, char **ret_
                 ARG_DRY_RUN,
                 ARG_WATCH,
                 ARG_SUMMARY,
-                ARG_LOG_LEVEL
+                ARG_LOG_LEVEL,
+                ARG_VARLINK,
         };
         static const struct option options[] = { { "help", no_argument, NULL, 'h' },
                                                  { "version", no_argument, NULL, ARG_VERSION },
@@ -69,6 +73,7 @@ static int parse_argv(int argc, char *argv[], nv_manager_options *o, char **ret_
                                                  { "watch", no_argument, NULL, ARG_WATCH },
                                                  { "summary", required_argument, NULL, ARG_SUMMARY },
                                                  { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                                                 { "varlink", required_argument, NULL, ARG_VARLINK },
                                                  {} };
         int c, r;
 
@@ -120,6 +125,9 @@ static int parse_argv(int argc, char *argv[], nv_manager_options *o, char **ret_
                                 return log_error_errno(r, "Invalid --log-level: %s", optarg);
                         o->log_level = r;
                         log_set_max_level(r);
+                        break;
+                case ARG_VARLINK:
+                        o->varlink_address = optarg;
                         break;
                 case '?':
                         return -EINVAL;

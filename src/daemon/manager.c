@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "daemon/varlink-manager.h"
 #include "inventory/real-host.h"
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
@@ -55,6 +56,7 @@ int nv_manager_tick(nv_manager *m) {
                 log_warning_errno(r, "Epoch %" PRIu64 " failed, continuing: %m", m->epoch);
         update_flush(m);
         notify_status(m);
+        nv_varlink_manager_publish(m);
         return 1;
 }
 
@@ -110,13 +112,7 @@ int nv_manager_reload(nv_manager *m) {
         nv_mover_set_rate(m->mover, m->config->max_move_rate,
                           (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC));
         update_flush(m);
-        nv_heatmap_config hc;
-        nv_heatmap_config_defaults(&hc);
-        hc.min_regions = m->config->min_regions;
-        hc.max_regions = m->config->max_regions;
-        hc.heat_alpha = m->config->heat_alpha;
-        hc.merge_delta = m->config->merge_delta;
-        hc.flush = m->flush;
+        nv_heatmap_config hc = nv_manager_heatmap_config(m);
         for (size_t i = 0; i < m->nr_vms; i++)
                 nv_heatmap_set_config(m->vms[i]->heat, &hc);
         m->sample_in_epoch = MIN(m->sample_in_epoch, nv_manager_samples_per_epoch(m) - 1);
@@ -127,11 +123,44 @@ int nv_manager_reload(nv_manager *m) {
         return 0;
 }
 
+static int on_refresh_now(sd_event_source *s, void *userdata) {
+        nv_manager *m = userdata;
+
+        m->refresh_now = sd_event_source_disable_unref(m->refresh_now);
+        (void)nv_epoch_refresh(m);
+        return 0;
+}
+
+/* The real host saw a VM start or exit (libvirt event, pidfd): refresh once the loop is idle. */
+static void on_host_change(void *userdata) {
+        nv_manager *m = userdata;
+        int r;
+
+        if (m->refresh_now || !m->event)
+                return;
+        r = sd_event_add_defer(m->event, &m->refresh_now, on_refresh_now, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule a refresh, waiting for the epoch, ignoring: %m");
+}
+
 static int setup_host(nv_manager *m) {
         int r;
 
         if (!m->opts.sim_scenario) {
-                r = nv_real_host_new(NULL, &m->host);
+                _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+
+                r = sd_event_default(&e); /* the loop nv_manager_new() takes next */
+                if (r < 0)
+                        return log_error_errno(r, "Cannot create the event loop: %m");
+                nv_real_host_params p = {
+                        .event = e,
+                        .use_libvirt = m->config->sources != NV_SOURCES_PROC,
+                        .use_proc = m->config->sources != NV_SOURCES_LIBVIRT,
+                        .libvirt_uri = m->config->libvirt_uri,
+                        .on_change = on_host_change,
+                        .userdata = m,
+                };
+                r = nv_real_host_new(&p, &m->host);
                 if (r < 0)
                         return log_error_errno(r, "Cannot set up the real host: %m");
                 return 0;
@@ -160,6 +189,9 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
                 log_set_max_level(m->config->log_level);
 
         r = setup_host(m);
+        if (r < 0)
+                return r;
+        r = nv_overcommit_setup(m); /* restores KSM settings a crashed run left */
         if (r < 0)
                 return r;
         r = nv_backend_pick(m);
@@ -195,6 +227,10 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         if (r < 0)
                 log_warning_errno(r, "Cannot enable the watchdog, ignoring: %m");
 
+        r = nv_varlink_manager_new(m, &m->varlink);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -206,6 +242,10 @@ int nv_manager_start(nv_manager *m) {
         if (r < 0)
                 return r;
         update_flush(m);
+        /* The heat maps were made before this first inventory said whether the host is nested. */
+        nv_heatmap_config hc = nv_manager_heatmap_config(m);
+        for (size_t i = 0; i < m->nr_vms; i++)
+                nv_heatmap_set_config(m->vms[i]->heat, &hc);
         if (m->flush && m->access)
                 log_info("The host runs nested: accessed bits are cleared with a flush.");
         return 0;
@@ -238,12 +278,17 @@ int nv_manager_run(nv_manager *m) {
 nv_manager *nv_manager_free(nv_manager *m) {
         if (!m)
                 return NULL;
+        m->varlink = nv_varlink_manager_free(m->varlink);
         nv_epoch_forget_all(m);
+        if (m->access && m->access != m->host.access && m->access->destroy)
+                m->access->destroy(m->access_ctx); /* a backend backend.c made: undo what it did */
         free(m->vms);
         nv_inventory_clear(&m->inv);
         nv_mover_free(m->mover);
         sd_event_source_unref(m->sample_timer);
+        sd_event_source_disable_unref(m->refresh_now);
         sd_event_unref(m->event);
+        nv_overcommit_teardown(m); /* restores the KSM settings found at start */
         nv_host_destroy(&m->host);
         nv_sim_free(m->sim);
         nv_config_free(m->config);

@@ -21,11 +21,14 @@ typedef struct nv_manager_options {
         bool watch;               /* a line per epoch per VM on stdout */
         bool summary_json;        /* one JSON object on stdout at exit */
         int log_level;            /* --log-level, or -1 for the config's */
+        /* --varlink; NULL: socket activation or the default */
+        const char *varlink_address;
 } nv_manager_options;
 
 typedef struct nv_manager {
         sd_event *event;
         sd_event_source *sample_timer;
+        sd_event_source *refresh_now; /* the host saw a VM come or go: refresh at once */
         nv_manager_options opts;
         nv_config *config;
 
@@ -45,6 +48,9 @@ typedef struct nv_manager {
         usec_t vclock;            /* time as the host sees it: advanced one sample interval a tick */
         usec_t next_wakeup;       /* monotonic time of the next tick */
         uint64_t moved_bytes;     /* all VMs, since start */
+        nv_overcommit oc;         /* balloon and KSM (overcommit.c) */
+        /* the io.numavd.Manager server, NULL: none */
+        struct nv_varlink_manager *varlink;
 } nv_manager;
 
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret);
@@ -70,11 +76,16 @@ unsigned nv_manager_samples_per_epoch(const nv_manager *m);
 int nv_backend_pick(nv_manager *m);
 
 /* epoch.c: the steps of one epoch. */
+nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m);
 int nv_epoch_refresh(nv_manager *m);
 void nv_epoch_sample(nv_manager *m);
 int nv_epoch_finish(nv_manager *m);
 void nv_epoch_forget_all(nv_manager *m);
+/* Forget one VM now (the libvirt hook said it stopped). */
+void nv_epoch_forget(nv_manager *m, uint64_t id);
 
 /* report.c: what the daemon publishes. */
 void nv_report_epoch(nv_manager *m);
 int nv_report_summary_json(nv_manager *m, FILE *f);
+/* One VM as JSON: the VM type of io.numavd.Manager, also in --summary=json. */
+struct json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s);

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "daemon/varlink-manager.h"
 
 static int vcpu_home(const nv_vm_info *vm, double *ret_share) {
         double total = 0, best = 0;
@@ -39,6 +40,7 @@ void nv_report_epoch(nv_manager *m) {
                        m->epoch, s->info.name, home, share * 100.0, format_size(hot, s->counters.hot_bytes),
                        nv_vm_state_hot_local_percent(s), format_size(moved, s->counters.epoch_moved_bytes),
                        format_size(total, s->counters.migrated_bytes), nr_regions);
+                nv_overcommit_watch_vm(m, s); /* a balloon line, for VMs with a balloon */
         }
         fflush(stdout);
 }
@@ -59,12 +61,14 @@ static json_object *truth_json(const nv_truth *t) {
         return o;
 }
 
-static json_object *vm_json(const nv_manager *m, const nv_vm_state *s) {
+json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object *o = json_object_new_object(), *held = json_object_new_object();
         nv_truth t;
 
         json_object_object_add(o, "uuid", json_object_new_string(s->info.uuid));
         json_object_object_add(o, "pid", json_object_new_int(s->info.pid));
+        json_object_object_add(o, "vcpus", json_object_new_int((int)s->info.nr_vcpus));
+        json_object_object_add(o, "ramBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
         json_object_object_add(o, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
         json_object_object_add(o, "hotLocalPercent",
                                json_object_new_double(nv_vm_state_hot_local_percent(s)));
@@ -72,6 +76,10 @@ static json_object *vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object_object_add(o, "pingPongBytes", json_object_new_uint64(s->counters.ping_pong_bytes));
         json_object_object_add(o, "failedBytes", json_object_new_uint64(s->counters.failed_bytes));
         json_object_object_add(o, "targetNode", json_object_new_int(s->counters.target_node));
+        nv_overcommit_vm_json(m, s, o); /* "balloon", "ksm" */
+        nv_report_vm_json_more(m, s, o);
+        if (s->meters) /* "counters", "dirtyRate", ... and memoryPerNode from numa_maps */
+                nv_counters_json(s->meters, m->inv.nr_nodes, o);
         for (unsigned v = 0; v < _NV_VERDICT_MAX; v++)
                 if (s->counters.bytes_by_verdict[v] > 0)
                         json_object_object_add(held, nv_verdict_to_string((nv_verdict)v),
@@ -100,8 +108,9 @@ int nv_report_summary_json(nv_manager *m, FILE *f) {
                 json_object_object_add(failures, nv_mover_errno_name(i),
                                        json_object_new_uint64(st->failures[i]));
         json_object_object_add(root, "moveFailures", failures);
+        nv_overcommit_host_json(m, root); /* "hostMemory", "ksm" */
         for (size_t i = 0; i < m->nr_vms; i++)
-                json_object_object_add(vms, m->vms[i]->info.name, vm_json(m, m->vms[i]));
+                json_object_object_add(vms, m->vms[i]->info.name, nv_report_vm_json(m, m->vms[i]));
         json_object_object_add(root, "vms", vms);
 
         fprintf(f, "%s\n",

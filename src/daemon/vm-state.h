@@ -5,6 +5,8 @@
  * was done to it. A VM that vanishes is dropped with all of this, quietly. */
 
 #include "common/inventory.h"
+#include "daemon/counters.h"
+#include "daemon/overcommit.h"
 #include "policy/placement.h"
 #include "sampler/heatmap.h"
 
@@ -26,7 +28,10 @@ typedef struct nv_vm_state {
         double weight;
         uint64_t max_move_rate; /* per-VM cap, bytes/s; 0 = none */
         bool attached;          /* the access port attached it */
+        bool whole_vm;          /* no access heat last epoch: placed as a whole, numad-like */
         bool seen;              /* present in the latest inventory */
+        nv_vm_balloon balloon;  /* balloon and KSM, from the overcommit step */
+        nv_counters *meters;    /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */
 } nv_vm_state;
 
 nv_vm_state *nv_vm_state_free(nv_vm_state *s);

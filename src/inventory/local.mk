@@ -1,5 +1,5 @@
 noinst_LIBRARIES += libnvinventory.a
-libnvinventory_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBXML_CFLAGS) $(LIBVIRT_CFLAGS) $(SYSTEMD_CFLAGS)
+libnvinventory_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBXML_CFLAGS) $(LIBVIRT_CFLAGS) $(SYSTEMD_CFLAGS) $(HWLOC_CFLAGS)
 libnvinventory_a_SOURCES = \
 	src/inventory/fileio.c src/inventory/fileio.h \
 	src/inventory/topology.c src/inventory/topology.h \
@@ -11,17 +11,22 @@ libnvinventory_a_SOURCES = \
 	src/inventory/real-host.c src/inventory/real-host.h
 
 INVENTORY_LIBS = libnvinventory.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
-	$(SYSTEMD_LIBS) -lm
+	$(SYSTEMD_LIBS) $(HWLOC_LIBS) -lm
 
 # A process with a real KVM VM fd and vCPU-named threads, for tests that scan /proc.
 check_PROGRAMS += tests/fake-vmm
 tests_fake_vmm_SOURCES = tests/fake-vmm.c
 tests_fake_vmm_LDADD = libnvcommon.a -lpthread -lm
 
+# The topology through hwloc: fixture hosts (a saved XML and a small tree), synthetic and saved-XML
+# topologies, and this machine against its sysfs.
 check_PROGRAMS += tests/test-topology
 tests_test_topology_SOURCES = tests/test-topology.c tests/tap.h
-tests_test_topology_LDADD = libnvinventory.a libnvcommon.a -lm
+tests_test_topology_LDADD = libnvinventory.a libnvcommon.a $(HWLOC_LIBS) -lm
 TESTS += tests/test-topology
+EXTRA_DIST += tests/fixtures/hwloc/2node.xml tests/fixtures/hwloc/4node.xml
+# The same on two real NUMA nodes, in the lab (make lab-check LAB_TESTS=t-topology).
+EXTRA_DIST += tests/lab/t-topology.sh
 
 check_PROGRAMS += tests/test-proc-vms
 tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h
@@ -39,7 +44,8 @@ dist_check_SCRIPTS += tests/test-libvirt-real.sh tests/libvirt-env.sh
 TESTS += tests/test-libvirt-real.sh
 EXTRA_DIST += tests/guest/init.sh tests/guest/memhog.c tests/fixtures/libvirt
 
-# Hand-made /proc and /sys trees; the fd symlinks are listed in host-2node/fd-links and made by the test.
+# Fixture hosts: an hwloc topology.xml, hand-made /proc and the nodes' meminfo; the fd symlinks are
+# listed in host-2node/fd-links and made by the test.
 EXTRA_DIST += \
 	tests/fixtures/host-2node \
 	tests/fixtures/host-4node \

@@ -263,7 +263,7 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
         h->params = *p;
         h->event = p->event ? sd_event_ref(p->event) : NULL;
 
-        r = nv_topology_load(p->root, &h->topology);
+        r = nv_topology_load(p->root, p->topology_xml, NULL, &h->topology);
         if (r < 0) {
                 real_host_destroy(h);
                 return log_error_errno(r, "Failed to read the NUMA topology: %m");

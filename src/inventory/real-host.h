@@ -2,8 +2,8 @@
 #pragma once
 
 /* The real host's ports: VMs from libvirt and/or /proc (any process holding a KVM VM fd), the
- * topology and free memory from sysfs, pages moved with move_pages(2). No access sampler here
- * (ret->access is NULL): the backends are picked by the daemon.
+ * topology through hwloc (free memory per node from sysfs), pages moved with move_pages(2). No
+ * access sampler here (ret->access is NULL): the backends are picked by the daemon.
  *
  * A VMM seen by both sources is one VM (matched by pid): libvirt gives its name, uuid, vNUMA cells
  * and memory size, /proc its vCPU threads, their run time per node and its RAM mappings. Every
@@ -16,6 +16,7 @@
 
 typedef struct nv_real_host_params {
         const char *root;                  /* NULL or "" for "/"; tests point it at a fixture tree */
+        const char *topology_xml;          /* an hwloc XML file (tests); NULL: discover this system */
         sd_event *event;                   /* needed for libvirt and the pidfds; NULL: neither */
         bool use_libvirt;                  /* Sources=libvirt or both */
         bool use_proc;                     /* Sources=proc or both */

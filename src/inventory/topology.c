@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "inventory/fileio.h"
 #include "inventory/topology.h"
 
-#define NODE_DIR "/sys/devices/system/node"
+#define NODE_DIR                "/sys/devices/system/node"
+#define DEFAULT_REMOTE_DISTANCE 20
 
 int nv_cpulist_parse(const char *s, unsigned max, unsigned **ret_list, size_t *ret_n) {
         _cleanup_free_ unsigned *list = NULL;
@@ -65,46 +67,138 @@ int nv_cpulist_parse(const char *s, unsigned max, unsigned **ret_list, size_t *r
         return 0;
 }
 
-static int read_list(const char *root, const char *path, unsigned max, unsigned **ret_list, size_t *ret_n) {
-        _cleanup_free_ char *full = NULL, *text = NULL;
-        int r;
+/* ---- what hwloc knows: nodes, CPUs, distances, total memory ---- */
 
-        full = nv_root_path(root, path);
-        if (!full)
-                return -ENOMEM;
-        r = nv_read_file_at(AT_FDCWD, full, &text, NULL);
-        if (r < 0)
-                return r;
-        r = nv_cpulist_parse(text, max, ret_list, ret_n);
-        if (r < 0)
-                return log_error_errno(r, "Failed to parse %s: %m", full);
+static void hwloc_topology_destroyp(hwloc_topology_t *t) {
+        if (*t)
+                hwloc_topology_destroy(*t);
+}
+
+/* Map the CPU to the node unless a node with fewer CPUs already has it. */
+static int map_cpu(nv_topology *t, unsigned cpu, int node) {
+        if (cpu >= NV_TOPOLOGY_MAX_CPUS)
+                return -ERANGE;
+        if (cpu >= t->nr_cpus) {
+                int *p = reallocarray(t->cpu_node, cpu + 1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                for (unsigned c = t->nr_cpus; c <= cpu; c++)
+                        p[c] = -1;
+                t->cpu_node = p;
+                t->nr_cpus = cpu + 1;
+        }
+        if (t->cpu_node[cpu] < 0)
+                t->cpu_node[cpu] = node;
         return 0;
 }
 
-static int map_cpus(nv_topology *t, const unsigned *cpus, size_t n, int node) {
-        for (size_t i = 0; i < n; i++) {
-                if (cpus[i] >= t->nr_cpus) {
-                        unsigned want = cpus[i] + 1;
-                        int *p = realloc(t->cpu_node, want * sizeof(*p));
-                        if (!p)
-                                return -ENOMEM;
-                        for (unsigned c = t->nr_cpus; c < want; c++)
-                                p[c] = -1;
-                        t->cpu_node = p;
-                        t->nr_cpus = want;
+/* The OS's latency matrix between NUMA nodes, if hwloc has one. */
+static void load_distances(hwloc_topology_t topo, nv_topology *t) {
+        struct hwloc_distances_s *d = NULL;
+        unsigned nr = 1;
+
+        if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &d,
+                                        HWLOC_DISTANCES_KIND_MEANS_LATENCY | HWLOC_DISTANCES_KIND_FROM_OS |
+                                                HWLOC_DISTANCES_KIND_FROM_USER,
+                                        0) < 0 ||
+            nr == 0 || !d)
+                return;
+        for (unsigned a = 0; a < d->nbobjs; a++)
+                for (unsigned b = 0; b < d->nbobjs; b++) {
+                        unsigned x = d->objs[a]->os_index, y = d->objs[b]->os_index;
+
+                        /* 255 is kept for "unreachable". */
+                        if (x < NV_MAX_NODES && y < NV_MAX_NODES)
+                                t->distance[x][y] =
+                                        (uint8_t)MIN(d->values[a * d->nbobjs + b], (hwloc_uint64_t)254);
                 }
-                t->cpu_node[cpus[i]] = node;
+        hwloc_distances_release(topo, d);
+}
+
+/* Nodes with fewer CPUs first, then by OS index: the order in which they claim CPUs. */
+static int cmp_nodes(const void *x, const void *y) {
+        const struct hwloc_obj *a = *(const hwloc_obj_t *)x, *b = *(const hwloc_obj_t *)y;
+        unsigned wa = (unsigned)hwloc_bitmap_weight(a->cpuset),
+                 wb = (unsigned)hwloc_bitmap_weight(b->cpuset);
+
+        if (wa != wb)
+                return wa < wb ? -1 : 1;
+        return a->os_index < b->os_index ? -1 : a->os_index > b->os_index;
+}
+
+static int from_hwloc(hwloc_topology_t topo, nv_topology *t) {
+        hwloc_obj_t nodes[NV_MAX_NODES];
+        unsigned nr = 0;
+
+        for (hwloc_obj_t o = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, NULL); o;
+             o = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, o)) {
+                if (o->os_index >= NV_MAX_NODES) {
+                        log_warning("Node %u is beyond the %d nodes numavd handles, ignoring.", o->os_index,
+                                    NV_MAX_NODES);
+                        continue;
+                }
+                t->online |= UINT32_C(1) << o->os_index;
+                t->nr_nodes = MAX(t->nr_nodes, o->os_index + 1);
+                t->nodes[o->os_index].total_bytes = o->attr->numanode.local_memory;
+                nodes[nr++] = o;
+        }
+        if (nr == 0)
+                return log_error_errno(-ENOENT, "hwloc lists no NUMA node below %d", NV_MAX_NODES);
+
+        for (unsigned a = 0; a < NV_MAX_NODES; a++)
+                for (unsigned b = 0; b < NV_MAX_NODES; b++)
+                        t->distance[a][b] = a == b ? 10
+                                            : (t->online >> a & 1) && (t->online >> b & 1)
+                                                    ? DEFAULT_REMOTE_DISTANCE
+                                                    : NV_DISTANCE_UNREACHABLE;
+        load_distances(topo, t);
+
+        qsort(nodes, nr, sizeof(nodes[0]), cmp_nodes);
+        for (unsigned i = 0; i < nr; i++) {
+                int cpu, r = 0;
+
+                /* No CPU, or an infinite set (hwloc never gives one to a node): nothing to map. */
+                if (hwloc_bitmap_weight(nodes[i]->cpuset) <= 0)
+                        continue;
+                hwloc_bitmap_foreach_begin(cpu, nodes[i]->cpuset) {
+                        r = map_cpu(t, (unsigned)cpu, (int)nodes[i]->os_index);
+                        if (r < 0)
+                                break;
+                }
+                hwloc_bitmap_foreach_end();
+                if (r < 0)
+                        return log_error_errno(r, "Cannot map the CPUs of node %u: %m", nodes[i]->os_index);
         }
         return 0;
 }
 
-/* "Node 0 MemTotal:  4548824 kB" (nodeN/meminfo) or "MemTotal:  4548824 kB" (/proc/meminfo). */
-static int parse_meminfo(const char *text, nv_node_info *ret) {
-        uint64_t total = UINT64_MAX, free_kb = UINT64_MAX;
+static int load_hwloc(const char *xml, const char *synthetic, nv_topology *t) {
+        _cleanup_(hwloc_topology_destroyp) hwloc_topology_t topo = NULL;
 
+        if (hwloc_topology_init(&topo) < 0)
+                return log_oom();
+        /* The whole machine, whatever cgroup numavd runs in; caches and I/O are not needed. */
+        (void)hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+        (void)hwloc_topology_set_cache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+        (void)hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+        (void)hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+        if (xml && hwloc_topology_set_xml(topo, xml) < 0)
+                return log_error_errno(-EINVAL, "hwloc cannot read the topology in %s", xml);
+        if (!xml && synthetic && hwloc_topology_set_synthetic(topo, synthetic) < 0)
+                return log_error_errno(-EINVAL, "hwloc refuses the synthetic topology \"%s\"", synthetic);
+        if (hwloc_topology_load(topo) < 0)
+                return log_error_errno(errno > 0 ? -errno : -EINVAL, "hwloc cannot load the topology: %m");
+        return from_hwloc(topo, t);
+}
+
+/* ---- what sysfs and procfs know: free memory, the hypervisor flag ---- */
+
+/* MemFree from "Node 0 MemFree:  4548824 kB" (nodeN/meminfo) or "MemFree:  4548824 kB"
+ * (/proc/meminfo), in bytes. */
+static int parse_mem_free(const char *text, uint64_t *ret) {
         for (const char *line = text, *next; line && *line; line = next) {
                 const char *key = line;
-                uint64_t *dst;
+                uint64_t kb;
                 char *end;
 
                 next = strchr(line, '\n');
@@ -117,27 +211,21 @@ static int parse_meminfo(const char *text, nv_node_info *ret) {
                                 continue;
                         key++;
                 }
-                if (strncmp(key, "MemTotal:", 9) == 0)
-                        dst = &total;
-                else if (strncmp(key, "MemFree:", 8) == 0)
-                        dst = &free_kb;
-                else
+                if (strncmp(key, "MemFree:", 8) != 0)
                         continue;
 
-                key = strchr(key, ':') + 1;
+                key += 8;
                 errno = 0;
-                *dst = strtoull(key, &end, 10);
-                if (errno != 0 || end == key)
+                kb = strtoull(key, &end, 10);
+                if (errno != 0 || end == key || kb > UINT64_MAX / KIB)
                         return -EINVAL;
+                *ret = kb * KIB;
+                return 0;
         }
-
-        if (total == UINT64_MAX || free_kb == UINT64_MAX)
-                return -EINVAL;
-        *ret = (nv_node_info){ .total_bytes = total * KIB, .free_bytes = free_kb * KIB };
-        return 0;
+        return -EINVAL;
 }
 
-static int read_meminfo(const char *root, const char *path, nv_node_info *ret) {
+static int read_mem_free(const char *root, const char *path, uint64_t *ret) {
         _cleanup_free_ char *full = NULL, *text = NULL;
         int r;
 
@@ -147,113 +235,39 @@ static int read_meminfo(const char *root, const char *path, nv_node_info *ret) {
         r = nv_read_file_at(AT_FDCWD, full, &text, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", full);
-        r = parse_meminfo(text, ret);
+        r = parse_mem_free(text, ret);
         if (r < 0)
-                return log_error_errno(r, "Failed to parse %s: no MemTotal or MemFree", full);
+                return log_error_errno(r, "Failed to parse %s: no MemFree", full);
         return 0;
 }
 
-/* nodeN/distance lists one distance per online node, in the order of the online list. */
-static int read_distances(nv_topology *t, unsigned node, const unsigned *online, size_t nr_online) {
-        _cleanup_free_ char *path = NULL, *full = NULL, *text = NULL;
-        const char *p;
+int nv_topology_refresh_memory(nv_topology *t) {
+        uint64_t free_bytes[NV_MAX_NODES] = {};
         int r;
 
-        if (asprintf(&path, NODE_DIR "/node%u/distance", node) < 0)
-                return -ENOMEM;
-        full = nv_root_path(t->root, path);
-        if (!full)
-                return -ENOMEM;
-        r = nv_read_file_at(AT_FDCWD, full, &text, NULL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s: %m", full);
-
-        p = text;
-        for (size_t i = 0; i < nr_online; i++) {
-                unsigned long d;
-                char *end;
-
-                d = strtoul(p, &end, 10);
-                if (end == p)
-                        return log_error_errno(-EINVAL, "%s lists fewer distances than online nodes", full);
-                p = end;
-                if (online[i] < NV_MAX_NODES)
-                        t->distance[node][online[i]] = (uint8_t)MIN(d, (unsigned long)UINT8_MAX);
-        }
-        return 0;
-}
-
-static int load_node(nv_topology *t, unsigned node, const unsigned *online, size_t nr_online) {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_free_ unsigned *cpus = NULL;
-        size_t nr_cpus;
-        int r;
-
-        if (asprintf(&path, NODE_DIR "/node%u/cpulist", node) < 0)
-                return -ENOMEM;
-        r = read_list(t->root, path, NV_TOPOLOGY_MAX_CPUS, &cpus, &nr_cpus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the CPUs of node %u: %m", node);
-        r = map_cpus(t, cpus, nr_cpus, (int)node);
-        if (r < 0)
-                return r;
-
-        free(path);
-        if (asprintf(&path, NODE_DIR "/node%u/meminfo", node) < 0)
-                return -ENOMEM;
-        r = read_meminfo(t->root, path, &t->nodes[node]);
-        if (r < 0)
-                return r;
-
-        return read_distances(t, node, online, nr_online);
-}
-
-static int load_numa(nv_topology *t, const unsigned *online, size_t nr_online) {
-        int r;
-
-        for (size_t i = 0; i < nr_online; i++) {
-                if (online[i] >= NV_MAX_NODES) {
-                        log_warning("Node %u is beyond the %d nodes numavd handles, ignoring.", online[i],
-                                    NV_MAX_NODES);
-                        continue;
-                }
-                t->online |= UINT32_C(1) << online[i];
-                t->nr_nodes = MAX(t->nr_nodes, online[i] + 1);
-        }
-        if (t->online == 0)
-                return log_error_errno(-ENOENT, "No online NUMA node below %d", NV_MAX_NODES);
-
-        for (unsigned a = 0; a < NV_MAX_NODES; a++)
-                for (unsigned b = 0; b < NV_MAX_NODES; b++)
-                        t->distance[a][b] = a == b ? 10 : NV_DISTANCE_UNREACHABLE;
-
-        for (unsigned node = 0; node < t->nr_nodes; node++) {
-                if (!(t->online & (UINT32_C(1) << node)))
-                        continue;
-                r = load_node(t, node, online, nr_online);
+        if (!t->numa_sysfs) {
+                /* A kernel without NUMA: hwloc's one node holds all memory. */
+                if (t->online != 1)
+                        return log_error_errno(-ENOENT, "%s%s is missing, but hwloc lists %u nodes", t->root,
+                                               NODE_DIR, (unsigned)__builtin_popcount(t->online));
+                r = read_mem_free(t->root, "/proc/meminfo", &free_bytes[__builtin_ctz(t->online)]);
                 if (r < 0)
                         return r;
-        }
+        } else
+                for (unsigned node = 0; node < t->nr_nodes; node++) {
+                        char path[sizeof(NODE_DIR "/node/meminfo") + 12];
+
+                        if (!(t->online & (UINT32_C(1) << node)))
+                                continue;
+                        snprintf(path, sizeof(path), NODE_DIR "/node%u/meminfo", node);
+                        r = read_mem_free(t->root, path, &free_bytes[node]);
+                        if (r < 0)
+                                return r;
+                }
+
+        for (unsigned node = 0; node < t->nr_nodes; node++)
+                t->nodes[node].free_bytes = free_bytes[node];
         return 0;
-}
-
-/* No NUMA in sysfs: one node 0 with every online CPU and all memory. */
-static int load_flat(nv_topology *t) {
-        _cleanup_free_ unsigned *cpus = NULL;
-        size_t nr_cpus;
-        int r;
-
-        r = read_list(t->root, "/sys/devices/system/cpu/online", NV_TOPOLOGY_MAX_CPUS, &cpus, &nr_cpus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the online CPUs: %m");
-        r = map_cpus(t, cpus, nr_cpus, 0);
-        if (r < 0)
-                return r;
-
-        t->nr_nodes = 1;
-        t->online = 1;
-        t->distance[0][0] = 10;
-        return read_meminfo(t->root, "/proc/meminfo", &t->nodes[0]);
 }
 
 /* True when the first "flags" line of cpuinfo holds the word "hypervisor". */
@@ -297,28 +311,23 @@ static void read_nested(nv_topology *t) {
         t->nested = cpuinfo_says_nested(text);
 }
 
-int nv_topology_load(const char *root, nv_topology *ret) {
+int nv_topology_load(const char *root, const char *xml, const char *synthetic, nv_topology *ret) {
         _cleanup_(nv_topology_done) nv_topology t = {};
-        _cleanup_free_ unsigned *online = NULL;
-        size_t nr_online;
+        _cleanup_free_ char *node_dir = NULL;
         int r;
 
-        t.root = strdup(root ? root : "");
-        if (!t.root)
-                return -ENOMEM;
+        t.root = strdup(root ?: "");
+        node_dir = nv_root_path(root, NODE_DIR);
+        if (!t.root || !node_dir)
+                return log_oom();
+        t.numa_sysfs = access(node_dir, F_OK) >= 0;
 
-        r = read_list(t.root, NODE_DIR "/online", NV_TOPOLOGY_MAX_CPUS, &online, &nr_online);
-        if (r == -ENOENT) {
-                log_debug("No %s%s: a kernel without NUMA, one node.", t.root, NODE_DIR);
-                r = load_flat(&t);
-        } else if (r >= 0) {
-                t.numa_sysfs = true;
-                r = load_numa(&t, online, nr_online);
-        } else
-                log_error_errno(r, "Failed to read the online NUMA nodes: %m");
+        r = load_hwloc(xml, synthetic, &t);
         if (r < 0)
                 return r;
-
+        r = nv_topology_refresh_memory(&t);
+        if (r < 0)
+                return log_error_errno(r, "No free memory for hwloc's nodes below %s/: %m", t.root);
         read_nested(&t);
 
         *ret = t;
@@ -332,26 +341,6 @@ void nv_topology_done(nv_topology *t) {
         free(t->root);
         free(t->cpu_node);
         *t = (nv_topology){};
-}
-
-int nv_topology_refresh_memory(nv_topology *t) {
-        int r;
-
-        if (!t->numa_sysfs)
-                return read_meminfo(t->root, "/proc/meminfo", &t->nodes[0]);
-
-        for (unsigned node = 0; node < t->nr_nodes; node++) {
-                _cleanup_free_ char *path = NULL;
-
-                if (!(t->online & (UINT32_C(1) << node)))
-                        continue;
-                if (asprintf(&path, NODE_DIR "/node%u/meminfo", node) < 0)
-                        return -ENOMEM;
-                r = read_meminfo(t->root, path, &t->nodes[node]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
 }
 
 int nv_topology_cpu_node(const nv_topology *t, int cpu) {

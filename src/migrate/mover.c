@@ -309,10 +309,10 @@ static int query_batch(nv_mover *m, const nv_vm_info *vm, uint64_t addr, size_t 
 }
 
 int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
-                        int target, nv_move_result *ret_result) {
+                        int target, uint64_t max_bytes, nv_move_result *ret_result) {
         nv_move_result res = {};
         size_t nr_pending = 0;
-        uint64_t page, addr;
+        uint64_t page, addr, withheld = 0;
         int r;
 
         if (!m || !vm || shift < MIN_SHIFT || shift > MAX_SHIFT || !valid_target(target))
@@ -324,6 +324,12 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
         if (m->full[target]) {
                 res.target_full = true;
                 goto done;
+        }
+
+        /* The call's own limit: hide the tokens above it for the duration of the call. */
+        if (max_bytes < m->tokens) {
+                withheld = m->tokens - max_bytes;
+                m->tokens = max_bytes;
         }
 
         for (addr = start; addr < end;) {
@@ -356,11 +362,13 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
         }
 
 done:
+        m->tokens += withheld;
         if (ret_result)
                 *ret_result = res;
         return 0;
 
 fail:
+        m->tokens += withheld;
         if (r == -ESRCH) {
                 nv_mover_forget_vm(m, vm->id);
                 return log_debug_errno(r, "VM %" PRIu64 " (pid %d) is gone, dropping its retries: %m",

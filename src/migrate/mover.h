@@ -53,11 +53,13 @@ void nv_mover_set_rate(nv_mover *m, uint64_t rate, uint64_t burst);
  * "target full" marks, and retry the pages that were -EBUSY in the previous epoch. */
 int nv_mover_begin_epoch(nv_mover *m, usec_t now, const nv_inventory *inv);
 
-/* Move the pages of [start, end) of vm, in pages of (1 << shift) bytes, to `target`. Returns 0
- * (details in *ret_result, which may be NULL) or -errno when the VM is gone (-ESRCH) or the call
- * failed as a whole. Never moves more than the bucket holds. */
+/* Move the pages of [start, end) of vm, in pages of (1 << shift) bytes, to `target`, at most
+ * max_bytes of them (UINT64_MAX: no limit but the bucket): pages already on the target are skipped
+ * and cost nothing, so a region planned in part over several epochs moves on where it stopped.
+ * Returns 0 (details in *ret_result, which may be NULL) or -errno when the VM is gone (-ESRCH) or
+ * the call failed as a whole. Never moves more than the bucket holds. */
 int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
-                        int target, nv_move_result *ret_result);
+                        int target, uint64_t max_bytes, nv_move_result *ret_result);
 
 /* Forget any pending retries for a VM that is gone. */
 void nv_mover_forget_vm(nv_mover *m, uint64_t vm_id);

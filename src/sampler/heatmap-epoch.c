@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The end of an epoch for a heat map: fold the round's counts into heat, merge alike neighbours,
- * split to refine, and locate each region's pages. DAMON's adaptive regions (mm/damon/core.c:
- * kdamond_merge_regions, kdamond_split_regions), over the access and mover ports. */
+/* The end of an epoch for a heat map: fold the round's counts into heat, cut regions where their
+ * parts' counts differ, merge alike neighbours, and locate each region's pages. DAMON's adaptive
+ * regions (mm/damon/core.c: kdamond_merge_regions) over the access and mover ports, except that
+ * regions are cut where the samples show an edge instead of at random points up to the cap
+ * (kdamond_split_regions): the region count, and with it the cost, follows the heat's edges. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -9,24 +11,204 @@
 #include "common/log.h"
 #include "sampler/heatmap-internal.h"
 
-static void fold_heat(nv_heatmap *h) {
-        float alpha = (float)h->cfg.heat_alpha, keep = 1.0f - alpha;
+/* A cut is kept where the samples on its two sides differ this much (a two-proportion z test,
+ * about 0.3% two-sided) and by at least merge_delta: noise rarely cuts, and a false cut merges
+ * back at once, its pieces' heat being alike. */
+#define HM_SPLIT_Z 3.0
+/* Each side of a cut needs this many samples, and a piece's own rate is taken with this many
+ * pseudo-samples at its region's rate: a piece that a few lucky samples made look hot is not
+ * thought hot at once (Bayesian shrinkage); it merges back unless later samples agree. */
+#define HM_SPLIT_MIN_SAMPLES 4
+#define HM_PIECE_PRIOR       4
 
-        for (size_t i = 0; i < h->nr_regions; i++) {
-                nv_region *r = &h->regions[i];
-                hm_probe *p = &h->probe[i];
+/* Circular binary segmentation (Olshen et al., Biostatistics 2004) of parts [lo, hi) of a region:
+ * the run of parts [a, b) whose samples differ most surely from the rest's, if sure enough, is cut
+ * out (a hot spot in the middle takes two cuts, which one-cut tests are too weak to find), then
+ * each piece likewise. */
+static void segment(const hm_probe *p, unsigned lo, unsigned hi, double delta, bool *cut) {
+        unsigned best_a = lo, best_b = hi, all_h = 0, all_s = 0;
+        double best_z = 0, pool;
 
-                if (p->samples > 0)
-                        r->heat = alpha * ((float)p->hits / (float)p->samples) + keep * r->heat;
-                else
-                        r->heat *= keep;
-                r->heat = CLAMP(r->heat, 0.0f, 1.0f);
-                r->hits = r->samples = p->hits = p->samples = 0;
-                r->age++;
+        for (unsigned b = lo; b < hi; b++) {
+                all_h += p->bucket_hits[b];
+                all_s += p->bucket_samples[b];
+        }
+        if (all_s == 0 || all_h == 0 || all_h == all_s)
+                return; /* no samples, or all alike */
+        pool = (double)all_h / all_s;
+        for (unsigned a = lo; a < hi; a++) {
+                unsigned in_h = 0, in_s = 0;
+
+                for (unsigned b = a + 1; b <= hi; b++) {
+                        unsigned out_h, out_s;
+                        double pi, po, z;
+
+                        in_h += p->bucket_hits[b - 1];
+                        in_s += p->bucket_samples[b - 1];
+                        if (a == lo && b == hi)
+                                break;
+                        out_h = all_h - in_h;
+                        out_s = all_s - in_s;
+                        if (in_s < HM_SPLIT_MIN_SAMPLES || out_s < HM_SPLIT_MIN_SAMPLES)
+                                continue;
+                        pi = (double)in_h / in_s;
+                        po = (double)out_h / out_s;
+                        if (fabs(pi - po) < delta)
+                                continue;
+                        z = fabs(pi - po) / sqrt(pool * (1 - pool) * (1.0 / in_s + 1.0 / out_s));
+                        if (z > best_z) {
+                                best_z = z;
+                                best_a = a;
+                                best_b = b;
+                        }
+                }
+        }
+        if (best_z < HM_SPLIT_Z)
+                return;
+        if (best_a > lo) {
+                cut[best_a] = true;
+                segment(p, lo, best_a, delta, cut);
+        }
+        if (best_b < hi) {
+                cut[best_b] = true;
+                segment(p, best_b, hi, delta, cut);
+        }
+        segment(p, best_a, best_b, delta, cut);
+}
+
+static float fold_one(float alpha, float old, float hits, float samples) {
+        float heat = samples > 0 ? alpha * (hits / samples) + (1.0f - alpha) * old : (1.0f - alpha) * old;
+        return CLAMP(heat, 0.0f, 1.0f);
+}
+
+/* Where region i should be cut, from where its parts' samples differ: k pieces, piece j ending at
+ * page offset ends[j] with heat heats[j] (the EWMA of the region's heat before this epoch and of
+ * the piece's own samples). Returns k, 1 when the region stays whole. */
+static unsigned plan_cuts(const nv_heatmap *h, size_t i, uint64_t ends[HM_BUCKETS],
+                          float heats[HM_BUCKETS]) {
+        const hm_probe *p = &h->probe[i];
+        float alpha = (float)h->cfg.heat_alpha, old = h->regions[i].heat;
+        bool cut[HM_BUCKETS] = {};
+        unsigned k = 0, first = 0, all = 0, all_hits = 0;
+        uint64_t prev = 0;
+        float pool;
+
+        for (unsigned b = 0; b < HM_BUCKETS; b++) {
+                all += p->bucket_samples[b];
+                all_hits += p->bucket_hits[b];
+        }
+        pool = all > 0 ? (float)all_hits / (float)all : 0;
+        if (p->pages >= 2 && all >= 2 * HM_SPLIT_MIN_SAMPLES)
+                segment(p, 0, HM_BUCKETS, h->cfg.merge_delta, cut);
+        for (unsigned b = 1; b <= HM_BUCKETS; b++) {
+                uint64_t at = hm_bucket_start(b, p->pages);
+                unsigned hits = 0, samples = 0;
+
+                if (b < HM_BUCKETS && (!cut[b] || at == prev || at >= p->pages))
+                        continue; /* no cut, or an empty piece: its parts join the next piece */
+                for (unsigned c = first; c < b; c++) {
+                        hits += p->bucket_hits[c];
+                        samples += p->bucket_samples[c];
+                }
+                ends[k] = at;
+                heats[k] = samples > 0 ? fold_one(alpha, old, (float)hits + HM_PIECE_PRIOR * pool,
+                                                  (float)samples + HM_PIECE_PRIOR)
+                                       : fold_one(alpha, old, 0, 0);
+                k++;
+                first = b;
+                prev = at;
+        }
+        return k;
+}
+
+/* Write the pieces of region r (probe rp) at dst.. dst + k - 1: pieces inherit history, node_bytes
+ * is shared in proportion, and the page chosen last round stays with the piece holding it. */
+static void write_pieces(nv_heatmap *h, const nv_region *r, const hm_probe *rp, size_t dst, unsigned k,
+                         const uint64_t *ends, const float *heats) {
+        uint64_t bytes = nv_region_bytes(r), start = r->start, left[NV_MAX_NODES];
+        unsigned shift = hm_region_shift(h, r);
+
+        memcpy(left, r->node_bytes, sizeof(left));
+        for (unsigned j = 0; j < k; j++) {
+                nv_region *piece = &h->regions[dst + j];
+                uint64_t end = r->start + (ends[j] << shift);
+
+                *piece = *r;
+                piece->start = start;
+                piece->end = end;
+                piece->heat = heats[j];
+                piece->hits = piece->samples = 0;
+                piece->age = k > 1 ? 0 : r->age + 1;
+                for (unsigned nd = 0; nd < NV_MAX_NODES; nd++)
+                        if (r->node_bytes[nd] != 0) {
+                                piece->node_bytes[nd] =
+                                        j + 1 < k ? (uint64_t)((unsigned __int128)r->node_bytes[nd] *
+                                                               (end - start) / bytes)
+                                                  : left[nd];
+                                left[nd] -= piece->node_bytes[nd];
+                        }
+                h->probe[dst + j] = (hm_probe){
+                        .chosen = rp->chosen != HM_NO_PAGE && rp->chosen >= start && rp->chosen < end
+                                          ? rp->chosen
+                                          : HM_NO_PAGE,
+                };
+                /* A region left whole keeps half of its parts' counts: evidence of an edge inside
+                 * it builds up over epochs when a few samples an epoch cannot show it (age-aware),
+                 * and what it saw long ago fades. Pieces start afresh. */
+                if (k == 1)
+                        for (unsigned b = 0; b < HM_BUCKETS; b++) {
+                                h->probe[dst].bucket_hits[b] = rp->bucket_hits[b] / 2;
+                                h->probe[dst].bucket_samples[b] = rp->bucket_samples[b] / 2;
+                        }
+                start = end;
         }
 }
 
-/* Fold region b, the right neighbour, into a (after fold_heat: no counts to add). */
+/* Fold this epoch's samples into heat (EWMA; a region not sampled ages toward cold), cutting each
+ * region where its parts' samples say heat differs, as long as max_regions allows: regions
+ * follow the heat's edges, and a region whose heat is even is left whole. */
+static int fold_and_cut(nv_heatmap *h) {
+        size_t n = h->nr_regions, total = n, w;
+        uint64_t ends[HM_BUCKETS];
+        float heats[HM_BUCKETS];
+        int r;
+
+        r = hm_reserve_status(h, n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                unsigned k = plan_cuts(h, i, ends, heats);
+
+                if (total + k - 1 > h->cfg.max_regions)
+                        k = 1;
+                h->status[i] = (int)k;
+                total += k - 1;
+        }
+        r = hm_reserve_regions(h, total);
+        if (r < 0)
+                return r;
+
+        /* From the back, so that every region moves once, toward the end. */
+        w = total;
+        for (size_t i = n; i-- > 0;) {
+                const nv_region reg = h->regions[i];
+                const hm_probe probe = h->probe[i];
+                unsigned k = (unsigned)h->status[i];
+
+                if (k > 1)
+                        (void)plan_cuts(h, i, ends, heats);
+                else {
+                        ends[0] = probe.pages;
+                        heats[0] = fold_one((float)h->cfg.heat_alpha, reg.heat, probe.hits, probe.samples);
+                }
+                w -= k;
+                write_pieces(h, &reg, &probe, w, k, ends, heats);
+        }
+        h->nr_regions = total;
+        return 0;
+}
+
+/* Fold region b, the right neighbour, into a (after fold_and_cut: no counts to add). */
 static void merge_into(nv_region *a, hm_probe *a_probe, const nv_region *b, const hm_probe *b_probe) {
         double ab = (double)nv_region_bytes(a), bb = (double)nv_region_bytes(b);
 
@@ -44,6 +226,9 @@ static void merge_into(nv_region *a, hm_probe *a_probe, const nv_region *b, cons
         a->target_streak = 0;
         if (a_probe->chosen == HM_NO_PAGE)
                 a_probe->chosen = b_probe->chosen;
+        /* Its parts are not the old parts any more. */
+        memset(a_probe->bucket_hits, 0, sizeof(a_probe->bucket_hits));
+        memset(a_probe->bucket_samples, 0, sizeof(a_probe->bucket_samples));
 }
 
 /* One left-to-right pass merging neighbours in the same range whose heat differs by less than
@@ -82,7 +267,10 @@ static void merge_regions(nv_heatmap *h) {
 
         /* As DAMON: alike neighbours merge, but not into regions above total / min_regions, so
          * that a uniform VM keeps about min_regions regions of similar size. */
-        merge_pass(h, delta, MAX(total / h->cfg.min_regions, (uint64_t)1), h->cfg.min_regions);
+        uint64_t limit = MAX(total / h->cfg.min_regions, (uint64_t)1);
+        if (h->cfg.max_region_bytes > 0)
+                limit = MIN(limit, h->cfg.max_region_bytes);
+        merge_pass(h, delta, limit, h->cfg.min_regions);
 
         /* Over max_regions (the bounds were lowered, or ranges were added): merge the most alike
          * neighbours first, widening the tolerance until the count fits. */
@@ -142,8 +330,8 @@ static void split_one(nv_heatmap *h, size_t i, size_t dst, uint64_t k) {
 /* How many pieces each region becomes: as many passes of splitting every region in two would
  * make, without the passes: the same number for each (a region of few pages fewer), the
  * remainder to a run of regions starting at a random one, so that no part of the VM is favoured. */
-static size_t plan_pieces(nv_heatmap *h, int *pieces) {
-        size_t n = h->nr_regions, total = n, max = h->cfg.max_regions;
+static size_t plan_pieces(nv_heatmap *h, int *pieces, size_t max) {
+        size_t n = h->nr_regions, total = n;
 
         for (size_t i = 0; i < n; i++)
                 pieces[i] = 1;
@@ -180,21 +368,22 @@ static size_t plan_pieces(nv_heatmap *h, int *pieces) {
         return total;
 }
 
-/* Split regions until max_regions, or until every region is a single page. */
-static int split_regions(nv_heatmap *h) {
+/* Split regions evenly until `target` (min_regions, when it was raised), or until every region is
+ * a single page. */
+static int split_regions(nv_heatmap *h, size_t target) {
         size_t n = h->nr_regions, total, w;
         int r;
 
-        if (n >= h->cfg.max_regions || n == 0)
+        if (n >= target || n == 0)
                 return 0;
-        r = hm_reserve_regions(h, h->cfg.max_regions);
+        r = hm_reserve_regions(h, target);
         if (r < 0)
                 return r;
         r = hm_reserve_status(h, n);
         if (r < 0)
                 return r;
         hm_refresh_probes(h); /* pages of the merged regions */
-        total = plan_pieces(h, h->status);
+        total = plan_pieces(h, h->status, target);
 
         /* From the back, so that every region moves once, toward the end. */
         w = total;
@@ -214,8 +403,9 @@ static int split_regions(nv_heatmap *h) {
 }
 
 /* One query for the regions with pages of (1 << shift) bytes: m = min(locate_samples, pages) pages
- * each, spread evenly (page (2j + 1) * pages / 2m, the middle of m equal parts), then node_bytes
- * from the share of the answers on each node. */
+ * each, one at random in each of m equal parts (stratified: a region that moved in part is seen
+ * in part, and a remainder between fixed sample points cannot hide for good, regions now living
+ * long), then node_bytes from the share of the answers on each node. */
 static int locate_shift(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm,
                         unsigned shift) {
         const hm_probe *probe = h->probe;
@@ -228,21 +418,18 @@ static int locate_shift(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ct
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 const hm_probe *p = &probe[i];
-                uint64_t m = MIN(samples, p->pages), two_m = 2 * m;
-                /* (2j + 1) * pages / 2m, stepped without a division per page. */
-                uint64_t q = p->pages / two_m, rem = p->pages % two_m;
-                uint64_t q_step = p->pages / m, rem_step = (2 * p->pages) % two_m;
+                uint64_t m = MIN(samples, p->pages);
+                /* Part j is [j * pages / m, (j + 1) * pages / m), stepped without a division per page. */
+                uint64_t lo = 0, step = p->pages / m, step_rem = p->pages % m, rem = 0;
 
                 if (p->shift != shift)
                         continue;
                 for (uint64_t j = 0; j < m; j++) {
-                        addrs[k++] = p->start + (q << shift);
-                        q += q_step;
-                        rem += rem_step;
-                        if (rem >= two_m) {
-                                rem -= two_m;
-                                q++;
-                        }
+                        uint64_t hi = lo + step + (rem + step_rem >= m);
+
+                        rem = (rem + step_rem) % m;
+                        addrs[k++] = p->start + ((lo + hm_random_below(h, hi - lo)) << shift);
+                        lo = hi;
                 }
         }
 
@@ -302,12 +489,78 @@ static int locate_regions(nv_heatmap *h, const nv_mover_ops *mover, void *mover_
         return locate_shift(h, mover, mover_ctx, vm, NV_HUGE_SHIFT);
 }
 
+/* Split regions above max_region_bytes into equal pieces that carry their heat, as long as
+ * max_regions allows. */
+static int split_large(nv_heatmap *h) {
+        uint64_t cap = h->cfg.max_region_bytes, ends[HM_BUCKETS];
+        float heats[HM_BUCKETS];
+        size_t n = h->nr_regions, total = n, w;
+        int r;
+
+        if (cap == 0)
+                return 0;
+        hm_refresh_probes(h);
+        r = hm_reserve_status(h, n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t bytes = nv_region_bytes(&h->regions[i]);
+                /* At most HM_BUCKETS pieces a region an epoch; a very large one takes a few epochs. */
+                uint64_t k = MIN(MIN(DIV_ROUND_UP(bytes, cap), (uint64_t)HM_BUCKETS), h->probe[i].pages);
+
+                if (k < 2 || total + k - 1 > h->cfg.max_regions)
+                        k = 1;
+                h->status[i] = (int)k;
+                total += k - 1;
+        }
+        if (total == n)
+                return 0;
+        r = hm_reserve_regions(h, total);
+        if (r < 0)
+                return r;
+        w = total;
+        for (size_t i = n; i-- > 0;) {
+                const nv_region reg = h->regions[i];
+                const hm_probe probe = h->probe[i];
+                unsigned k = (unsigned)h->status[i];
+
+                w -= k;
+                if (k == 1) {
+                        h->regions[w] = reg;
+                        h->probe[w] = probe;
+                        continue;
+                }
+                for (unsigned j = 0; j < k; j++) {
+                        ends[j] = probe.pages * (j + 1) / k;
+                        heats[j] = reg.heat;
+                }
+                write_pieces(h, &reg, &probe, w, k, ends, heats);
+        }
+        h->nr_regions = total;
+        return 0;
+}
+
 int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm) {
         int r;
 
-        fold_heat(h);
+        r = fold_and_cut(h);
+        if (r < 0) {
+                /* No room for pieces: fold without cutting. */
+                log_debug_errno(r, "Cannot cut the regions of VM %s, ignoring: %m", vm->name ?: "?");
+                for (size_t i = 0; i < h->nr_regions; i++) {
+                        nv_region *reg = &h->regions[i];
+                        hm_probe *p = &h->probe[i];
+
+                        reg->heat = fold_one((float)h->cfg.heat_alpha, reg->heat, p->hits, p->samples);
+                        reg->hits = reg->samples = 0;
+                        reg->age++;
+                        *p = (hm_probe){ .chosen = p->chosen };
+                }
+        }
         merge_regions(h);
-        r = split_regions(h);
+        r = split_regions(h, h->cfg.min_regions);
+        for (unsigned pass = 0; r >= 0 && pass < 3; pass++) /* 8 pieces a pass: 512 in all */
+                r = split_large(h);
         if (r < 0)
                 log_debug_errno(r, "Cannot split the regions of VM %s, ignoring: %m", vm->name ?: "?");
         hm_refresh_probes(h);

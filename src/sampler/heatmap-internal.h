@@ -9,15 +9,32 @@
 /* No page chosen for a region yet (no address is ever all ones: they are page aligned). */
 #define HM_NO_PAGE UINT64_MAX
 
+/* Each region's samples are also counted in HM_BUCKETS equal parts of it (part b holds the pages
+ * [ceil(b * pages / B), ceil((b + 1) * pages / B))), so that the epoch's end can tell where in the
+ * region heat changes and cut there, and only there. */
+#define HM_BUCKETS 8
+
 /* What sampling needs of a region, packed apart from the large nv_region so that the rounds,
- * which run many times an epoch, walk little memory. probe[i] belongs to regions[i]. */
+ * which run many times an epoch, walk little memory (one cache line). probe[i] belongs to
+ * regions[i]. */
 typedef struct hm_probe {
         uint64_t start;         /* the region's start */
         uint64_t pages;         /* the region's size in pages of (1 << shift) bytes */
         uint64_t chosen;        /* the page read next round (cleared by the previous one), or HM_NO_PAGE */
         uint16_t hits, samples; /* this epoch's counts, copied into the regions when asked for */
         uint8_t shift;
+        uint16_t bucket_hits[HM_BUCKETS], bucket_samples[HM_BUCKETS]; /* the same counts by part */
 } hm_probe;
+
+/* The part of a region of `pages` pages that page offset `off` falls in. */
+static inline unsigned hm_bucket_of(uint64_t off, uint64_t pages) {
+        return (unsigned)(off * HM_BUCKETS / pages);
+}
+
+/* The first page offset of part b (b == HM_BUCKETS: the end). */
+static inline uint64_t hm_bucket_start(unsigned b, uint64_t pages) {
+        return (b * pages + HM_BUCKETS - 1) / HM_BUCKETS;
+}
 
 struct nv_heatmap {
         nv_heatmap_config cfg;

@@ -13,7 +13,7 @@
 
 void nv_heatmap_config_defaults(nv_heatmap_config *cfg) {
         *cfg = (nv_heatmap_config){
-                .min_regions = 10,
+                .min_regions = 32,
                 .max_regions = 1000,
                 .heat_alpha = 0.5,
                 .merge_delta = 0.1,
@@ -371,8 +371,13 @@ static int sample_shift(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, 
                         continue;
                 if (p->chosen != HM_NO_PAGE) {
                         if (p->samples < UINT16_MAX) {
+                                unsigned b = hm_bucket_of((p->chosen - p->start) >> shift, p->pages);
+                                bool hit = accessed[k] != 0;
+
                                 p->samples++;
-                                p->hits += accessed[k] != 0;
+                                p->hits += hit;
+                                p->bucket_samples[b]++;
+                                p->bucket_hits[b] += hit;
                         }
                         k++;
                 }
@@ -395,6 +400,37 @@ int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, co
         return sample_shift(h, ops, ops_ctx, vm, NV_HUGE_SHIFT);
 }
 
+/* The backend's heat by part of the region, as if each part had been sampled its share of
+ * NV_HEATMAP_BACKEND_SAMPLES times; a part no backend region covers gets no samples. backend
+ * starts at the first region that may overlap p's region. */
+static void apply_buckets(hm_probe *p, const nv_access_region *backend, size_t n) {
+        size_t j = 0;
+
+        for (unsigned b = 0; b < HM_BUCKETS; b++) {
+                uint64_t lo = p->start + (hm_bucket_start(b, p->pages) << p->shift),
+                         hi = p->start + (hm_bucket_start(b + 1, p->pages) << p->shift);
+                double weighted = 0, covered = 0;
+
+                if (hi <= lo)
+                        continue;
+                while (j < n && backend[j].end <= lo)
+                        j++;
+                for (size_t k = j; k < n && backend[k].start < hi; k++) {
+                        uint64_t a = MAX(lo, backend[k].start), z = MIN(hi, backend[k].end);
+
+                        if (z <= a)
+                                continue;
+                        weighted += (double)(z - a) * CLAMP((double)backend[k].heat, 0.0, 1.0);
+                        covered += (double)(z - a);
+                }
+                if (covered > 0) {
+                        p->bucket_samples[b] = NV_HEATMAP_BACKEND_SAMPLES / HM_BUCKETS;
+                        p->bucket_hits[b] = (uint16_t)lround(NV_HEATMAP_BACKEND_SAMPLES / HM_BUCKETS *
+                                                             weighted / covered);
+                }
+        }
+}
+
 void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, size_t n) {
         size_t j = 0;
 
@@ -415,9 +451,12 @@ void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, si
                         covered += (double)(hi - lo);
                 }
                 p->hits = p->samples = 0;
+                memset(p->bucket_hits, 0, sizeof(p->bucket_hits));
+                memset(p->bucket_samples, 0, sizeof(p->bucket_samples));
                 if (covered > 0) {
                         p->samples = NV_HEATMAP_BACKEND_SAMPLES;
                         p->hits = (uint16_t)lround(NV_HEATMAP_BACKEND_SAMPLES * weighted / covered);
+                        apply_buckets(p, backend + j, n - j);
                 }
         }
 }

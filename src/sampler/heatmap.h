@@ -1,22 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The region heat map of one VM: adaptive regions over its guest RAM (split where heat differs,
+/* The region heat map of one VM: adaptive regions over its guest RAM (cut where heat differs,
  * merged where it is alike, a bounded count), EWMA heat with aging, and the node histogram of each
  * region. Cost follows the number of regions, not of pages: each sampling round probes one
  * randomly chosen page (or 2 MiB block for huge backings) per region through the access port, the
- * way DAMON does, and each epoch samples a few pages per region for their node. */
+ * way DAMON does, and each epoch samples a few pages per region for their node. Unlike DAMON,
+ * which splits every region at random points each interval, a region is cut only where the
+ * samples of its eighths say heat differs (circular binary segmentation), so the count follows
+ * how uneven the heat is, not max_regions: a VM with one hot set keeps about min_regions. */
 
 #include "common/host.h"
 #include "common/region.h"
 
 typedef struct nv_heatmap_config {
-        unsigned min_regions;    /* per VM, at least this many (default 10) */
-        unsigned max_regions;    /* per VM, at most this many (default 1000) */
-        double heat_alpha;       /* EWMA weight of the newest epoch, (0, 1] (default 0.5) */
-        double merge_delta;      /* adjacent regions whose heat differs less merge (0.1) */
-        unsigned locate_samples; /* pages per region whose node is queried each epoch (8) */
-        bool flush;              /* ask the access port to flush when clearing */
+        unsigned min_regions;      /* per VM, at least this many (default 32) */
+        unsigned max_regions;      /* per VM, at most this many (default 1000) */
+        double heat_alpha;         /* EWMA weight of the newest epoch, (0, 1] (default 0.5) */
+        double merge_delta;        /* adjacent regions whose heat differs less merge (0.1) */
+        unsigned locate_samples;   /* pages per region whose node is queried each epoch (8) */
+        bool flush;                /* ask the access port to flush when clearing */
+        uint64_t max_region_bytes; /* regions above this are split evenly (within max_regions); 0: no
+                                    * limit. The daemon sets it to what may move in one epoch, so that
+                                    * a region the budget moves in part is not planned again from its
+                                    * head, which moved already */
 } nv_heatmap_config;
 
 void nv_heatmap_config_defaults(nv_heatmap_config *cfg);
@@ -43,8 +50,9 @@ int nv_heatmap_update_ranges(nv_heatmap *h, const nv_vm_info *vm);
 int nv_heatmap_sample(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, const nv_vm_info *vm);
 
 /* End of an epoch: fold this epoch's hits/samples into heat (EWMA; a region that was not sampled
- * ages toward cold), merge alike neighbours, split regions while under max_regions, and refresh
- * each region's node histogram through the mover port's query (nodes == NULL). */
+ * ages toward cold), cut regions where their parts' samples differ (within max_regions), merge
+ * alike neighbours, split evenly up to min_regions if it was raised, and refresh each region's
+ * node histogram through the mover port's query (nodes == NULL). */
 int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm);
 
 /* Adopt the heat measured by a backend that aggregates on its own (nv_access_ops.regions):

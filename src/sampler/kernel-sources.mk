@@ -17,3 +17,14 @@ tests_test_perf_LDADD = libnvsampler.a libnvcommon.a -lpthread -lm
 tests_test_kvm_stats_SOURCES = tests/test-kvm-stats.c tests/tap.h
 tests_test_kvm_stats_LDADD = libnvsampler.a libnvcommon.a -lm
 TESTS += tests/test-perf tests/test-kvm-stats
+
+libnvsampler_a_SOURCES += \
+	src/sampler/numa-maps.c src/sampler/numa-maps.h \
+	src/sampler/dirty-rate.c src/sampler/dirty-rate.h
+
+check_PROGRAMS += tests/test-numa-maps tests/test-dirty-rate
+tests_test_numa_maps_SOURCES = tests/test-numa-maps.c tests/tap.h
+tests_test_numa_maps_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_dirty_rate_SOURCES = tests/test-dirty-rate.c tests/tap.h
+tests_test_dirty_rate_LDADD = libnvsampler.a libnvcommon.a -lm
+TESTS += tests/test-numa-maps tests/test-dirty-rate

@@ -3,6 +3,7 @@ libnvsim_a_SOURCES = \
 	src/sim/sim.h src/sim/sim-internal.h src/sim/costs.h \
 	src/sim/scenario.c \
 	src/sim/access.c \
+	src/sim/rates.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model

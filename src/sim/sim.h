@@ -37,6 +37,19 @@ int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret);
 int nv_sim_harvest_dirty(nv_sim *s, uint64_t vm_id, const uint64_t *addrs, size_t n, unsigned shift,
                          uint8_t *ret_dirty);
 
+/* One backing page (4 KiB, or 2 MiB for huge backings) as the workloads see it right now. */
+typedef struct nv_sim_page {
+        int node; /* the node it sits on */
+        bool hot; /* inside a current hot set (the VM's or an L2's) */
+        /* Accesses per second, by the host node of the CPU each accessing vCPU runs on now: what
+         * a NUMA hinting fault would reveal (the faulting CPU's node is drawn from these). */
+        double rates[NV_MAX_NODES];
+} nv_sim_page;
+
+/* The page of VM vm_id that holds hva. Returns 0, -ESRCH for an unknown VM or -EINVAL for an
+ * address outside its RAM (then *ret is untouched). Changes nothing in the simulation. */
+int nv_sim_page_info(nv_sim *s, uint64_t vm_id, uint64_t hva, nv_sim_page *ret);
+
 /* What the simulation charged so far, in simulated nanoseconds of work. */
 typedef struct nv_sim_costs {
         uint64_t moved_4k, moved_2m; /* pages moved */

@@ -29,3 +29,12 @@ lab-root: all
 	$(AM_V_GEN)rm -rf lab/root && $(MAKE) $(AM_MAKEFLAGS) install DESTDIR='$(abs_top_builddir)/lab/root' >/dev/null && \
 		$(MAKE) $(AM_MAKEFLAGS) -s print-install-dirs >lab/install-dirs
 .PHONY: lab-root
+
+# t-l2: a real L2 Linux under QEMU -accel kvm; l2-touch is its workload (static: it runs from the
+# L2's busybox initramfs), l2-where tells the L1 where the L2's pages sit.
+check_PROGRAMS += tests/lab/l2-touch tests/lab/l2-where
+tests_lab_l2_touch_SOURCES = tests/lab/l2-touch.c
+tests_lab_l2_touch_LDFLAGS = -static
+tests_lab_l2_where_SOURCES = tests/lab/l2-where.c
+NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/l2-mkinitramfs.sh
+lab-check: tests/lab/l2-touch tests/lab/l2-where
