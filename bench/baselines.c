@@ -59,20 +59,6 @@ int bl_query(const bl_env *env, const nv_vm_info *vm, const uint64_t *addrs, siz
         return 0;
 }
 
-static uint64_t mix64(uint64_t x) {
-        x ^= x >> 30;
-        x *= UINT64_C(0xbf58476d1ce4e5b9);
-        x ^= x >> 27;
-        x *= UINT64_C(0x94d049bb133111eb);
-        x ^= x >> 31;
-        return x;
-}
-
-double bl_uniform(uint64_t key, uint64_t a, uint64_t b) {
-        uint64_t h = mix64(key ^ mix64(a + UINT64_C(0x9e3779b97f4a7c15) * (b + 1)));
-        return (double)(h >> 11) * 0x1.0p-53;
-}
-
 /* none: nothing to do. */
 static int none_new(const bl_env *env, const bl_params *p, const nv_inventory *inv, void **ret) {
         *ret = NULL;

@@ -7,6 +7,7 @@
  * (nv_sim_access_rates()). Each file cites the documentation its parameters come from. */
 
 #include "common/host.h"
+#include "common/random.h"
 #include "sim/sim.h"
 
 #define BL_MAX_PARAMS 3
@@ -49,5 +50,3 @@ uint64_t bl_move(const bl_env *env, const nv_vm_info *vm, const uint64_t *addrs,
                  int node);
 /* Query the node of n pages; ret_nodes[i] < 0 for a page that could not be located. */
 int bl_query(const bl_env *env, const nv_vm_info *vm, const uint64_t *addrs, size_t n, int *ret_nodes);
-/* A deterministic uniform number in [0, 1) from a key and two words. */
-double bl_uniform(uint64_t key, uint64_t a, uint64_t b);

@@ -170,9 +170,9 @@ static void scan_window(autonuma *a, const nv_vm_info *vm, an_vm *v, usec_t now)
                 node = pg.node;
                 for (int n = 0; n < NV_MAX_NODES; n++)
                         sum += pg.rates[n];
-                if (sum <= 0 || bl_uniform(key, u, v->pass * 2) >= -expm1(-sum * pass_sec))
+                if (sum <= 0 || nv_uniform_at(key, u, v->pass * 2) >= -expm1(-sum * pass_sec))
                         continue;
-                x = bl_uniform(key, u, v->pass * 2 + 1) * sum;
+                x = nv_uniform_at(key, u, v->pass * 2 + 1) * sum;
                 for (fnode = 0; fnode < NV_MAX_NODES - 1 && x >= pg.rates[fnode]; fnode++)
                         x -= pg.rates[fnode];
 

@@ -62,7 +62,7 @@ typedef struct damon {
 
 static uint64_t rnd_next(damon *d) {
         d->rnd += UINT64_C(0x9e3779b97f4a7c15);
-        return (uint64_t)(bl_uniform(d->rnd, 1, 2) * 0x1.0p53);
+        return (uint64_t)(nv_uniform_at(d->rnd, 1, 2) * 0x1.0p53);
 }
 
 static uint64_t rnd_page(damon *d, uint64_t start, uint64_t end) {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned tap_count, tap_failed;
@@ -69,6 +70,19 @@ static inline bool tap_report(bool pass, const char *file, int line, const char 
                         printf("#   got %g, want %g +- %g\n", _g, _w, (double)(tol));          \
                 _p;                                                                            \
         })
+
+/* The source tree: $top_srcdir from the test harness, else the one the build was configured from. */
+static inline const char *tap_top_srcdir(void) {
+        const char *s = getenv("top_srcdir");
+
+        if (s && *s)
+                return s;
+#ifdef ABS_TOP_SRCDIR
+        return ABS_TOP_SRCDIR;
+#else
+        return ".";
+#endif
+}
 
 /* Print the plan at the end and return the exit status for main(). */
 static inline int tap_done(void) {

@@ -120,17 +120,6 @@ static int load_text(const char *dir, const char *text, nv_config **ret, char **
         return r;
 }
 
-static const char *srcdir(void) {
-        const char *s = getenv("top_srcdir");
-        if (s)
-                return s;
-#ifdef ABS_TOP_SRCDIR
-        return ABS_TOP_SRCDIR;
-#else
-        return ".";
-#endif
-}
-
 /* ---- tests ---- */
 
 static void check_defaults(const nv_config *c, const char *what) {
@@ -467,7 +456,7 @@ static int filter_conf(const struct dirent *de) {
 }
 
 static void test_corpus(const char *sub, bool bad) {
-        char *dir = path_join(srcdir(), sub);
+        char *dir = path_join(tap_top_srcdir(), sub);
         struct dirent **names = NULL;
         int n = scandir(dir, &names, filter_conf, alphasort);
 
@@ -517,7 +506,7 @@ static void test_corpus(const char *sub, bool bad) {
  * "#Key=" and "#[Section]" line uncommented it must still mean the defaults. */
 static void test_shipped_file(const char *tmp) {
         _cleanup_(nv_config_freep) nv_config *c = NULL, *u = NULL;
-        char *path = path_join(srcdir(), "etc/numavd.conf");
+        char *path = path_join(tap_top_srcdir(), "etc/numavd.conf");
         FILE *f = fopen(path, "re");
         char *text = NULL, *log;
         size_t size = 0;

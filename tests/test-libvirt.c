@@ -13,7 +13,7 @@
 
 #include "common/log.h"
 #include "inventory/domain-xml.h"
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 #include "inventory/libvirt-event.h"
 #include "inventory/libvirt-vms.h"
 #include "inventory/real-host.h"

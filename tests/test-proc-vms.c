@@ -23,18 +23,6 @@
 
 #define UUID_A "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
 
-static const char *top_srcdir(void) {
-        const char *s = getenv("top_srcdir");
-
-        if (s && *s)
-                return s;
-#ifdef ABS_TOP_SRCDIR
-        return ABS_TOP_SRCDIR;
-#else
-        return ".";
-#endif
-}
-
 static const nv_vm_info *find_pid(const nv_inventory *inv, pid_t pid) {
         for (size_t i = 0; i < inv->nr_vms; i++)
                 if (inv->vms[i].pid == pid)
@@ -178,7 +166,7 @@ static char *fixture_copy(const char *name) {
 
         if (!dir || !mkdtemp(dir))
                 abort();
-        if (asprintf(&cmd, "cp -R '%s/tests/fixtures/%s/.' '%s'", top_srcdir(), name, dir) < 0 ||
+        if (asprintf(&cmd, "cp -R '%s/tests/fixtures/%s/.' '%s'", tap_top_srcdir(), name, dir) < 0 ||
             system(cmd) != 0 || asprintf(&links, "%s/fd-links", dir) < 0)
                 abort();
         f = fopen(links, "re");
@@ -349,7 +337,7 @@ static void test_ids_and_deltas(void) {
         nv_inventory inv = {};
         uint64_t first, second;
 
-        if (asprintf(&topo_root, "%s/tests/fixtures/host-2node", top_srcdir()) < 0 ||
+        if (asprintf(&topo_root, "%s/tests/fixtures/host-2node", tap_top_srcdir()) < 0 ||
             asprintf(&topo_xml, "%s/topology.xml", topo_root) < 0 || !mkdtemp(dir))
                 abort();
         if (!is_int(nv_topology_load(topo_root, topo_xml, NULL, &topo), 0, "ids: the topology loads")) {

@@ -18,26 +18,14 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 #include "inventory/topology.h"
 #include "tap.h"
-
-static const char *top_srcdir(void) {
-        const char *s = getenv("top_srcdir");
-
-        if (s && *s)
-                return s;
-#ifdef ABS_TOP_SRCDIR
-        return ABS_TOP_SRCDIR;
-#else
-        return ".";
-#endif
-}
 
 static char *fixture(const char *name) {
         char *p;
 
-        if (asprintf(&p, "%s/tests/fixtures/%s", top_srcdir(), name) < 0)
+        if (asprintf(&p, "%s/tests/fixtures/%s", tap_top_srcdir(), name) < 0)
                 abort();
         return p;
 }

@@ -87,5 +87,8 @@ void nv_epoch_forget(nv_manager *m, uint64_t id);
 /* report.c: what the daemon publishes. */
 void nv_report_epoch(nv_manager *m);
 int nv_report_summary_json(nv_manager *m, FILE *f);
+/* The page mover's totals (migratedBytes, moveCalls, moveFailures), added to o: host-wide
+ * figures in --summary=json and in GetHost. */
+void nv_report_mover_json(const nv_manager *m, struct json_object *o);
 /* One VM as JSON: the VM type of io.numavd.Manager, also in --summary=json. */
 struct json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s);

@@ -8,36 +8,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/overcommit.h"
 #include "migrate/balloon-libvirt.h"
 #include "migrate/ksm-sysfs.h"
 
-static int read_small(const char *root, const char *path, char *buf, size_t size) {
-        _cleanup_free_ char *p = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
-
-        if (asprintf(&p, "%s%s", root && strcmp(root, "/") ? root : "", path) < 0)
-                return -ENOMEM;
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        return 0;
-}
-
 int nv_overcommit_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *ret_available) {
-        char buf[4096];
+        _cleanup_free_ char *buf = NULL;
         unsigned long long total = 0, avail = 0;
         const char *p;
         int r;
 
-        r = read_small(root, "/proc/meminfo", buf, sizeof(buf));
+        r = nv_read_file_root(root, "/proc/meminfo", &buf);
         if (r < 0)
                 return r;
         p = strstr(buf, "MemTotal:");
@@ -52,12 +36,12 @@ int nv_overcommit_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *
 }
 
 int nv_overcommit_read_psi(const char *root, double *ret_some_avg10, double *ret_full_avg10) {
-        char buf[512];
+        _cleanup_free_ char *buf = NULL;
         double some = -1, full = -1;
         const char *p;
         int r;
 
-        r = read_small(root, "/proc/pressure/memory", buf, sizeof(buf));
+        r = nv_read_file_root(root, "/proc/pressure/memory", &buf);
         if (r < 0)
                 return r;
         p = strstr(buf, "some avg10=");

@@ -90,24 +90,29 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         return o;
 }
 
-int nv_report_summary_json(nv_manager *m, FILE *f) {
-        json_object *root = json_object_new_object(), *vms = json_object_new_object();
+void nv_report_mover_json(const nv_manager *m, json_object *o) {
         const nv_mover_stats *st = nv_mover_get_stats(m->mover);
         json_object *failures = json_object_new_object();
 
-        if (!root || !vms || !failures)
+        json_object_object_add(o, "migratedBytes", json_object_new_uint64(st->bytes_moved));
+        json_object_object_add(o, "moveCalls", json_object_new_uint64(st->calls));
+        for (unsigned i = 0; i < _NV_ERRNO_MAX; i++)
+                json_object_object_add(failures, nv_mover_errno_name(i),
+                                       json_object_new_uint64(st->failures[i]));
+        json_object_object_add(o, "moveFailures", failures);
+}
+
+int nv_report_summary_json(nv_manager *m, FILE *f) {
+        json_object *root = json_object_new_object(), *vms = json_object_new_object();
+
+        if (!root || !vms)
                 return log_oom();
         json_object_object_add(root, "epochs", json_object_new_uint64(m->epoch));
         json_object_object_add(root, "host", json_object_new_string(m->host.kind));
         json_object_object_add(root, "backend",
                                json_object_new_string(m->access ? m->access->name : "none"));
         json_object_object_add(root, "dryRun", json_object_new_boolean(m->opts.dry_run));
-        json_object_object_add(root, "migratedBytes", json_object_new_uint64(st->bytes_moved));
-        json_object_object_add(root, "moveCalls", json_object_new_uint64(st->calls));
-        for (unsigned i = 0; i < _NV_ERRNO_MAX; i++)
-                json_object_object_add(failures, nv_mover_errno_name(i),
-                                       json_object_new_uint64(st->failures[i]));
-        json_object_object_add(root, "moveFailures", failures);
+        nv_report_mover_json(m, root);
         nv_overcommit_host_json(m, root); /* "hostMemory", "ksm" */
         for (size_t i = 0; i < m->nr_vms; i++)
                 json_object_object_add(vms, m->vms[i]->info.name, nv_report_vm_json(m, m->vms[i]));

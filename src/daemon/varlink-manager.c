@@ -97,9 +97,7 @@ static const char *get_string(json_object *p, const char *key) {
 
 static int method_get_host(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
         nv_manager *m = userdata;
-        const nv_mover_stats *st = nv_mover_get_stats(m->mover);
         json_object *o = json_object_new_object(), *nodes = json_object_new_array();
-        json_object *failures = json_object_new_object();
         int r;
 
         if ((r = check_parameters(call, p, (const char *const[]){ NULL }, NULL)) != 0)
@@ -125,12 +123,7 @@ static int method_get_host(nv_varlink_call *call, json_object *p, unsigned flags
         }
         json_object_object_add(o, "nodes", nodes);
         json_object_object_add(o, "nested", json_object_new_boolean(m->inv.nested));
-        json_object_object_add(o, "migratedBytes", json_object_new_uint64(st->bytes_moved));
-        json_object_object_add(o, "moveCalls", json_object_new_uint64(st->calls));
-        for (unsigned i = 0; i < _NV_ERRNO_MAX; i++)
-                json_object_object_add(failures, nv_mover_errno_name(i),
-                                       json_object_new_uint64(st->failures[i]));
-        json_object_object_add(o, "moveFailures", failures);
+        nv_report_mover_json(m, o);
         return nv_varlink_reply(call, o);
 }
 

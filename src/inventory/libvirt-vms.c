@@ -9,7 +9,7 @@
 #include <libvirt/virterror.h>
 
 #include "common/log.h"
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 #include "inventory/libvirt-event.h"
 #include "inventory/libvirt-vms.h"
 

@@ -1,7 +1,6 @@
 noinst_LIBRARIES += libnvinventory.a
 libnvinventory_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBXML_CFLAGS) $(LIBVIRT_CFLAGS) $(SYSTEMD_CFLAGS) $(HWLOC_CFLAGS)
 libnvinventory_a_SOURCES = \
-	src/inventory/fileio.c src/inventory/fileio.h \
 	src/inventory/topology.c src/inventory/topology.h \
 	src/inventory/proc-parse.c src/inventory/proc-parse.h \
 	src/inventory/proc-vms.c src/inventory/proc-vms.h \

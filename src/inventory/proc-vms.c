@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 #include "inventory/proc-vms.h"
 
 #define KVM_VM_FD_LINK "anon_inode:kvm-vm"

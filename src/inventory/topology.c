@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 #include "inventory/topology.h"
 
 #define NODE_DIR                "/sys/devices/system/node"

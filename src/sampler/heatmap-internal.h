@@ -4,6 +4,7 @@
 /* The heat map's insides, shared by heatmap.c (layout, sampling, summaries) and heatmap-epoch.c
  * (the epoch's fold, merge, split and node histogram). Not for other modules. */
 
+#include "common/random.h"
 #include "sampler/heatmap.h"
 
 /* No page chosen for a region yet (no address is ever all ones: they are page aligned). */
@@ -59,22 +60,8 @@ struct nv_heatmap {
         size_t cap_status;
 };
 
-/* splitmix64 (Steele, Lea, Flood 2014), as in Vigna's reference code. Hot loops keep the state
- * in a local variable (no aliasing with the address arrays) and store it back. */
-static inline uint64_t hm_splitmix64(uint64_t *state) {
-        uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-        return z ^ (z >> 31);
-}
-
-/* A uniform random integer in [0, n), n > 0 (Lemire's multiply-high; bias below n / 2^64). */
-static inline uint64_t hm_below(uint64_t *state, uint64_t n) {
-        return (uint64_t)(((unsigned __int128)hm_splitmix64(state) * n) >> 64);
-}
-
 static inline uint64_t hm_random_below(nv_heatmap *h, uint64_t n) {
-        return hm_below(&h->rng, n);
+        return nv_random_below(&h->rng, n);
 }
 
 static inline unsigned hm_region_shift(const nv_heatmap *h, const nv_region *r) {

@@ -355,7 +355,7 @@ static int sample_shift(nv_heatmap *h, const nv_access_ops *ops, void *ops_ctx, 
                         continue;
                 if (chosen != HM_NO_PAGE)
                         addrs[k++] = chosen;
-                addrs[k++] = p->start + (hm_below(&rng, p->pages) << shift);
+                addrs[k++] = p->start + (nv_random_below(&rng, p->pages) << shift);
         }
         h->rng = rng;
 

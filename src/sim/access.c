@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "sim/costs.h"
+#include "common/random.h"
 #include "sim/sim-internal.h"
 
 static double overlap(double a0, double a1, double b0, double b1) {
@@ -91,20 +92,6 @@ typedef struct touch_ctx {
         double seg_rate; /* ... and the unit's rate in it, per µs */
 } touch_ctx;
 
-static uint64_t mix64(uint64_t x) {
-        x ^= x >> 30;
-        x *= UINT64_C(0xbf58476d1ce4e5b9);
-        x ^= x >> 27;
-        x *= UINT64_C(0x94d049bb133111eb);
-        x ^= x >> 31;
-        return x;
-}
-
-static double uniform(uint64_t key, uint64_t a, uint64_t b) {
-        uint64_t h = mix64(key ^ mix64(a + UINT64_C(0x9e3779b97f4a7c15) * (b + 1)));
-        return (double)(h >> 11) * 0x1.0p-53;
-}
-
 static void ctx_seek(touch_ctx *c, usec_t t) {
         const sim_vm *vm = c->vm;
         size_t lo = 0, hi = vm->nr_segs;
@@ -151,7 +138,7 @@ static bool descend(touch_ctx *c, usec_t a, usec_t len, usec_t q0, usec_t q1) {
         p = pl + pr - pl * pr;
         if (p <= 0)
                 return false;
-        x = uniform(c->key, a, len) * p;
+        x = nv_uniform_at(c->key, a, len) * p;
         if (x < pl * (1 - pr))
                 zl = true, zr = false;
         else if (x < pl * (1 - pr) + (1 - pl) * pr)
@@ -168,7 +155,7 @@ bool sim_unit_touched(const nv_sim *s, const sim_vm *vm, size_t u, bool writes, 
                 .vm = vm,
                 .unit = u,
                 .writes = writes,
-                .key = mix64(s->seed ^ mix64(vm->id ^ mix64((uint64_t)u * 2 + writes))),
+                .key = nv_mix64(s->seed ^ nv_mix64(vm->id ^ nv_mix64((uint64_t)u * 2 + writes))),
         };
 
         if (t1 <= t0)
@@ -177,7 +164,7 @@ bool sim_unit_touched(const nv_sim *s, const sim_vm *vm, size_t u, bool writes, 
         for (usec_t b = t0 >> BLOCK_SHIFT; b <= (t1 - 1) >> BLOCK_SHIFT; b++) {
                 usec_t a = b << BLOCK_SHIFT, len = (usec_t)1 << BLOCK_SHIFT;
                 double p = -expm1(-exposure(&c, a, a + len));
-                if (uniform(c.key, a, 0) < p && descend(&c, a, len, t0, t1))
+                if (nv_uniform_at(c.key, a, 0) < p && descend(&c, a, len, t0, t1))
                         return true;
         }
         return false;

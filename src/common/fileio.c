@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inventory/fileio.h"
+#include "common/fileio.h"
 
 char *nv_root_path(const char *root, const char *path) {
         size_t len;
@@ -99,4 +99,12 @@ int nv_parse_pid(const char *s, int *ret) {
                 return -EINVAL;
         *ret = (int)v;
         return 0;
+}
+
+int nv_read_file_root(const char *root, const char *path, char **ret_contents) {
+        _cleanup_free_ char *p = nv_root_path(root, path);
+
+        if (!p)
+                return -ENOMEM;
+        return nv_read_file_at(AT_FDCWD, p, ret_contents, NULL);
 }

@@ -20,6 +20,9 @@ char *nv_root_path(const char *root, const char *path);
  * ret_size may be NULL. 0 or -errno (-EFBIG beyond NV_READ_FILE_MAX). */
 int nv_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *ret_size);
 
+/* The same for ROOT + path (see nv_root_path()). */
+int nv_read_file_root(const char *root, const char *path, char **ret_contents);
+
 /* Open a directory (relative to dir_fd, or absolute) for readdir, O_CLOEXEC. 0 or -errno. */
 int nv_opendir_at(int dir_fd, const char *path, DIR **ret);
 
