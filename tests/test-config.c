@@ -213,6 +213,14 @@ static void test_every_key(void) {
         is_int(c->flush, NV_AUTO, "Flush=auto");
         is_int(c->backend, NV_BACKEND_KMOD, "Backend=kmod");
         is_int(c->log_level, LOG_WARNING, "LogLevel=4 is warning");
+
+        /* An owned string: set twice, then reset ("Key="), frees what it replaces (the fuzzer
+         * found the leak; valgrind runs of this test would show it again). */
+        is_int(nv_config_parse_text(c, "[Daemon]\nLibvirtURI=test:///a\nLibvirtURI=test:///b\n", "d.conf"),
+               0, "LibvirtURI= set twice parses");
+        is_str(c->libvirt_uri, "test:///b", "LibvirtURI=: the last one wins");
+        is_int(nv_config_parse_text(c, "[Daemon]\nLibvirtURI=\n", "e.conf"), 0, "LibvirtURI= empty parses");
+        is_str(c->libvirt_uri, "qemu:///system", "LibvirtURI=: empty puts the default back");
 }
 
 static void test_dialect(void) {

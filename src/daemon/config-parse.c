@@ -139,6 +139,9 @@ static int parse_assignment(ini_state *st, unsigned line, char *l) {
                 /* "Key=" resets the key. */
                 if (item->has_offset >= 0)
                         *(bool *)((char *)st->object + item->has_offset) = false;
+                else if (st->schema->defaults && item->reset)
+                        item->reset((char *)st->object + item->offset,
+                                    (const char *)st->schema->defaults + item->offset);
                 else if (st->schema->defaults)
                         memcpy((char *)st->object + item->offset,
                                (const char *)st->schema->defaults + item->offset, item->size);

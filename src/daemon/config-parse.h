@@ -31,6 +31,9 @@ struct nv_config_item {
         size_t size;        /* of the target field, to reset it */
         ssize_t has_offset; /* of a bool set when the key is given (and cleared by "Key="), or -1 */
         uint64_t min, max;  /* bounds, in the unit of the parser; 0, 0 when unused */
+        /* "Key=": put the default back into data. NULL: copy the default's bytes, which is right
+         * for every field that owns no memory. */
+        void (*reset)(void *data, const void *default_data);
 };
 
 typedef struct nv_config_schema {

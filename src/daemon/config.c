@@ -124,6 +124,15 @@ static int config_parse_string(const char *file, unsigned line, const nv_config_
         return 0;
 }
 
+/* "LibvirtURI=": free what a file set, and point at the default again (never freed). */
+static void config_reset_string(void *data, const void *default_data) {
+        char **p = data, *const *d = default_data;
+
+        if (*p != *d)
+                free(*p);
+        *p = *d;
+}
+
 #define FIELD_SIZE(type, field) sizeof(((type *)NULL)->field)
 #define KEY(section, key, parser, field, lo, hi) \
         { section, key, parser, offsetof(nv_config, field), FIELD_SIZE(nv_config, field), -1, lo, hi }
@@ -141,7 +150,8 @@ static const nv_config_item config_items[] = {
         KEY("Daemon", "Epoch", nv_config_parse_sec, epoch, 10 * MSEC, 3600 * SEC),
         KEY("Daemon", "LogLevel", nv_config_parse_log_level, log_level, 0, 0),
         KEY("Daemon", "Sources", config_parse_sources, sources, 0, 0),
-        KEY("Daemon", "LibvirtURI", config_parse_string, libvirt_uri, 0, 0),
+        { "Daemon", "LibvirtURI", config_parse_string, offsetof(nv_config, libvirt_uri),
+          FIELD_SIZE(nv_config, libvirt_uri), -1, 0, 0, config_reset_string },
 
         KEY("Sampler", "Backend", config_parse_backend, backend, 0, 0),
         /* Also at most Epoch, checked once every file is read. */
