@@ -134,8 +134,12 @@ static void config_reset_string(void *data, const void *default_data) {
 }
 
 #define FIELD_SIZE(type, field) sizeof(((type *)NULL)->field)
-#define KEY(section, key, parser, field, lo, hi) \
-        { section, key, parser, offsetof(nv_config, field), FIELD_SIZE(nv_config, field), -1, lo, hi }
+/* An optional last argument: the item's reset, for fields that own memory. */
+#define KEY(section, key, parser, field, lo, hi, ...)                                                       \
+        {                                                                                                   \
+                section, key, parser, offsetof(nv_config, field), FIELD_SIZE(nv_config, field), -1, lo, hi, \
+                        __VA_ARGS__                                                                         \
+        }
 #define VM_KEY(key, parser, field, lo, hi)                                                             \
         {                                                                                              \
                 "VM", key, parser, offsetof(nv_vm_override, field), FIELD_SIZE(nv_vm_override, field), \
@@ -150,8 +154,7 @@ static const nv_config_item config_items[] = {
         KEY("Daemon", "Epoch", nv_config_parse_sec, epoch, 10 * MSEC, 3600 * SEC),
         KEY("Daemon", "LogLevel", nv_config_parse_log_level, log_level, 0, 0),
         KEY("Daemon", "Sources", config_parse_sources, sources, 0, 0),
-        { "Daemon", "LibvirtURI", config_parse_string, offsetof(nv_config, libvirt_uri),
-          FIELD_SIZE(nv_config, libvirt_uri), -1, 0, 0, config_reset_string },
+        KEY("Daemon", "LibvirtURI", config_parse_string, libvirt_uri, 0, 0, config_reset_string),
 
         KEY("Sampler", "Backend", config_parse_backend, backend, 0, 0),
         /* Also at most Epoch, checked once every file is read. */
