@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "daemon/counters.h"
 #include "tap.h"
+#include "test-util.h"
 
 static void test_pure(void) {
         nv_perf_counts pc = {};
@@ -40,74 +41,12 @@ static void test_pure(void) {
         is_near(nv_counters_weight(1, NAN), 1, 0, "weight: NaN pressure is none");
 }
 
-static unsigned count_fds(const char *prefix) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        unsigned n = 0;
-
-        while (d && (de = readdir(d))) {
-                char path[300], link[128] = "";
-
-                snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-                if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d) ||
-                    readlink(path, link, sizeof(link) - 1) <= 0)
-                        continue;
-                if (strncmp(link, prefix, strlen(prefix)) == 0)
-                        n++;
-        }
-        if (d)
-                closedir(d);
-        return n;
-}
-
-static char *fake_vmm_path(void) {
-        const char *top = getenv("top_builddir");
-        char exe[4096], *p;
-        ssize_t n;
-
-        if (top && *top) {
-                if (asprintf(&p, "%s/tests/fake-vmm", top) < 0)
-                        abort();
-                return p;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n < 0)
-                return strdup("./fake-vmm");
-        exe[n] = 0;
-        if (asprintf(&p, "%s/fake-vmm", dirname(exe)) < 0)
-                abort();
-        return p;
-}
-
 /* Start fake-vmm with 64 MiB of RAM; its pid, 0 when KVM is not usable, -1 on failure. */
 static pid_t spawn_fake_vmm(void) {
-        _cleanup_free_ char *path = fake_vmm_path();
-        int fds[2], status, got;
-        char line[64];
-        pid_t pid;
-        FILE *f;
+        char *argv[] = { NULL,        (char *)"-m", (char *)"64M", (char *)"-c",
+                         (char *)"2", (char *)"-H", (char *)"8M",  NULL };
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                dup2(fds[1], STDOUT_FILENO);
-                execl(path, path, "-m", "64M", "-c", "2", "-H", "8M", (char *)NULL);
-                _exit(127);
-        }
-        close(fds[1]);
-        f = fdopen(fds[0], "r");
-        if (f && fgets(line, sizeof(line), f) && sscanf(line, "ready %d", &got) == 1) {
-                fclose(f);
-                return got == pid ? pid : -1;
-        }
-        if (f)
-                fclose(f);
-        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77)
-                return 0;
-        return -1;
+        return test_spawn_fake_vmm(argv);
 }
 
 /* The fake VMM's guest RAM: its mapping of exactly 64 MiB. */
@@ -153,7 +92,7 @@ static const char *mount_debugfs(void) {
 
 static void test_live(void) {
         const struct timespec nap = { .tv_nsec = 50 * 1000 * 1000 };
-        unsigned fds_before = count_fds(""), perf_before = count_fds("anon_inode:[perf_event]");
+        unsigned fds_before = test_count_fds(""), perf_before = test_count_fds("anon_inode:[perf_event]");
         int soft_dirty = nv_soft_dirty_supported();
         nv_counters_params p = { .dirty_interval = 1 * USEC_PER_SEC, .soft_dirty = soft_dirty };
         nv_counters *c = NULL;
@@ -192,7 +131,7 @@ static void test_live(void) {
         json_object_put(o);
 
         is_int(nv_counters_collect(c, &vm, regions, 8, 1 * USEC_PER_SEC), 0, "live: epoch 1 collected");
-        ok(count_fds("anon_inode:[perf_event]") > perf_before,
+        ok(test_count_fds("anon_inode:[perf_event]") > perf_before,
            "live: perf counters open on the vCPU threads");
         is_int(c->perf_counts.nr_threads, 2, "live: both vCPU threads followed");
         nanosleep(&nap, NULL);
@@ -237,12 +176,12 @@ static void test_live(void) {
                        "no soft-dirty bits in this kernel (CONFIG_MEM_SOFT_DIRTY)", "live: and it says why");
         }
         json_object_put(o);
-        is_int(count_fds("anon_inode:kvm-vm"), 0, "live: no duplicate of the VM fd is ever held");
+        is_int(test_count_fds("anon_inode:kvm-vm"), 0, "live: no duplicate of the VM fd is ever held");
 
         c = nv_counters_free(c);
-        is_int(count_fds("anon_inode:[perf_event]"), perf_before,
+        is_int(test_count_fds("anon_inode:[perf_event]"), perf_before,
                "live: every perf fd closed when forgotten");
-        is_int(count_fds(""), fds_before, "live: no fd left behind");
+        is_int(test_count_fds(""), fds_before, "live: no fd left behind");
 
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);

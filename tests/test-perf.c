@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "sampler/counters-perf.h"
 #include "tap.h"
+#include "test-util.h"
 
 static volatile bool stop;
 static volatile uint64_t sink;
@@ -18,23 +19,6 @@ static void *spin(void *arg) {
                 for (int i = 0; i < 100000; i++)
                         sink += (uint64_t)i;
         return NULL;
-}
-
-static unsigned count_perf_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        unsigned n = 0;
-
-        while (d && (de = readdir(d))) {
-                char path[300], link[128] = "";
-
-                snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-                if (readlink(path, link, sizeof(link) - 1) > 0 && strstr(link, "perf_event"))
-                        n++;
-        }
-        if (d)
-                closedir(d);
-        return n;
 }
 
 int main(void) {
@@ -73,7 +57,8 @@ int main(void) {
         for (unsigned e = NV_PERF_CYCLES; e < _NV_PERF_MAX; e++)
                 printf("# hardware event %s: %s\n", nv_perf_event_to_string(e),
                        c.error[e] == 0 ? "available" : strerror(-c.error[e]));
-        ok(count_perf_fds() >= 8, "one fd per software event per thread (%u perf fds)", count_perf_fds());
+        ok(test_count_fds("anon_inode:[perf_event]") >= 8,
+           "one fd per software event per thread (%u perf fds)", test_count_fds("anon_inode:[perf_event]"));
 
         /* Let the threads run; no timing is asserted, only that a running thread is counted. */
         while (c.total[NV_PERF_TASK_CLOCK] < 20 * 1000 * 1000) {
@@ -96,6 +81,6 @@ int main(void) {
         pthread_join(t[0], NULL);
         pthread_join(t[1], NULL);
         p = nv_perf_vm_free(p);
-        is_int(count_perf_fds(), 0, "freed: every perf fd is closed");
+        is_int(test_count_fds("anon_inode:[perf_event]"), 0, "freed: every perf fd is closed");
         return tap_done();
 }

@@ -20,6 +20,7 @@
 #include "inventory/real-host.h"
 #include "migrate/mover.h"
 #include "tap.h"
+#include "test-util.h"
 
 #define UUID_A "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
 
@@ -396,61 +397,23 @@ out:
 
 /* ---- a live VMM in this machine's /proc ---- */
 
-static char *fake_vmm_path(void) {
-        const char *top = getenv("top_builddir");
-        char exe[4096];
-        ssize_t n;
-        char *p;
+/* Start fake-vmm with a QEMU-like command line; its pid, 0 when KVM is not usable, -1 on failure. */
+static pid_t spawn_fake_vmm(void) {
+        char *argv[] = { NULL,
+                         (char *)"-m",
+                         (char *)"96M",
+                         (char *)"-c",
+                         (char *)"2",
+                         (char *)"-name",
+                         (char *)"guest=fake-live,debug-threads=on",
+                         (char *)"-uuid",
+                         (char *)UUID_A,
+                         NULL };
 
-        if (top && *top) {
-                if (asprintf(&p, "%s/tests/fake-vmm", top) < 0)
-                        abort();
-                return p;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n < 0)
-                return strdup("./fake-vmm");
-        exe[n] = '\0';
-        if (asprintf(&p, "%s/fake-vmm", dirname(exe)) < 0)
-                abort();
-        return p;
-}
-
-/* Start fake-vmm; returns its pid, 0 when it reports KVM unusable (exit 77), -1 on failure. */
-static pid_t spawn_fake_vmm(const char *path) {
-        char line[64];
-        int fds[2], status, pid_read;
-        pid_t pid;
-        FILE *f;
-
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                dup2(fds[1], STDOUT_FILENO);
-                execl(path, path, "-m", "96M", "-c", "2", "-name", "guest=fake-live,debug-threads=on",
-                      "-uuid", UUID_A, (char *)NULL);
-                _exit(127);
-        }
-        close(fds[1]);
-        f = fdopen(fds[0], "r");
-        if (f && fgets(line, sizeof(line), f) && sscanf(line, "ready %d", &pid_read) == 1) {
-                fclose(f);
-                return pid_read == pid ? pid : -1;
-        }
-        if (f)
-                fclose(f);
-        else
-                close(fds[0]);
-        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77)
-                return 0;
-        return -1;
+        return test_spawn_fake_vmm(argv);
 }
 
 static void test_live(void) {
-        _cleanup_free_ char *path = fake_vmm_path();
         nv_inventory inv = {};
         const nv_vm_info *vm;
         nv_host h = {};
@@ -463,12 +426,12 @@ static void test_live(void) {
                 ok(true, "live: fake-vmm # SKIP /dev/kvm is missing");
                 return;
         }
-        pid = spawn_fake_vmm(path);
+        pid = spawn_fake_vmm();
         if (pid == 0) {
                 ok(true, "live: fake-vmm # SKIP KVM is not usable here");
                 return;
         }
-        if (!ok(pid > 0, "live: %s starts and reports ready", path))
+        if (!ok(pid > 0, "live: fake-vmm starts and reports ready"))
                 return;
         if (!is_int(nv_real_host_new(&(nv_real_host_params){ .use_proc = true }, &h), 0,
                     "live: the real host opens on /"))

@@ -31,7 +31,7 @@ dist_numavdconf_DATA = etc/numavd.conf
 # Per-VM counters: perf, KVM statistics, numa_maps, dirty rate (the collection step of the epoch).
 libnvdaemon_a_SOURCES += src/daemon/counters.c src/daemon/counters.h
 check_PROGRAMS += tests/test-counters
-tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h
+tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h tests/test-util.h
 tests_test_counters_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_test_counters_LDADD = libnvdaemon.a libnvsampler.a libnvcommon.a $(JSONC_LIBS) -lm
 TESTS += tests/test-counters

@@ -28,7 +28,7 @@ EXTRA_DIST += tests/fixtures/hwloc/2node.xml tests/fixtures/hwloc/4node.xml
 EXTRA_DIST += tests/lab/t-topology.sh
 
 check_PROGRAMS += tests/test-proc-vms
-tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h
+tests_test_proc_vms_SOURCES = tests/test-proc-vms.c tests/tap.h tests/test-util.h
 tests_test_proc_vms_LDADD = $(INVENTORY_LIBS)
 TESTS += tests/test-proc-vms
 

@@ -12,7 +12,7 @@ libnvsampler_a_SOURCES += \
 	src/sampler/kvm-stats.c src/sampler/kvm-stats.h
 
 check_PROGRAMS += tests/test-perf tests/test-kvm-stats
-tests_test_perf_SOURCES = tests/test-perf.c tests/tap.h
+tests_test_perf_SOURCES = tests/test-perf.c tests/tap.h tests/test-util.h
 tests_test_perf_LDADD = libnvsampler.a libnvcommon.a -lpthread -lm
 tests_test_kvm_stats_SOURCES = tests/test-kvm-stats.c tests/tap.h
 tests_test_kvm_stats_LDADD = libnvsampler.a libnvcommon.a -lm
