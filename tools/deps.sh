@@ -4,18 +4,20 @@ set -e
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends \
+# Wait for another apt (unattended-upgrades on a fresh machine) instead of failing at once.
+APT="$SUDO apt-get -o DPkg::Lock::Timeout=600"
+$APT update -qq
+$APT install -y -qq --no-install-recommends \
         build-essential autoconf automake libtool pkg-config \
         libnuma-dev libhwloc-dev libvirt-dev libsystemd-dev libjson-c-dev \
         clang-format jq valgrind numactl ca-certificates git xz-utils >/dev/null
 # Man pages (scdoc), and systemd-analyze verify/security on the units, which runs man (man-db).
-$SUDO apt-get install -y -qq --no-install-recommends scdoc systemd man-db >/dev/null
+$APT install -y -qq --no-install-recommends scdoc systemd man-db >/dev/null
 # Varlink: the Go varlink library as an independent conformance client, clang for the libFuzzer
 # targets (`make fuzz`), setpriv (util-linux) for the permission tests.
-$SUDO apt-get install -y -qq --no-install-recommends golang-go golang-github-varlink-go-dev clang \
+$APT install -y -qq --no-install-recommends golang-go golang-github-varlink-go-dev clang \
         libclang-rt-dev util-linux >/dev/null
 # The libvirt source: libxml2 for domain XML; real libvirtd + QEMU (TCG) for tests/test-libvirt-real.sh,
 # whose guest is the Debian kernel (linux-image-amd64) with a busybox initramfs (tests/libvirt-env.sh).
-$SUDO apt-get install -y -qq --no-install-recommends libxml2-dev libvirt-daemon-system libvirt-clients \
+$APT install -y -qq --no-install-recommends libxml2-dev libvirt-daemon-system libvirt-clients \
         qemu-system-x86 busybox-static linux-image-amd64 cpio >/dev/null

@@ -17,8 +17,9 @@ $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends 
 K612=${NUMAVD_LAB_K612:-$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
         awk '{print $1}' | sed 's/^linux-image-//; s/-unsigned$//' | sort -V | tail -n1)}
 if [ -z "$K612" ]; then
-        echo "lab-deps: no linux-image-6.12.*+deb12-amd64-unsigned in apt's lists (apt-get update?)" >&2
-        exit 1
+        # The lab's 6.12 tests then skip, saying so; the 6.1 tests still run.
+        echo "lab-deps: no linux-image-6.12.*+deb12-amd64-unsigned in apt's lists (apt-get update?): 6.12 tests will skip" >&2
+        exit 0
 fi
 VER=${K612%-amd64}
 D=$CACHE/k$K612
