@@ -475,25 +475,14 @@ bool nv_config_vm_override(const nv_config *c, const char *name, const char *uui
                 ret->match = o->match;
                 ret->file = o->file;
                 ret->line = o->line;
-                if (o->has_placement) {
-                        ret->has_placement = true;
-                        ret->placement = o->placement;
-                }
-                if (o->has_weight) {
-                        ret->has_weight = true;
-                        ret->weight = o->weight;
-                }
-                if (o->has_max_move_rate) {
-                        ret->has_max_move_rate = true;
-                        ret->max_move_rate = o->max_move_rate;
-                }
-                if (o->has_balloon) {
-                        ret->has_balloon = true;
-                        ret->balloon = o->balloon;
-                }
-                if (o->has_balloon_min) {
-                        ret->has_balloon_min = true;
-                        ret->balloon_min = o->balloon_min;
+                /* Field by field, as the key table describes them: what this section sets wins. */
+                for (size_t k = 0; k < ARRAY_SIZE(config_items); k++) {
+                        const nv_config_item *it = &config_items[k];
+
+                        if (it->has_offset < 0 || !*(const bool *)((const char *)o + it->has_offset))
+                                continue;
+                        *(bool *)((char *)ret + it->has_offset) = true;
+                        memcpy((char *)ret + it->offset, (const char *)o + it->offset, it->size);
                 }
         }
         return any;
