@@ -151,6 +151,19 @@ fi
 exec 9>&-
 wait $flood; flood=
 ctl status >/dev/null; ok $? "after the flood, the daemon serves again"
+# A client that closes its connections and reconnects at once is not refused for its own dead
+# connections, even before the daemon has seen them hang up.
+served=0
+for round in 1 2 3 4 5; do
+        mkfifo "$tmp/hold$round"
+        "$B/tests/varlink-raw" "$addr" flood 40 <"$tmp/hold$round" >"$tmp/flood$round.out" & flood=$!
+        exec 9>"$tmp/hold$round"
+        for _ in $(seq 300); do [ -s "$tmp/flood$round.out" ] && break; sleep 0.05; done
+        exec 9>&-
+        wait $flood; flood=
+        ctl status >/dev/null && served=$((served + 1))
+done
+[ $served -eq 5 ]; ok $? "a capped client that reconnects right after closing is served ($served of 5)"
 
 # Permissions: a non-root peer in the socket's group reads, but may not change anything; one
 # outside it cannot connect at all.

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -498,6 +499,25 @@ static unsigned connections_of(const nv_varlink_server *s, uid_t uid) {
         return n;
 }
 
+/* Peers that hung up but whose hang-up is not yet dispatched still count against the caps; a client
+ * that reconnects right after closing must not be refused for its own dead connections. */
+static void drop_hung_up(nv_varlink_server *s) {
+        connection *next;
+
+        for (connection *c = s->connections; c; c = next) {
+                struct pollfd p = { .fd = c->fd };
+
+                next = c->next;
+                if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+                        connection_free(c);
+        }
+}
+
+static bool over_limits(const nv_varlink_server *s, uid_t uid) {
+        return s->nr_connections >= s->limits.max_connections ||
+               connections_of(s, uid) >= s->limits.max_per_uid;
+}
+
 static bool peer_in_group(int fd, const struct ucred *cred, const listener *l) {
         gid_t groups[256];
         socklen_t len = sizeof(groups);
@@ -532,14 +552,15 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         log_debug_errno(errno, "Varlink: no peer credentials, refusing: %m");
                         continue;
                 }
-                if (s->nr_connections >= s->limits.max_connections) {
-                        log_debug("Varlink: %u connections, refusing another.", s->nr_connections);
-                        continue;
-                }
-                if (connections_of(s, cred.uid) >= s->limits.max_per_uid) {
-                        log_debug("Varlink: UID %u has %u connections, refusing another.",
-                                  (unsigned)cred.uid, s->limits.max_per_uid);
-                        continue;
+                if (over_limits(s, cred.uid)) {
+                        drop_hung_up(s);
+                        if (over_limits(s, cred.uid)) {
+                                log_debug("Varlink: refusing a connection of UID %u: %u open, %u of them "
+                                          "its own.",
+                                          (unsigned)cred.uid, s->nr_connections,
+                                          connections_of(s, cred.uid));
+                                continue;
+                        }
                 }
 
                 c = calloc(1, sizeof(*c));
