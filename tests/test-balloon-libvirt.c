@@ -92,6 +92,15 @@ static void test_driver(void) {
         is_int(nv_balloon_libvirt_ops.get_stats(b, &vm, &info), -EAGAIN, "unreachable URI: -EAGAIN");
         is_int(nv_balloon_libvirt_ops.set_target(b, &vm, GIB), -EAGAIN,
                "unreachable URI: -EAGAIN again (backing off, no reconnect storm)");
+
+        /* A reload that changes LibvirtURI=: the next call goes to the new URI, without backoff. */
+        is_int(nv_balloon_libvirt_set_uri(b, "test:///nonexistent/numavd-test.xml"), 0,
+               "the same URI: no change");
+        is_int(nv_balloon_libvirt_set_uri(b, "test:///default"), 1, "a new URI: changed");
+        is_int(nv_balloon_libvirt_ops.get_stats(b, &vm, &info), 0, "the new URI answers at once");
+        is_int(nv_balloon_libvirt_set_uri(b, "test:///nonexistent/numavd-test.xml"), 1, "and back");
+        is_int(nv_balloon_libvirt_ops.get_stats(b, &vm, &info), -EAGAIN,
+               "the open connection was closed: the unreachable URI is used");
         b = nv_balloon_libvirt_free(b);
 }
 

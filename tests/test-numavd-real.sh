@@ -55,6 +55,23 @@ ok $? "numa_maps puts all of its 128 MiB on the host's nodes"
 json_true "$tmp/run.json" '(.vms.realvm.dirtyRate != null) != (.vms.realvm.dirtyRateUnavailable != null)'
 ok $? "a dirty rate, or why there is none yet"
 
+# A reload that changes Sources= and LibvirtURI= switches the VM sources of a running daemon.
+ctl="${top_builddir:-.}/numavctl --address=unix:$tmp/sock"
+has_realvm() { $ctl --json vms | jq -e '[.[].name] | index("realvm") != null' >/dev/null; }
+"$numavd" --varlink="unix:$tmp/sock" --config="$tmp/numavd.conf" >"$tmp/live.out" 2>"$tmp/live.err" &
+daemon=$!
+for _ in $(seq 100); do has_realvm 2>/dev/null && break; sleep 0.1; done
+has_realvm; ok $? "Sources=proc: the fake VMM is tracked"
+sed -i 's|^Sources=proc|Sources=libvirt\nLibvirtURI=test:///default|' "$tmp/numavd.conf"
+$ctl reload; ok $? "reload to Sources=libvirt with LibvirtURI=test:///default"
+grep -q "Connected to libvirt at test:///default" "$tmp/live.err"; ok $? "the new libvirt URI is connected"
+! has_realvm; ok $? "a VMM that is no libvirt domain is no longer tracked"
+sed -i 's|^Sources=libvirt|Sources=proc|' "$tmp/numavd.conf"
+$ctl reload; ok $? "reload back to Sources=proc"
+has_realvm; ok $? "the fake VMM is tracked again"
+grep -q "No longer asking libvirt" "$tmp/live.err"; ok $? "the libvirt connection is closed"
+kill -TERM "$daemon"; wait "$daemon"; ok $? "numavd exits 0 after switching sources twice"
+
 # The VMM exits while numavd runs: forgotten quietly, the daemon goes on.
 "$numavd" --varlink=no --config="$tmp/numavd.conf" --epochs=6 --summary=json >"$tmp/gone.json" 2>"$tmp/gone.err" &
 daemon=$!

@@ -268,6 +268,25 @@ static void test_fixture_host(void) {
                 ok(b && b->id == id_b, "fixture: the id of 4400 is stable");
         }
         nv_inventory_clear(&inv);
+
+        /* A reload that changes Sources=: refused without an event loop for libvirt (the old
+         * sources stay), applied for /proc. */
+        is_int(nv_real_host_set_sources(&h, false, true, NULL), 0, "sources: the same ones change nothing");
+        is_int(nv_real_host_set_sources(&h, true, true, "test:///default"), -EINVAL,
+               "sources: libvirt without an event loop is refused");
+        if (is_int(h.source->refresh(h.ctx, &inv), 0, "sources: a refresh after the refusal"))
+                is_int(inv.nr_vms, 2, "sources: the old ones are still in force");
+        nv_inventory_clear(&inv);
+        is_int(nv_real_host_set_sources(&h, false, false, NULL), 1, "sources: /proc switched off");
+        if (is_int(h.source->refresh(h.ctx, &inv), 0, "sources: a refresh with no source"))
+                is_int(inv.nr_vms, 0, "sources: no VM without a source");
+        nv_inventory_clear(&inv);
+        is_int(nv_real_host_set_sources(&h, false, true, NULL), 1, "sources: /proc switched on again");
+        if (is_int(h.source->refresh(h.ctx, &inv), 0, "sources: a refresh with /proc again")) {
+                a = find_pid(&inv, 4242);
+                ok(a && a->id != id_a, "sources: 4242 is back, as a new VM (it was forgotten meanwhile)");
+        }
+        nv_inventory_clear(&inv);
 out:
         nv_host_destroy(&h);
         rm_tree(root);

@@ -100,13 +100,23 @@ int nv_manager_reload(nv_manager *m) {
         (void)sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading the configuration\nMONOTONIC_USEC=%" PRIu64,
                          (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000);
         r = nv_config_load(NULL, m->opts.config_file, &c);
+        if (r < 0)
+                log_error_errno(r, "Reloading the configuration failed, keeping the previous one.");
+        else if (!m->sim) {
+                r = nv_real_host_set_sources(&m->host, c->sources != NV_SOURCES_PROC,
+                                             c->sources != NV_SOURCES_LIBVIRT, c->libvirt_uri);
+                if (r < 0)
+                        log_error_errno(r,
+                                        "Cannot switch the VM sources, keeping the previous configuration.");
+        }
         if (r < 0) {
                 (void)sd_notify(false, "READY=1\nSTATUS=Reload failed, the previous configuration stays");
-                return log_error_errno(r, "Reloading the configuration failed, keeping the previous one.");
+                return r;
         }
 
         nv_config_free(m->config);
         m->config = TAKE_PTR(c);
+        nv_overcommit_reload(m);
         if (m->opts.log_level < 0)
                 log_set_max_level(m->config->log_level);
         nv_mover_set_rate(m->mover, m->config->max_move_rate,

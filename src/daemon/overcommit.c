@@ -87,6 +87,16 @@ int nv_overcommit_setup(nv_manager *m) {
         return 0;
 }
 
+void nv_overcommit_reload(nv_manager *m) {
+        int r;
+
+        if (!m->oc.balloon_owned)
+                return;
+        r = nv_balloon_libvirt_set_uri(m->oc.balloon_owned, m->config->libvirt_uri);
+        if (r < 0)
+                log_warning_errno(r, "Balloons stay on the previous libvirt URI, ignoring: %m");
+}
+
 void nv_overcommit_teardown(nv_manager *m) {
         nv_overcommit *oc = &m->oc;
 

@@ -46,6 +46,8 @@ typedef struct nv_manager nv_manager;
 
 /* Set up the real host's balloon (libvirt) and KSM (sysfs) ports when the host has none. */
 int nv_overcommit_setup(nv_manager *m);
+/* After a reload: the balloon port follows LibvirtURI=. */
+void nv_overcommit_reload(nv_manager *m);
 /* Restore KSM and release the ports this module set up. */
 void nv_overcommit_teardown(nv_manager *m);
 /* The overcommit step of one epoch. */

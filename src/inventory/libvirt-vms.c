@@ -283,6 +283,10 @@ const nv_libvirt_domain *nv_libvirt_vms_domains(const nv_libvirt_vms *s, size_t 
         return s->domains;
 }
 
+const char *nv_libvirt_vms_uri(const nv_libvirt_vms *s) {
+        return s->uri;
+}
+
 bool nv_libvirt_vms_connected(const nv_libvirt_vms *s) {
         return s->conn && !s->closed;
 }

@@ -40,6 +40,7 @@ int nv_libvirt_vms_refresh(nv_libvirt_vms *s);
 /* The domains as last listed (valid until the next refresh). */
 const nv_libvirt_domain *nv_libvirt_vms_domains(const nv_libvirt_vms *s, size_t *ret_n);
 
+const char *nv_libvirt_vms_uri(const nv_libvirt_vms *s);
 bool nv_libvirt_vms_connected(const nv_libvirt_vms *s);
 /* Connections made so far (the first one and every reconnection). */
 unsigned nv_libvirt_vms_connections(const nv_libvirt_vms *s);

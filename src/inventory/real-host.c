@@ -253,6 +253,46 @@ static void on_libvirt_change(void *userdata) {
         changed(h);
 }
 
+static int open_libvirt(real_host *h, const char *uri, nv_libvirt_vms **ret) {
+        int r;
+
+        if (!h->event)
+                return log_error_errno(-EINVAL, "The libvirt source needs an event loop.");
+        r = nv_libvirt_vms_new(h->event, uri ?: "qemu:///system", h->params.root, on_libvirt_change, h, ret);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the libvirt source: %m");
+        return 0;
+}
+
+int nv_real_host_set_sources(nv_host *host, bool use_libvirt, bool use_proc, const char *libvirt_uri) {
+        real_host *h = host->ctx;
+        bool same_libvirt;
+        int r;
+
+        libvirt_uri = libvirt_uri ?: "qemu:///system";
+        same_libvirt = h->libvirt ? use_libvirt && strcmp(nv_libvirt_vms_uri(h->libvirt), libvirt_uri) == 0
+                                  : !use_libvirt;
+        if (same_libvirt && h->params.use_proc == use_proc)
+                return 0;
+
+        if (!same_libvirt) {
+                nv_libvirt_vms *fresh = NULL;
+
+                if (use_libvirt) {
+                        r = open_libvirt(h, libvirt_uri, &fresh);
+                        if (r < 0)
+                                return r;
+                } else
+                        log_info("No longer asking libvirt for VMs.");
+                nv_libvirt_vms_free(h->libvirt);
+                h->libvirt = fresh;
+        }
+        h->params.use_libvirt = use_libvirt;
+        h->params.use_proc = use_proc;
+        h->only_exits = false; /* the next refresh asks the sources anew */
+        return 1;
+}
+
 int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
         real_host *h;
         int r;
@@ -273,16 +313,12 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
                 real_host_destroy(h);
                 return log_oom();
         }
+        h->params.libvirt_uri = NULL; /* the caller's string: the connection keeps its own copy */
         if (p->use_libvirt) {
-                if (!p->event) {
-                        real_host_destroy(h);
-                        return log_error_errno(-EINVAL, "The libvirt source needs an event loop.");
-                }
-                r = nv_libvirt_vms_new(p->event, p->libvirt_uri ?: "qemu:///system", p->root,
-                                       on_libvirt_change, h, &h->libvirt);
+                r = open_libvirt(h, p->libvirt_uri, &h->libvirt);
                 if (r < 0) {
                         real_host_destroy(h);
-                        return log_error_errno(r, "Cannot set up the libvirt source: %m");
+                        return r;
                 }
         }
 

@@ -29,6 +29,12 @@ typedef struct nv_real_host_params {
  * the context. 0 or -errno, *ret untouched on failure. */
 int nv_real_host_new(const nv_real_host_params *p, nv_host *ret);
 
+/* Follow a reload of Sources= and LibvirtURI=: open the new libvirt connection (connecting in the
+ * background as at start) and close the old one, or stop asking libvirt. host must come from
+ * nv_real_host_new(). 1 when something changed, 0 when nothing did, -errno with the old sources
+ * kept in force. */
+int nv_real_host_set_sources(nv_host *host, bool use_libvirt, bool use_proc, const char *libvirt_uri);
+
 /* Choose the guest RAM ranges of a libvirt domain among a VMM's candidate mappings (address
  * order): per vNUMA cell, the first unused mapping of exactly that cell's size; without cells, the
  * first of exactly the domain's memory size. gpa is laid out cell after cell, cell set. Returns

@@ -41,6 +41,22 @@ static void disconnect(nv_balloon_libvirt *b) {
         }
 }
 
+int nv_balloon_libvirt_set_uri(nv_balloon_libvirt *b, const char *uri) {
+        char *copy;
+
+        uri = uri ?: "qemu:///system";
+        if (strcmp(b->uri, uri) == 0)
+                return 0;
+        copy = strdup(uri);
+        if (!copy)
+                return -ENOMEM;
+        disconnect(b);
+        free(b->uri);
+        b->uri = copy;
+        b->failures = b->skip = 0;
+        return 1;
+}
+
 nv_balloon_libvirt *nv_balloon_libvirt_free(nv_balloon_libvirt *b) {
         if (!b)
                 return NULL;

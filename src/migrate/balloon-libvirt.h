@@ -17,6 +17,10 @@ int nv_balloon_libvirt_new(const char *uri, nv_balloon_libvirt **ret);
 nv_balloon_libvirt *nv_balloon_libvirt_free(nv_balloon_libvirt *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_balloon_libvirt *, nv_balloon_libvirt_free);
 
+/* Use another URI from the next call on (a reload changed LibvirtURI=): the open connection is
+ * closed. 1 when the URI changed, 0 when it is the same, -ENOMEM with the old one kept. */
+int nv_balloon_libvirt_set_uri(nv_balloon_libvirt *b, const char *uri);
+
 /* From a domain's XML: its <memballoon> device and whether it deflates on OOM or reports free
  * pages. Fills has_device, autodeflate, free_page_reporting. */
 void nv_balloon_parse_domain_xml(const char *xml, nv_balloon_info *info);
