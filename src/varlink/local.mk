@@ -3,7 +3,12 @@ noinst_LIBRARIES += libnvvarlink.a
 libnvvarlink_a_SOURCES = \
 	src/varlink/varlink.h src/varlink/varlink-internal.h \
 	src/varlink/address.c \
+	src/varlink/server-internal.h \
 	src/varlink/server.c \
+	src/varlink/server-listen.c \
+	src/varlink/server-connection.c \
+	src/varlink/server-dispatch.c \
+	src/varlink/server-service.c \
 	src/varlink/client.c
 libnvvarlink_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 
@@ -39,12 +44,16 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 	-include $(top_builddir)/config.h -I$(top_srcdir)/src $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 FUZZ_COMMON = $(top_srcdir)/src/common/log.c $(top_srcdir)/src/common/parse.c
 FUZZ_VARLINK_SRCS = $(top_srcdir)/fuzz/fuzz-varlink.c $(top_srcdir)/src/varlink/address.c \
-	$(top_srcdir)/src/varlink/server.c $(top_srcdir)/src/varlink/client.c $(FUZZ_COMMON)
+	$(top_srcdir)/src/varlink/server.c $(top_srcdir)/src/varlink/server-listen.c \
+	$(top_srcdir)/src/varlink/server-connection.c $(top_srcdir)/src/varlink/server-dispatch.c \
+	$(top_srcdir)/src/varlink/server-service.c $(top_srcdir)/src/varlink/client.c $(FUZZ_COMMON)
+FUZZ_VARLINK_HDRS = $(top_srcdir)/src/varlink/varlink.h $(top_srcdir)/src/varlink/varlink-internal.h \
+	$(top_srcdir)/src/varlink/server-internal.h
 FUZZ_CONFIG_SRCS = $(top_srcdir)/fuzz/fuzz-config.c $(top_srcdir)/src/daemon/config.c \
 	$(top_srcdir)/src/daemon/config-parse.c $(top_srcdir)/src/daemon/config-files.c $(FUZZ_COMMON)
 EXTRA_DIST += fuzz/fuzz-varlink.c fuzz/fuzz-config.c
 
-fuzz/fuzz-varlink: $(FUZZ_VARLINK_SRCS) $(top_srcdir)/src/varlink/varlink.h config.h
+fuzz/fuzz-varlink: $(FUZZ_VARLINK_SRCS) $(FUZZ_VARLINK_HDRS) config.h
 	$(AM_V_GEN)$(MKDIR_P) fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_VARLINK_SRCS) $(SYSTEMD_LIBS) $(JSONC_LIBS)
 fuzz/fuzz-config: $(FUZZ_CONFIG_SRCS) $(top_srcdir)/src/daemon/config.h config.h
 	$(AM_V_GEN)$(MKDIR_P) fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_CONFIG_SRCS) -lm
