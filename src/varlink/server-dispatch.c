@@ -98,7 +98,8 @@ static bool get_bool(json_object *m, const char *key, bool *ret) {
 /* Handle one parsed message: a call. Answers errors itself. */
 void nv_varlink_dispatch(connection *c, json_object *m) {
         nv_varlink_call *call = &c->call;
-        const nv_varlink_method *methods = NULL, *method = NULL;
+        const interface *found;
+        const nv_varlink_method *method = NULL;
         json_object *v, *parameters = NULL;
         bool more, oneway, upgrade;
         const char *name, *dot;
@@ -143,22 +144,15 @@ void nv_varlink_dispatch(connection *c, json_object *m) {
         if (!dot || dot == name || dot[1] == '\0')
                 return (void)nv_varlink_error_with(call, NV_VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface",
                                                    name);
-        if ((size_t)(dot - name) == strlen("org.varlink.service") &&
-            strncmp(name, "org.varlink.service", (size_t)(dot - name)) == 0)
-                methods = nv_varlink_service_methods;
-        else {
-                const interface *i = nv_varlink_find_interface(c->server, name, (size_t)(dot - name));
-                if (i)
-                        methods = i->methods;
-        }
-        if (!methods) {
+        found = nv_varlink_find_interface(c->server, name, (size_t)(dot - name));
+        if (!found) {
                 _cleanup_free_ char *iface = strndup(name, (size_t)(dot - name));
                 return (void)nv_varlink_error_with(call, NV_VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface",
                                                    iface ?: "");
         }
-        for (size_t i = 0; methods[i].name; i++)
-                if (strcmp(methods[i].name, dot + 1) == 0)
-                        method = &methods[i];
+        for (size_t i = 0; found->methods[i].name; i++)
+                if (strcmp(found->methods[i].name, dot + 1) == 0)
+                        method = &found->methods[i];
         if (!method)
                 return (void)nv_varlink_error_with(call, NV_VARLINK_ERROR_METHOD_NOT_FOUND, "method", name);
         if (!method->callback)

@@ -73,5 +73,5 @@ void nv_varlink_dispatch(connection *c, json_object *m);
 const interface *nv_varlink_find_interface(const nv_varlink_server *s, const char *name, size_t n);
 int nv_varlink_error_with(nv_varlink_call *call, const char *error, const char *key, const char *value);
 
-/* server-service.c */
-extern const nv_varlink_method nv_varlink_service_methods[];
+/* server-service.c: serve org.varlink.service, before any other interface. */
+int nv_varlink_server_add_service(nv_varlink_server *s);

@@ -5,7 +5,7 @@
 
 #include "varlink/server-internal.h"
 
-const char nv_varlink_service_description[] =
+static const char service_description[] =
         "# The Varlink Service Interface is provided by every varlink service. It\n"
         "# describes the service and the interfaces it implements.\n"
         "interface org.varlink.service\n"
@@ -50,7 +50,6 @@ static int service_get_info(nv_varlink_call *call, json_object *parameters, unsi
         json_object_object_add(p, "product", json_object_new_string(s->product));
         json_object_object_add(p, "version", json_object_new_string(s->version));
         json_object_object_add(p, "url", json_object_new_string(s->url));
-        json_object_array_add(a, json_object_new_string("org.varlink.service"));
         for (size_t i = 0; i < s->nr_interfaces; i++)
                 json_object_array_add(a, json_object_new_string(s->interfaces[i].name));
         json_object_object_add(p, "interfaces", a);
@@ -61,28 +60,28 @@ static int service_get_description(nv_varlink_call *call, json_object *parameter
                                    void *userdata) {
         nv_varlink_server *s = call->conn->server;
         json_object *v, *p;
-        const char *name, *description = NULL;
+        const interface *i;
+        const char *name;
 
         if (!json_object_object_get_ex(parameters, "interface", &v) ||
             !json_object_is_type(v, json_type_string))
                 return nv_varlink_error_invalid_parameter(call, "interface");
         name = json_object_get_string(v);
-        if (strcmp(name, "org.varlink.service") == 0)
-                description = nv_varlink_service_description;
-        else {
-                const interface *i = nv_varlink_find_interface(s, name, strlen(name));
-                if (i)
-                        description = i->description;
-        }
-        if (!description)
+        i = nv_varlink_find_interface(s, name, strlen(name));
+        if (!i)
                 return nv_varlink_error_with(call, NV_VARLINK_ERROR_INTERFACE_NOT_FOUND, "interface", name);
         p = json_object_new_object();
-        json_object_object_add(p, "description", json_object_new_string(description));
+        json_object_object_add(p, "description", json_object_new_string(i->description));
         return nv_varlink_reply(call, p);
 }
 
-const nv_varlink_method nv_varlink_service_methods[] = {
+static const nv_varlink_method service_methods[] = {
         { "GetInfo", service_get_info, false },
         { "GetInterfaceDescription", service_get_description, false },
         {},
 };
+
+int nv_varlink_server_add_service(nv_varlink_server *s) {
+        return nv_varlink_server_add_interface(s, "org.varlink.service", service_description,
+                                               service_methods);
+}

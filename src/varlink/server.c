@@ -17,7 +17,8 @@ void nv_varlink_limits_default(nv_varlink_limits *ret) {
 
 int nv_varlink_server_new(sd_event *event, const char *vendor, const char *product, const char *version,
                           const char *url, void *userdata, nv_varlink_server **ret) {
-        nv_varlink_server *s = calloc(1, sizeof(*s));
+        _cleanup_(nv_varlink_server_freep) nv_varlink_server *s = calloc(1, sizeof(*s));
+        int r;
 
         if (!s)
                 return -ENOMEM;
@@ -28,7 +29,10 @@ int nv_varlink_server_new(sd_event *event, const char *vendor, const char *produ
         s->url = url;
         s->userdata = userdata;
         nv_varlink_limits_default(&s->limits);
-        *ret = s;
+        r = nv_varlink_server_add_service(s);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 

@@ -18,6 +18,3 @@ int nv_varlink_frame(nv_varlink_buffer *b, json_object *message);
 /* Parse exactly n bytes of text as one JSON value, at most max_depth deep: 0, -EBADMSG (not JSON,
  * or trailing bytes) or -ELOOP (too deep). */
 int nv_varlink_parse(const char *text, size_t n, unsigned max_depth, json_object **ret);
-
-/* The IDL of org.varlink.service. */
-extern const char nv_varlink_service_description[];
