@@ -1,7 +1,10 @@
 noinst_LIBRARIES += libnvsim.a
 libnvsim_a_SOURCES = \
 	src/sim/sim.h src/sim/sim-internal.h src/sim/costs.h \
+	src/sim/scenario-internal.h \
 	src/sim/scenario.c \
+	src/sim/scenario-host.c \
+	src/sim/scenario-vm.c \
 	src/sim/access.c \
 	src/sim/rates.c \
 	src/sim/sim.c

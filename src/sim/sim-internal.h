@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The simulated host's internal model, shared by scenario.c (building it), access.c (rates,
+/* The simulated host's internal model, shared by scenario*.c (building it), access.c (rates,
  * accessed/dirty bits, harvest) and sim.c (time, inventory, moves, truth). */
 
 #include <sys/types.h>
