@@ -84,9 +84,8 @@ int scenario_line_node(parser *p, char **tok, size_t n) {
         if (!have_mem || !have_cpus)
                 return fail(p, "node %s: mem and cpus are required", tok[1]);
         for (unsigned j = 0; j < s->nr_nodes; j++)
-                for (unsigned w = 0; w < SIM_CPU_WORDS; w++)
-                        if (s->nodes[j].cpus[w] & node->cpus[w])
-                                return fail(p, "node %s: shares CPUs with node %u", tok[1], j);
+                if (bitmap_overlaps(s->nodes[j].cpus, node->cpus, SIM_CPU_WORDS))
+                        return fail(p, "node %s: shares CPUs with node %u", tok[1], j);
         node->free = node->total;
         s->nr_nodes++;
         return 0;

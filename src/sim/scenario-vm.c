@@ -29,6 +29,11 @@ static int parse_first_touch(const parser *p, const char *s, int *ret) {
         return scenario_parse_node_id(p, s, ret);
 }
 
+/* The VM's backing page: its mem, and each cell's, is a multiple of it. */
+static uint64_t vm_page_size(const sim_vm *vm) {
+        return UINT64_C(1) << nv_backing_page_shift(vm->backing);
+}
+
 static sim_vm *cur_vm(const parser *p) {
         return p->vm >= 0 ? &p->s->vms[p->vm] : NULL;
 }
@@ -86,7 +91,7 @@ int scenario_line_vm(parser *p, char **tok, size_t n) {
         }
         if (vm->mem == 0 || vm->nr_vcpus == 0)
                 return fail(p, "vm %s: mem and vcpus are required", vm->name);
-        if (vm->mem % (UINT64_C(1) << nv_backing_page_shift(vm->backing)) != 0)
+        if (vm->mem % vm_page_size(vm) != 0)
                 return fail(p, "vm %s: mem is not a multiple of the %s page", vm->name,
                             nv_backing_to_string(vm->backing));
         return 0;
@@ -116,8 +121,7 @@ int scenario_line_cell(parser *p, char **tok, size_t n) {
         for (size_t i = 2; i < n; i += 2) {
                 const char *k = tok[i], *v = tok[i + 1];
                 if (strcmp(k, "mem") == 0) {
-                        if (parse_size(v, &c->size) < 0 || c->size == 0 ||
-                            c->size % (UINT64_C(1) << nv_backing_page_shift(vm->backing)) != 0)
+                        if (parse_size(v, &c->size) < 0 || c->size == 0 || c->size % vm_page_size(vm) != 0)
                                 return fail(p, "cell %s: bad mem (a multiple of the page): %s", tok[1], v);
                 } else if (strcmp(k, "vcpus") == 0) {
                         if (parse_vcpus(p, vm, v, c->vcpus) < 0)
@@ -154,12 +158,10 @@ int scenario_line_run(parser *p, usec_t t, char **tok, size_t n) {
         if (scenario_parse_list(tok[3], SIM_MAX_CPUS, cpus) < 0)
                 return fail(p, "bad host CPU list: %s", tok[3]);
         for (unsigned j = 0; j < p->s->nr_nodes; j++)
-                for (unsigned w = 0; w < SIM_CPU_WORDS; w++)
-                        if (p->s->nodes[j].cpus[w] & cpus[w]) {
-                                e->share[j] = 1;
-                                nodes++;
-                                break;
-                        }
+                if (bitmap_overlaps(p->s->nodes[j].cpus, cpus, SIM_CPU_WORDS)) {
+                        e->share[j] = 1;
+                        nodes++;
+                }
         if (nodes == 0)
                 return fail(p, "CPUs %s belong to no node", tok[3]);
         for (unsigned j = 0; j < p->s->nr_nodes; j++)

@@ -126,6 +126,12 @@ static inline bool bitmap_test(const uint64_t *b, unsigned i) {
 static inline void bitmap_set(uint64_t *b, unsigned i) {
         b[i / 64] |= UINT64_C(1) << (i % 64);
 }
+static inline bool bitmap_overlaps(const uint64_t *a, const uint64_t *b, unsigned words) {
+        for (unsigned w = 0; w < words; w++)
+                if (a[w] & b[w])
+                        return true;
+        return false;
+}
 
 static inline uint64_t sim_unit_size(const sim_vm *vm) {
         return UINT64_C(1) << vm->unit_shift;
