@@ -5,22 +5,19 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "sampler/backend-damon.h"
+#include "sampler/damon-sysfs.h"
 
 #define DAMON_ADMIN_DIR   "/sys/kernel/mm/damon/admin"
 #define DAMON_STATE_DIR   "/run/numavd"
-#define DAMON_STATE_FILE  "damon-kdamonds"
 #define DAMON_MAX_VMS     256u  /* kdamonds numavd creates at most (one kernel thread each) */
 #define DAMON_MAX_REGIONS 4096u /* tried regions read per VM per epoch */
 
@@ -35,8 +32,7 @@ typedef struct damon_vm {
 
 typedef struct damon {
         nv_damon_params p;
-        char *admin;
-        char *state_dir;
+        damon_sysfs fs;
         damon_vm *vms;
         size_t nr_vms;
         unsigned nr_ours; /* kdamonds created by us, all of kdamonds/ */
@@ -52,223 +48,6 @@ void nv_damon_params_defaults(nv_damon_params *p) {
         };
 }
 
-static int attr_path(const damon *d, char *buf, size_t size, const char *fmt, va_list ap) {
-        int k = snprintf(buf, size, "%s/kdamonds/", d->admin);
-
-        if (k < 0 || (size_t)k >= size)
-                return -ENAMETOOLONG;
-        int m = vsnprintf(buf + k, size - (size_t)k, fmt, ap);
-        if (m < 0 || (size_t)m >= size - (size_t)k)
-                return -ENAMETOOLONG;
-        return 0;
-}
-
-/* Write value to the attribute kdamonds/<fmt...>. 0 or -errno. */
-static int attr_write(const damon *d, const char *value, const char *fmt, ...) _printf_(3, 4);
-static int attr_write(const damon *d, const char *value, const char *fmt, ...) {
-        char path[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(value);
-        va_list ap;
-        ssize_t n;
-        int r;
-
-        va_start(ap, fmt);
-        r = attr_path(d, path, sizeof(path), fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return log_debug_errno(errno, "Cannot open %s: %m", path);
-        n = write(fd, value, len);
-        if (n < 0)
-                return log_debug_errno(errno, "Writing '%s' to %s failed: %m", value, path);
-        return (size_t)n == len ? 0 : -EIO;
-}
-
-static int attr_write_u64(const damon *d, uint64_t v, const char *fmt, ...) _printf_(3, 4);
-static int attr_write_u64(const damon *d, uint64_t v, const char *fmt, ...) {
-        char path[PATH_MAX], value[32];
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vsnprintf(path, sizeof(path), fmt, ap);
-        va_end(ap);
-        if (r < 0 || (size_t)r >= sizeof(path))
-                return -ENAMETOOLONG;
-        snprintf(value, sizeof(value), "%" PRIu64, v);
-        return attr_write(d, value, "%s", path);
-}
-
-/* Read the attribute kdamonds/<fmt...>, first line, without its newline. 0 or -errno. */
-static int attr_read(const damon *d, char *buf, size_t size, const char *fmt, ...) _printf_(4, 5);
-static int attr_read(const damon *d, char *buf, size_t size, const char *fmt, ...) {
-        char path[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF;
-        va_list ap;
-        ssize_t n;
-        int r;
-
-        va_start(ap, fmt);
-        r = attr_path(d, path, sizeof(path), fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        buf[strcspn(buf, "\n")] = 0;
-        return 0;
-}
-
-static int attr_read_u64(const damon *d, uint64_t *ret, const char *fmt, ...) _printf_(3, 4);
-static int attr_read_u64(const damon *d, uint64_t *ret, const char *fmt, ...) {
-        char path[PATH_MAX], buf[32], *end;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vsnprintf(path, sizeof(path), fmt, ap);
-        va_end(ap);
-        if (r < 0 || (size_t)r >= sizeof(path))
-                return -ENAMETOOLONG;
-        r = attr_read(d, buf, sizeof(buf), "%s", path);
-        if (r < 0)
-                return r;
-        errno = 0;
-        unsigned long long v = strtoull(buf, &end, 10);
-        if (errno != 0 || end == buf || *end != 0)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-static char *state_path(const damon *d) {
-        char *p;
-
-        if (asprintf(&p, "%s/" DAMON_STATE_FILE, d->state_dir) < 0)
-                return NULL;
-        return p;
-}
-
-/* Record the kdamonds about to exist: "kdamonds N" then "kdamond I PID" per kdamond, written to a
- * temporary file and renamed, so that a crash leaves either the old or the new record. */
-static int state_save(const damon *d, unsigned n, const pid_t *pids) {
-        _cleanup_free_ char *path = state_path(d), *tmp = NULL;
-        FILE *f;
-
-        if (!path || asprintf(&tmp, "%s.tmp", path) < 0)
-                return -ENOMEM;
-        if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST)
-                return log_warning_errno(errno, "Cannot create %s: %m", d->state_dir);
-        f = fopen(tmp, "we");
-        if (!f)
-                return log_warning_errno(errno, "Cannot write %s: %m", tmp);
-        fprintf(f, "kdamonds %u\n", n);
-        for (unsigned i = 0; i < n; i++)
-                fprintf(f, "kdamond %u %d\n", i, (int)pids[i]);
-        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-                int e = errno ?: EIO;
-                fclose(f);
-                unlink(tmp);
-                return log_warning_errno(e, "Cannot write %s: %m", tmp);
-        }
-        fclose(f);
-        if (rename(tmp, path) < 0) {
-                int e = errno;
-                unlink(tmp);
-                return log_warning_errno(e, "Cannot rename %s: %m", tmp);
-        }
-        return 0;
-}
-
-static void state_remove(const damon *d) {
-        _cleanup_free_ char *path = state_path(d);
-
-        if (path && unlink(path) < 0 && errno != ENOENT)
-                log_warning_errno(errno, "Cannot remove %s, ignoring: %m", path);
-}
-
-/* Stop kdamond i if it runs. Writing "off" to a stopped kdamond fails: only running ones. */
-static int kdamond_stop(const damon *d, unsigned i) {
-        char state[32];
-        int r;
-
-        r = attr_read(d, state, sizeof(state), "%u/state", i);
-        if (r < 0)
-                return r;
-        if (strcmp(state, "on") != 0)
-                return 0;
-        return attr_write(d, "off", "%u/state", i);
-}
-
-/* Stop our kdamonds and remove them all (nr_kdamonds = 0). */
-static int kdamonds_remove(damon *d, unsigned n) {
-        int r, ret = 0;
-
-        for (unsigned i = 0; i < n; i++) {
-                r = kdamond_stop(d, i);
-                if (r < 0)
-                        ret = log_warning_errno(r, "Cannot stop kdamond %u: %m", i);
-        }
-        r = attr_write(d, "0", "nr_kdamonds");
-        if (r < 0)
-                return log_warning_errno(r, "Cannot remove our %u kdamonds: %m", n);
-        return ret;
-}
-
-/* A record left by an earlier numavd: stop and remove its kdamonds if they are still what it
- * recorded (same count, each targeting the recorded pid, or not configured yet), else leave
- * everything alone. */
-static void cleanup_stale(damon *d) {
-        _cleanup_free_ char *path = state_path(d);
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        unsigned n = 0, matched = 0;
-        uint64_t now;
-        FILE *f;
-        bool ours = true;
-
-        if (!path)
-                return;
-        f = fopen(path, "re");
-        if (!f)
-                return;
-        while (getline(&line, &cap, f) > 0) {
-                unsigned i;
-                int pid;
-                uint64_t target;
-
-                if (sscanf(line, "kdamonds %u", &n) == 1)
-                        continue;
-                if (sscanf(line, "kdamond %u %d", &i, &pid) != 2 || i >= n) {
-                        ours = false;
-                        continue;
-                }
-                if (attr_read_u64(d, &target, "%u/contexts/0/targets/0/pid_target", i) < 0 ||
-                    (target != (uint64_t)pid && target != 0))
-                        ours = false;
-                else
-                        matched++;
-        }
-        fclose(f);
-
-        if (attr_read_u64(d, &now, "nr_kdamonds") < 0 || now != n || matched != n)
-                ours = false;
-        if (!ours)
-                log_warning("%s records %u kdamonds that are not what runs now, leaving DAMON alone.", path,
-                            n);
-        else if (n > 0 && kdamonds_remove(d, n) >= 0)
-                log_notice("Stopped %u kdamonds a previous numavd left behind.", n);
-        state_remove(d);
-}
-
 /* Whether DAMON offers vaddr: kdamond 0's context lists its operations. Creates one kdamond to
  * look when there is none (recorded, and removed again). */
 static int probe_vaddr(damon *d) {
@@ -276,22 +55,23 @@ static int probe_vaddr(damon *d) {
         pid_t none = 0;
         int r;
 
-        r = state_save(d, 1, &none);
+        r = damon_state_save(&d->fs, 1, &none);
         if (r < 0)
                 return r;
-        r = attr_write(d, "1", "nr_kdamonds");
+        r = damon_attr_write(&d->fs, "1", "nr_kdamonds");
         if (r >= 0)
-                r = attr_write(d, "1", "0/contexts/nr_contexts");
+                r = damon_attr_write(&d->fs, "1", "0/contexts/nr_contexts");
         if (r >= 0) {
-                r = attr_read(d, ops, sizeof(ops), "0/contexts/0/avail_operations");
+                r = damon_attr_read(&d->fs, ops, sizeof(ops), "0/contexts/0/avail_operations");
                 if (r == -ENOENT) /* before 5.19: try to select it */
-                        r = attr_write(d, "vaddr", "0/contexts/0/operations") < 0 ? -EOPNOTSUPP : 0;
+                        r = damon_attr_write(&d->fs, "vaddr", "0/contexts/0/operations") < 0 ? -EOPNOTSUPP
+                                                                                             : 0;
                 else if (r >= 0 && !strstr(ops, "vaddr"))
                         r = log_info_errno(EOPNOTSUPP, "DAMON offers no vaddr operations here (only: %s).",
                                            ops);
         }
-        (void)attr_write(d, "0", "nr_kdamonds");
-        state_remove(d);
+        (void)damon_attr_write(&d->fs, "0", "nr_kdamonds");
+        damon_state_remove(&d->fs);
         return r;
 }
 
@@ -299,8 +79,8 @@ static int configure(damon *d, unsigned i, const damon_vm *vm) {
         const nv_damon_params *p = &d->p;
         int r = 0;
 
-#define W(v, ...)  (r = r < 0 ? r : attr_write_u64(d, v, __VA_ARGS__))
-#define WS(s, ...) (r = r < 0 ? r : attr_write(d, s, __VA_ARGS__))
+#define W(v, ...)  (r = r < 0 ? r : damon_attr_write_u64(&d->fs, v, __VA_ARGS__))
+#define WS(s, ...) (r = r < 0 ? r : damon_attr_write(&d->fs, s, __VA_ARGS__))
         WS("1", "%u/contexts/nr_contexts", i);
         WS("vaddr", "%u/contexts/0/operations", i);
         W(p->sample_interval, "%u/contexts/0/monitoring_attrs/intervals/sample_us", i);
@@ -334,7 +114,7 @@ static int apply(damon *d) {
         uint64_t now;
         int r;
 
-        r = attr_read_u64(d, &now, "nr_kdamonds");
+        r = damon_attr_read_u64(&d->fs, &now, "nr_kdamonds");
         if (r < 0)
                 return log_error_errno(r, "Cannot read DAMON's nr_kdamonds: %m");
         if (now != d->nr_ours)
@@ -344,11 +124,11 @@ static int apply(damon *d) {
                                        now, d->nr_ours);
 
         if (d->nr_ours > 0) {
-                r = kdamonds_remove(d, d->nr_ours);
+                r = damon_kdamonds_remove(&d->fs, d->nr_ours);
                 if (r < 0)
                         return r;
                 d->nr_ours = 0;
-                state_remove(d);
+                damon_state_remove(&d->fs);
         }
         for (size_t i = 0; i < d->nr_vms; i++)
                 d->vms[i].running = false;
@@ -361,12 +141,12 @@ static int apply(damon *d) {
                 return -ENOMEM;
         for (size_t i = 0; i < d->nr_vms; i++)
                 pids[i] = d->vms[i].pid;
-        r = state_save(d, (unsigned)d->nr_vms, pids);
+        r = damon_state_save(&d->fs, (unsigned)d->nr_vms, pids);
         if (r < 0)
                 return r; /* never create what we could not record */
-        r = attr_write_u64(d, d->nr_vms, "nr_kdamonds");
+        r = damon_attr_write_u64(&d->fs, d->nr_vms, "nr_kdamonds");
         if (r < 0) {
-                state_remove(d);
+                damon_state_remove(&d->fs);
                 return log_error_errno(r, "Cannot create %zu kdamonds: %m", d->nr_vms);
         }
         d->nr_ours = (unsigned)d->nr_vms;
@@ -376,7 +156,7 @@ static int apply(damon *d) {
 
                 r = configure(d, i, vm);
                 if (r >= 0)
-                        r = attr_write(d, "on", "%u/state", i);
+                        r = damon_attr_write(&d->fs, "on", "%u/state", i);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot start DAMON for VM %s (pid %d), ignoring: %m", vm->name,
                                           (int)vm->pid);
@@ -457,7 +237,7 @@ static int read_tried(damon *d, unsigned k, const damon_vm *vm, nv_access_region
         DIR *dir;
         int r = 0;
 
-        snprintf(path, sizeof(path), "%s/kdamonds/%u/contexts/0/schemes/0/tried_regions", d->admin, k);
+        snprintf(path, sizeof(path), "%s/kdamonds/%u/contexts/0/schemes/0/tried_regions", d->fs.admin, k);
         dir = opendir(path);
         if (!dir)
                 return -errno;
@@ -473,12 +253,15 @@ static int read_tried(damon *d, unsigned k, const damon_vm *vm, nv_access_region
 
                 if (de->d_name[0] < '0' || de->d_name[0] > '9' || *e != 0)
                         continue;
-                if (attr_read_u64(d, &start, "%u/contexts/0/schemes/0/tried_regions/%lu/start", k, idx) <
-                            0 ||
-                    attr_read_u64(d, &end, "%u/contexts/0/schemes/0/tried_regions/%lu/end", k, idx) < 0 ||
-                    attr_read_u64(d, &acc, "%u/contexts/0/schemes/0/tried_regions/%lu/nr_accesses", k, idx) <
-                            0 ||
-                    attr_read_u64(d, &age, "%u/contexts/0/schemes/0/tried_regions/%lu/age", k, idx) < 0) {
+                if (damon_attr_read_u64(&d->fs, &start, "%u/contexts/0/schemes/0/tried_regions/%lu/start", k,
+                                        idx) < 0 ||
+                    damon_attr_read_u64(&d->fs, &end, "%u/contexts/0/schemes/0/tried_regions/%lu/end", k,
+                                        idx) < 0 ||
+                    damon_attr_read_u64(&d->fs, &acc,
+                                        "%u/contexts/0/schemes/0/tried_regions/%lu/nr_accesses", k,
+                                        idx) < 0 ||
+                    damon_attr_read_u64(&d->fs, &age, "%u/contexts/0/schemes/0/tried_regions/%lu/age", k,
+                                        idx) < 0) {
                         r = -EIO; /* a region vanished under us: being rewritten */
                         break;
                 }
@@ -519,12 +302,13 @@ static int damon_regions(void *ctx, const nv_vm_info *vm, nv_access_region **ret
                 return -ESRCH;
         unsigned k = (unsigned)(v - d->vms);
         /* The kernel answers within an aggregation interval or two: the one wait numavd accepts. */
-        r = attr_write(d, "update_schemes_tried_regions", "%u/state", k);
+        r = damon_attr_write(&d->fs, "update_schemes_tried_regions", "%u/state", k);
         if (r < 0) {
                 char state[32];
 
                 /* A vaddr kdamond stops by itself when its target exits. */
-                if (attr_read(d, state, sizeof(state), "%u/state", k) >= 0 && strcmp(state, "off") == 0) {
+                if (damon_attr_read(&d->fs, state, sizeof(state), "%u/state", k) >= 0 &&
+                    strcmp(state, "off") == 0) {
                         v->running = false;
                         return -ESRCH;
                 }
@@ -546,8 +330,8 @@ static void damon_destroy(void *ctx) {
         if (d->nr_ours > 0)
                 (void)apply(d);
         free(d->vms);
-        free(d->admin);
-        free(d->state_dir);
+        free(d->fs.admin);
+        free(d->fs.state_dir);
         free(d);
 }
 
@@ -579,27 +363,27 @@ int nv_damon_backend_new(const nv_damon_params *p, const nv_access_ops **ret_ops
         if (!d)
                 return -ENOMEM;
         d->p = *p;
-        d->admin = strdup(p->admin_dir ?: DAMON_ADMIN_DIR);
-        d->state_dir = strdup(p->state_dir ?: DAMON_STATE_DIR);
-        if (!d->admin || !d->state_dir) {
+        d->fs.admin = strdup(p->admin_dir ?: DAMON_ADMIN_DIR);
+        d->fs.state_dir = strdup(p->state_dir ?: DAMON_STATE_DIR);
+        if (!d->fs.admin || !d->fs.state_dir) {
                 damon_destroy(d);
                 return -ENOMEM;
         }
 
-        r = attr_read_u64(d, &n, "nr_kdamonds");
+        r = damon_attr_read_u64(&d->fs, &n, "nr_kdamonds");
         if (r < 0) {
                 damon_destroy(d);
                 return log_info_errno(r == -ENOENT ? ENOENT : r,
                                       "DAMON's sysfs interface is not available (%s): %m",
                                       p->admin_dir ?: DAMON_ADMIN_DIR);
         }
-        cleanup_stale(d);
-        r = attr_read_u64(d, &n, "nr_kdamonds");
+        damon_cleanup_stale(&d->fs);
+        r = damon_attr_read_u64(&d->fs, &n, "nr_kdamonds");
         if (r >= 0 && n > 0) {
                 char ops[256] = "";
 
                 /* Look without touching: does the kernel offer vaddr at all? */
-                (void)attr_read(d, ops, sizeof(ops), "0/contexts/0/avail_operations");
+                (void)damon_attr_read(&d->fs, ops, sizeof(ops), "0/contexts/0/avail_operations");
                 damon_destroy(d);
                 if (ops[0] && !strstr(ops, "vaddr"))
                         log_info("DAMON offers no vaddr operations here (only: %s).", ops);

@@ -1,6 +1,7 @@
 # The sampler's kernel-facing sources: DAMON, perf and KVM counters, soft-dirty, numa_maps.
 libnvsampler_a_SOURCES += \
-	src/sampler/backend-damon.c src/sampler/backend-damon.h
+	src/sampler/backend-damon.c src/sampler/backend-damon.h \
+	src/sampler/damon-sysfs.c src/sampler/damon-sysfs.h
 
 check_PROGRAMS += tests/test-damon
 tests_test_damon_SOURCES = tests/test-damon.c tests/tap.h
