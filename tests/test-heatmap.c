@@ -927,6 +927,49 @@ static void test_max_region_bytes(void) {
         ok_regions(h, &v.info, "max_region_bytes within max_regions");
 }
 
+/* Mid-epoch: the regions whose every sample this epoch saw an access, enough of them, and whose heat
+ * is still below the threshold. */
+static void test_turned_hot(void) {
+        _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
+        _cleanup_free_ uint32_t *index = NULL;
+        nv_heatmap_config c = config(4, 4);
+        fake_vm v;
+        fake_access fa;
+        nv_region *r;
+        size_t n, k = 99;
+
+        fake_vm_init(&v, 1, (nv_ram_range[]){ mkrange(BASE, 4 * MIB, NV_BACKING_ANON) });
+        fake_access_init(&fa, &v.info);
+        is_int(nv_heatmap_new(&v.info, &c, 3, &h), 0, "turned hot: new");
+        /* Regions 0 and 1 (the first 2 MiB) are touched every round, the rest never. */
+        for (int round = 0; round < 6; round++) {
+                fake_touch(&fa, BASE, BASE + 2 * MIB);
+                (void)nv_heatmap_sample(h, &fake_access_ops, &fa, &v.info);
+        }
+        is_int(nv_heatmap_turned_hot(h, 6, 0.4, &index, &k), 0, "turned hot: call");
+        is_u64(k, 0, "turned hot: none with 5 samples when 6 are needed");
+        ok(!index, "turned hot: no index array when none");
+        is_int(nv_heatmap_turned_hot(h, 5, 0.4, &index, &k), 0, "turned hot: call with 5");
+        ok(k == 2 && index && index[0] == 0 && index[1] == 1, "turned hot: the two touched regions (%zu)",
+           k);
+        free(index);
+        index = NULL;
+
+        /* Heat at or above `below`: hot already, not turned. */
+        r = nv_heatmap_regions(h, &n);
+        r[0].heat = 0.5f;
+        is_int(nv_heatmap_turned_hot(h, 5, 0.4, &index, &k), 0, "turned hot: call after heat");
+        ok(k == 1 && index[0] == 1, "turned hot: a region hot by its heat already is left out");
+        free(index);
+        index = NULL;
+
+        /* One miss among the samples: not surely hot. */
+        (void)nv_heatmap_sample(h, &fake_access_ops, &fa, &v.info);
+        is_int(nv_heatmap_turned_hot(h, 5, 0.4, &index, &k), 0, "turned hot: call after a miss");
+        is_u64(k, 0, "turned hot: a region with a miss this epoch is left out");
+        fake_access_done(&fa);
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_layout();
@@ -943,5 +986,6 @@ int main(void) {
         test_apply_regions();
         test_uniform();
         test_max_region_bytes();
+        test_turned_hot();
         return tap_done();
 }

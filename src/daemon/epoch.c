@@ -207,8 +207,9 @@ static int dominant_other_node(const nv_region *rg, int target) {
         return best;
 }
 
-/* Move what the policy planned for one region, and record it in the region's history. */
-static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t *vm_moved) {
+/* Move what the policy planned for one region in epoch `epoch`, and record it in the region's
+ * history. */
+static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t epoch) {
         const nv_ram_range *range = &s->info.ranges[rg->range];
         unsigned shift = nv_backing_page_shift(range->backing);
         uint64_t off = 0, max_bytes = mv->bytes;
@@ -220,9 +221,9 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
                         off += rg->node_bytes[n];
         if (s->max_move_rate > 0) {
                 uint64_t cap = (uint64_t)((double)s->max_move_rate * m->config->epoch / USEC_PER_SEC);
-                if (*vm_moved >= cap)
+                if (s->epoch_moved >= cap)
                         return;
-                max_bytes = MIN(max_bytes, cap - *vm_moved);
+                max_bytes = MIN(max_bytes, cap - s->epoch_moved);
         }
 
         /* The whole region: pages already on the target are skipped, so a region planned in part
@@ -236,14 +237,13 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
                 log_debug_errno(r, "Moving pages of VM %s failed, ignoring: %m", s->info.name);
                 return;
         }
-        *vm_moved += res.bytes_moved;
+        s->epoch_moved += res.bytes_moved;
         s->counters.failed_bytes += res.bytes_failed;
         if (res.bytes_moved == 0)
                 return;
 
         nv_counters_note_moved(s->meters);
         s->counters.migrated_bytes += res.bytes_moved;
-        s->counters.epoch_moved_bytes += res.bytes_moved;
         m->moved_bytes += res.bytes_moved;
         if (rg->left_node == mv->target)
                 s->counters.ping_pong_bytes += res.bytes_moved;
@@ -259,18 +259,12 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
                 shifted += d;
         }
         rg->node_bytes[mv->target] += shifted;
-        rg->moved_epoch = m->epoch;
+        rg->moved_epoch = epoch;
         rg->moved_to = mv->target;
         rg->left_node = (int8_t)left;
 }
 
-static void apply_plan(nv_manager *m, const nv_placement_plan *plan) {
-        uint64_t *vm_moved = calloc(m->nr_vms, sizeof(uint64_t));
-
-        if (!vm_moved) {
-                log_oom();
-                return;
-        }
+static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t epoch) {
         for (size_t i = 0; i < plan->nr_moves; i++) {
                 const nv_move *mv = &plan->moves[i];
                 nv_vm_state *s = m->vms[mv->vm];
@@ -279,9 +273,8 @@ static void apply_plan(nv_manager *m, const nv_placement_plan *plan) {
 
                 if (!s->seen || mv->region >= n)
                         continue;
-                carry_out(m, s, &regions[mv->region], mv, &vm_moved[mv->vm]);
+                carry_out(m, s, &regions[mv->region], mv, epoch);
         }
-        free(vm_moved);
 }
 
 static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
@@ -354,7 +347,6 @@ int nv_epoch_finish(nv_manager *m) {
         for (size_t i = 0; i < m->nr_vms; i++) {
                 nv_vm_state *s = m->vms[i];
 
-                s->counters.epoch_moved_bytes = 0;
                 s->whole_vm = !m->access || !s->attached;
                 if (m->access && m->access->regions && s->attached)
                         s->whole_vm = nv_epoch_backend_regions(m, s) < 0;
@@ -402,12 +394,122 @@ int nv_epoch_finish(nv_manager *m) {
                 return log_error_errno(r, "Cannot compute the placement plan: %m");
 
         if (!m->opts.dry_run)
-                apply_plan(m, &plan);
+                apply_plan(m, &plan, m->epoch);
         record_verdicts(m, &plan);
         nv_placement_plan_clear(&plan);
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                m->vms[i]->counters.epoch_moved_bytes = m->vms[i]->epoch_moved;
+                m->vms[i]->epoch_moved = 0;
+        }
 
         nv_overcommit_epoch(m); /* balloon targets and KSM */
 
         nv_report_epoch(m);
         return 0;
+}
+
+/* A region that turned hot since the last epoch end (every sample so far saw an access, at least
+ * EARLY_MIN_SAMPLES of them, while its heat says cold) need not wait for the epoch's end: the
+ * policy plans those regions alone, as hot, with the inventory of the last epoch's end, and they
+ * move at once. A hot set that shifts is then remote for a part of an epoch, not a whole one;
+ * memory that is merely warm, and every other decision, waits for the epoch's end as before.
+ * Five samples all accessed: a region accessed in fewer than half of the intervals passes in
+ * fewer than 1 of 32 checks. */
+#define EARLY_MIN_SAMPLES 5u
+
+unsigned nv_epoch_early_rounds(const nv_manager *m) {
+        return MAX(nv_manager_samples_per_epoch(m) / 4, EARLY_MIN_SAMPLES);
+}
+
+/* The early plan's input for one VM: copies of the regions that turned hot, as hot, and where
+ * they are in the heat map. */
+typedef struct early_vm {
+        nv_region *regions;
+        uint32_t *index;
+        size_t n;
+} early_vm;
+
+static void early_vms_free(early_vm *e, size_t n) {
+        for (size_t i = 0; e && i < n; i++) {
+                free(e[i].regions);
+                free(e[i].index);
+        }
+        free(e);
+}
+
+void nv_epoch_early_moves(nv_manager *m) {
+        _cleanup_free_ nv_placement_vm *pvms = NULL;
+        early_vm *early = NULL;
+        nv_placement_plan plan = {};
+        size_t marked = 0;
+        int r;
+
+        if (m->opts.dry_run || !m->access || !m->access->harvest || m->nr_vms == 0)
+                return;
+        pvms = calloc(m->nr_vms, sizeof(*pvms));
+        early = calloc(m->nr_vms, sizeof(*early));
+        if (!pvms || !early) {
+                log_oom();
+                goto out;
+        }
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+                early_vm *e = &early[i];
+                const nv_region *regions;
+                size_t n;
+
+                pvms[i] = (nv_placement_vm){ .info = &s->info };
+                if (!s->seen || !s->placement || s->whole_vm)
+                        continue;
+                r = nv_heatmap_turned_hot(s->heat, EARLY_MIN_SAMPLES, m->config->hot_threshold, &e->index,
+                                          &e->n);
+                if (r < 0) {
+                        log_oom();
+                        goto out;
+                }
+                if (e->n == 0)
+                        continue;
+                e->regions = reallocarray(NULL, e->n, sizeof(*e->regions));
+                if (!e->regions) {
+                        log_oom();
+                        goto out;
+                }
+                regions = nv_heatmap_regions(s->heat, &n);
+                for (size_t k = 0; k < e->n; k++) {
+                        e->regions[k] = regions[e->index[k]];
+                        e->regions[k].heat = 1.0f;
+                }
+                pvms[i] = (nv_placement_vm){
+                        .info = &s->info,
+                        .regions = e->regions,
+                        .nr_regions = e->n,
+                        .enabled = true,
+                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
+                };
+                marked += e->n;
+        }
+        if (marked == 0)
+                goto out;
+
+        nv_placement_config pc = placement_config(m);
+        nv_placement_input in = {
+                .inv = &m->inv,
+                .vms = pvms,
+                .nr_vms = m->nr_vms,
+                .epoch = m->epoch + 1, /* the epoch under way */
+                .cfg = &pc,
+        };
+        r = nv_placement_plan_compute(&in, &plan);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot plan the early moves, ignoring: %m");
+                goto out;
+        }
+        /* From the copies' order back to the heat maps'. */
+        for (size_t k = 0; k < plan.nr_moves; k++)
+                plan.moves[k].region = early[plan.moves[k].vm].index[plan.moves[k].region];
+        apply_plan(m, &plan, m->epoch + 1);
+        nv_placement_plan_clear(&plan);
+out:
+        early_vms_free(early, m->nr_vms);
 }

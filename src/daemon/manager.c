@@ -48,8 +48,11 @@ int nv_manager_tick(nv_manager *m) {
                 m->host.advance(m->host.ctx, m->config->sample_interval);
         nv_epoch_sample(m);
 
-        if (++m->sample_in_epoch < nv_manager_samples_per_epoch(m))
+        if (++m->sample_in_epoch < nv_manager_samples_per_epoch(m)) {
+                if (m->sample_in_epoch % nv_epoch_early_rounds(m) == 0)
+                        nv_epoch_early_moves(m);
                 return 0;
+        }
         m->sample_in_epoch = 0;
         r = nv_epoch_finish(m);
         if (r < 0)

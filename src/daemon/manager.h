@@ -80,6 +80,10 @@ nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m);
 int nv_epoch_refresh(nv_manager *m);
 void nv_epoch_sample(nv_manager *m);
 int nv_epoch_finish(nv_manager *m);
+/* Within an epoch, after nv_epoch_early_rounds() rounds and every as many after: move at once
+ * the regions that turned hot since the last epoch end. */
+unsigned nv_epoch_early_rounds(const nv_manager *m);
+void nv_epoch_early_moves(nv_manager *m);
 void nv_epoch_forget_all(nv_manager *m);
 /* Forget one VM now (the libvirt hook said it stopped). */
 void nv_epoch_forget(nv_manager *m, uint64_t id);

@@ -461,6 +461,35 @@ void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, si
         }
 }
 
+static bool turned_hot(const nv_heatmap *h, size_t i, unsigned min_samples, double below) {
+        const hm_probe *p = &h->probe[i];
+
+        return p->samples >= MAX(min_samples, 1u) && p->hits == p->samples && h->regions[i].heat < below;
+}
+
+int nv_heatmap_turned_hot(const nv_heatmap *h, unsigned min_samples, double below, uint32_t **ret_index,
+                          size_t *ret_n) {
+        uint32_t *index;
+        size_t n = 0, k = 0;
+
+        for (size_t i = 0; i < h->nr_regions; i++)
+                n += turned_hot(h, i, min_samples, below);
+        if (n == 0) {
+                *ret_index = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        index = reallocarray(NULL, n, sizeof(*index));
+        if (!index)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->nr_regions; i++)
+                if (turned_hot(h, i, min_samples, below))
+                        index[k++] = (uint32_t)i;
+        *ret_index = index;
+        *ret_n = n;
+        return 0;
+}
+
 void nv_heatmap_mark_all_hot(nv_heatmap *h) {
         for (size_t i = 0; i < h->nr_regions; i++)
                 h->regions[i].heat = 1.0f;

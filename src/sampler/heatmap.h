@@ -63,6 +63,13 @@ int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_c
 #define NV_HEATMAP_BACKEND_SAMPLES 1000u
 void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, size_t n);
 
+/* Mid-epoch: the regions that every sample of this epoch so far saw accessed, at least
+ * min_samples of them, while their heat is below `below` (what the epochs before thought cold).
+ * *ret_index gets their indices in nv_heatmap_regions() order (freed by the caller; NULL when
+ * none), *ret_n their count. 0 or -ENOMEM. */
+int nv_heatmap_turned_hot(const nv_heatmap *h, unsigned min_samples, double below, uint32_t **ret_index,
+                          size_t *ret_n);
+
 /* Treat every region as hot (no access backend: whole-VM placement, numad-like). */
 void nv_heatmap_mark_all_hot(nv_heatmap *h);
 
