@@ -33,6 +33,15 @@ json_true "$tmp/run1.json" '.vms.rehome.hotLocalPercent >= 90'; ok $? "numavd's 
 json_true "$tmp/run1.json" '.vms.rehome | has("hotBytes") and has("migratedBytes") and has("pingPongBytes")'
 ok $? "summary has the documented per-VM fields"
 
+# 1b. The hot set shifts at 10 s: the regions that turn hot move within the epoch that sees the
+# shift (a quarter epoch in), not at its end; before, that epoch was 97.5% remote.
+"$numavd" --config="$tmp/numavd.conf" --sim="${top_srcdir:-.}/bench/scenarios/phase.scn" --speed=0 --epochs=11 \
+        --summary=json >"$tmp/phase.json" 2>/dev/null
+json_true "$tmp/phase.json" '.vms.db1.truth.remoteFraction < 0.5 and .vms.db1.truth.hotLocalPercent == 100'
+ok $? "a shifted hot set moves within the epoch that sees it: $(jq .vms.db1.truth.remoteFraction "$tmp/phase.json") remote"
+json_true "$tmp/phase.json" '.vms.db1.truth.coldBytesMoved == 0 and .vms.db1.pingPongBytes == 0'
+ok $? "... moving no cold page and no page back"
+
 # 2. Deterministic for a seed.
 "$numavd" --config="$tmp/numavd.conf" --sim="$scn" --speed=0 --epochs=12 --summary=json >"$tmp/run2.json" 2>/dev/null
 cmp -s "$tmp/run1.json" "$tmp/run2.json"; ok $? "the same scenario and seed give the same summary"
