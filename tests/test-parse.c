@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for src/common/parse.c: sizes, durations, percentages, booleans, numbers. */
+/* Unit tests for src/common/parse.c: sizes, durations, percentages, booleans, numbers, CPU lists. */
+
+#include <limits.h>
 
 #include "common/parse.h"
 #include "tap.h"
@@ -200,6 +202,79 @@ static void test_size_or_percent(void) {
         is_u64(size_or_percent_resolve(&v, UINT64_MAX), UINT64_MAX, "100%% of UINT64_MAX does not wrap");
 }
 
+/* Walk a CPU list to its end or first error: the ranges read, as "0-3 8-8", and the last return. */
+static int walk_cpulist(const char *s, unsigned max, char *buf, size_t size) {
+        unsigned lo, hi;
+        size_t len = 0;
+        int r;
+
+        buf[0] = '\0';
+        while ((r = nv_cpulist_next(&s, max, &lo, &hi)) > 0)
+                len += (size_t)snprintf(buf + len, size - len, "%s%u-%u", len ? " " : "", lo, hi);
+        return r;
+}
+
+static void check_cpulist(const char *s, unsigned max, int want_r, const char *want_ranges) {
+        char buf[256];
+
+        is_int(walk_cpulist(s, max, buf, sizeof(buf)), want_r, "cpulist \"%s\" (max %u) ends with %d", s,
+               max, want_r);
+        is_str(buf, want_ranges, "cpulist \"%s\" (max %u) yields \"%s\" first", s, max, want_ranges);
+}
+
+static void test_cpulist(void) {
+        const char *s, *p;
+        unsigned lo = 4242, hi = 4242;
+
+        check_cpulist("0-3,8,10-11", 64, 0, "0-3 8-8 10-11");
+        check_cpulist("5", 64, 0, "5-5");
+        check_cpulist("2-2", 64, 0, "2-2");
+
+        /* As sysfs prints it: a trailing newline; an empty list is a bare newline. */
+        check_cpulist("0-3,8\n", 64, 0, "0-3 8-8");
+        check_cpulist("\n", 64, 0, "");
+        check_cpulist("", 64, 0, "");
+        check_cpulist(" 0-1, 4\n", 64, 0, "0-1 4-4");
+
+        /* A trailing comma ends the list; an empty item does not. */
+        check_cpulist("0,", 64, 0, "0-0");
+        check_cpulist("0,\n", 64, 0, "0-0");
+        check_cpulist(",", 64, -EINVAL, "");
+        check_cpulist("0,,1", 64, -EINVAL, "0-0");
+
+        check_cpulist("3-1", 64, -EINVAL, "");
+        check_cpulist("0,3-1", 64, -EINVAL, "0-0");
+        check_cpulist("0-", 64, -EINVAL, "");
+        check_cpulist("-1", 64, -EINVAL, "");
+        check_cpulist("+1", 64, -EINVAL, "");
+        check_cpulist("1- 2", 64, -EINVAL, "");
+        check_cpulist("1-2-3", 64, -EINVAL, "");
+        check_cpulist("a", 64, -EINVAL, "");
+        check_cpulist("1a", 64, -EINVAL, "");
+        check_cpulist("1;2", 64, -EINVAL, "");
+
+        /* max bounds every CPU: max - 1 is the last one allowed. */
+        check_cpulist("63", 64, 0, "63-63");
+        check_cpulist("0-63", 64, 0, "0-63");
+        check_cpulist("64", 64, -ERANGE, "");
+        check_cpulist("0-64", 64, -ERANGE, "");
+        check_cpulist("0", 1, 0, "0-0");
+        check_cpulist("0", 0, -ERANGE, "");
+        check_cpulist("99999999999999999999999", 64, -ERANGE, "");
+        check_cpulist("4294967295", UINT_MAX, -ERANGE, "");
+        check_cpulist("4294967294", UINT_MAX, 0, "4294967294-4294967294");
+
+        s = p = "0-64";
+        is_int(nv_cpulist_next(&p, 64, &lo, &hi), -ERANGE, "cpulist: a failed range returns -ERANGE");
+        ok(p == s && lo == 4242 && hi == 4242,
+           "cpulist: a failed range leaves the cursor and outputs untouched");
+        s = p = "7\n";
+        is_int(nv_cpulist_next(&p, 64, &lo, &hi), 1, "cpulist: \"7\\n\" has one range");
+        is_int(nv_cpulist_next(&p, 64, &lo, &hi), 0, "cpulist: \"7\\n\" then ends");
+        ok(*p == '\0' && lo == 7 && hi == 7,
+           "cpulist: the end leaves the cursor at the NUL, the range as it was");
+}
+
 static void test_format(void) {
         char buf[FORMAT_BUF];
 
@@ -218,6 +293,7 @@ int main(void) {
         test_boolean();
         test_uint_double();
         test_size_or_percent();
+        test_cpulist();
         test_format();
         return tap_done();
 }

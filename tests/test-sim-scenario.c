@@ -143,6 +143,10 @@ int main(void) {
         test_bad("vm a mem 3M vcpus 2 backing thp\n", "t.scn:3:", "multiple");
         test_bad("vm a mem 1G vcpus 2\nvm a mem 1G vcpus 2\n", "t.scn:4:", "defined twice");
         test_bad("vm a mem 1G vcpus 2\n run 0-2 on 0\n", "t.scn:4:", "vCPU list");
+        test_bad("vm a mem 1G vcpus 2\n run 1-0 on 0\n", "t.scn:4:", "vCPU list");
+        test_bad("vm a mem 1G vcpus 2\n run 0,,1 on 0\n", "t.scn:4:", "vCPU list");
+        test_bad("vm a mem 1G vcpus 2\n run 0 on 3-\n", "t.scn:4:", "bad host CPU list");
+        test_bad("node 2 mem 1G cpus 9-8\n", "t.scn:3:", "bad cpu list");
         test_bad("vm a mem 1G vcpus 2\n run 0 on 99\n", "t.scn:4:", "belong to no node");
         test_bad("vm a mem 1G vcpus 2\n at soon run 0 on 1\n", "t.scn:4:", "at TIME");
         test_bad("vm a mem 1G vcpus 2\n workload hot 2G\n", "t.scn:4:", "exceeds");

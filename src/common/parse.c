@@ -281,6 +281,44 @@ uint64_t size_or_percent_resolve(const size_or_percent *v, uint64_t whole) {
         return (uint64_t)r;
 }
 
+int nv_cpulist_next(const char **p, unsigned max, unsigned *ret_lo, unsigned *ret_hi) {
+        const char *q = *p;
+        unsigned long lo, hi;
+        char *end;
+
+        while (*q == ' ' || *q == '\t' || *q == '\n')
+                q++;
+        if (!*q) {
+                *p = q;
+                return 0;
+        }
+
+        if (!isdigit((unsigned char)*q))
+                return -EINVAL;
+        lo = hi = strtoul(q, &end, 10);
+        q = end;
+        if (*q == '-') {
+                q++;
+                if (!isdigit((unsigned char)*q))
+                        return -EINVAL;
+                hi = strtoul(q, &end, 10);
+                q = end;
+        }
+        if (hi < lo)
+                return -EINVAL;
+        if (hi >= max)
+                return -ERANGE;
+        if (*q == ',')
+                q++;
+        else if (*q && *q != '\n' && *q != ' ')
+                return -EINVAL;
+
+        *p = q;
+        *ret_lo = (unsigned)lo;
+        *ret_hi = (unsigned)hi;
+        return 1;
+}
+
 const char *format_size(char *buf, uint64_t bytes) {
         static const char suffix[] = "BKMGTPE";
         double v = (double)bytes;

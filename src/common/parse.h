@@ -35,6 +35,14 @@ typedef struct size_or_percent {
 int parse_size_or_percent(const char *s, size_or_percent *ret);
 uint64_t size_or_percent_resolve(const size_or_percent *v, uint64_t whole);
 
+/* One range of a CPU list in the kernel's cpulist format ("0-3,8,10-11", as sysfs prints it, with
+ * a trailing newline): skips the whitespace before a range, reads "N" or "LO-HI" and the comma,
+ * space or newline after it, and moves *p past them. Returns 1 and the range (inclusive), or 0 at
+ * the end of the list. A trailing comma ends the list; an empty item, a reversed range or a
+ * malformed number fail with -EINVAL, a CPU >= max with -ERANGE. On failure *p, *ret_lo and *ret_hi
+ * are untouched. */
+int nv_cpulist_next(const char **p, unsigned max, unsigned *ret_lo, unsigned *ret_hi);
+
 /* Formatting helpers for people: "1.5G", "250ms". buf must hold at least FORMAT_BUF bytes. */
 #define FORMAT_BUF 32
 const char *format_size(char *buf, uint64_t bytes);

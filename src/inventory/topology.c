@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/fileio.h"
+#include "common/parse.h"
 #include "inventory/topology.h"
 
 #define NODE_DIR                "/sys/devices/system/node"
@@ -17,39 +18,11 @@
 int nv_cpulist_parse(const char *s, unsigned max, unsigned **ret_list, size_t *ret_n) {
         _cleanup_free_ unsigned *list = NULL;
         size_t n = 0, allocated = 0;
-        const char *p = s;
+        unsigned lo, hi;
+        int r;
 
-        for (;;) {
-                unsigned long lo, hi;
-                char *end;
-
-                while (*p == ' ' || *p == '\t' || *p == '\n')
-                        p++;
-                if (!*p)
-                        break;
-
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                lo = strtoul(p, &end, 10);
-                hi = lo;
-                p = end;
-                if (*p == '-') {
-                        p++;
-                        if (*p < '0' || *p > '9')
-                                return -EINVAL;
-                        hi = strtoul(p, &end, 10);
-                        p = end;
-                }
-                if (hi < lo)
-                        return -EINVAL;
-                if (hi >= max)
-                        return -ERANGE;
-                if (*p == ',')
-                        p++;
-                else if (*p && *p != '\n' && *p != ' ')
-                        return -EINVAL;
-
-                for (unsigned long v = lo; v <= hi; v++) {
+        while ((r = nv_cpulist_next(&s, max, &lo, &hi)) > 0)
+                for (unsigned v = lo; v <= hi; v++) {
                         if (n == allocated) {
                                 size_t want = allocated ? allocated * 2 : 16;
                                 unsigned *q = realloc(list, want * sizeof(*list));
@@ -58,9 +31,10 @@ int nv_cpulist_parse(const char *s, unsigned max, unsigned **ret_list, size_t *r
                                 list = q;
                                 allocated = want;
                         }
-                        list[n++] = (unsigned)v;
+                        list[n++] = v;
                 }
-        }
+        if (r < 0)
+                return r;
 
         *ret_list = TAKE_PTR(list);
         *ret_n = n;

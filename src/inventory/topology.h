@@ -60,6 +60,6 @@ int nv_topology_cpu_node(const nv_topology *t, int cpu);
 void nv_topology_fill_inventory(const nv_topology *t, nv_inventory *inv);
 
 /* Parse a kernel CPU or node list ("0-3,8,10-11\n"; "" is empty), as in sysfs and libvirt's
- * cpus= attributes, into numbers, in order, each below max. 0, -EINVAL on a syntax error,
- * -ERANGE beyond max, -ENOMEM. */
+ * cpus= attributes, into numbers, in order, each below max (the grammar: nv_cpulist_next() in
+ * common/parse.h). 0, -EINVAL on a syntax error, -ERANGE beyond max, -ENOMEM. */
 int nv_cpulist_parse(const char *s, unsigned max, unsigned **ret_list, size_t *ret_n);

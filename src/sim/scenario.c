@@ -3,7 +3,6 @@
  * file reads the lines and checks the whole model; scenario-host.c and scenario-vm.c parse the
  * directives. */
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -38,39 +37,20 @@ int scenario_grow(void **array, size_t *n, size_t size) {
         return 0;
 }
 
-/* "0-3,8,10-11" into a bitmap; each index < max. */
+/* "all", or a CPU list "0-3,8,10-11", into a bitmap; each index < max. */
 int scenario_parse_list(const char *s, unsigned max, uint64_t *bitmap) {
-        const char *p = s;
+        unsigned lo, hi;
+        int r;
 
         if (strcmp(s, "all") == 0) {
                 for (unsigned i = 0; i < max; i++)
                         bitmap_set(bitmap, i);
                 return 0;
         }
-        while (*p) {
-                char *end;
-                unsigned long a, b;
-
-                if (!isdigit((unsigned char)*p))
-                        return -EINVAL;
-                a = b = strtoul(p, &end, 10);
-                if (*end == '-') {
-                        p = end + 1;
-                        if (!isdigit((unsigned char)*p))
-                                return -EINVAL;
-                        b = strtoul(p, &end, 10);
-                }
-                if (a > b || b >= max)
-                        return -ERANGE;
-                for (unsigned long i = a; i <= b; i++)
-                        bitmap_set(bitmap, (unsigned)i);
-                p = end;
-                if (*p == ',')
-                        p++;
-                else if (*p)
-                        return -EINVAL;
-        }
-        return 0;
+        while ((r = nv_cpulist_next(&s, max, &lo, &hi)) > 0)
+                for (unsigned i = lo; i <= hi; i++)
+                        bitmap_set(bitmap, i);
+        return r;
 }
 
 int scenario_parse_node_id(const parser *p, const char *s, int *ret) {
