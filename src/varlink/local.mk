@@ -2,7 +2,7 @@
 noinst_LIBRARIES += libnvvarlink.a
 libnvvarlink_a_SOURCES = \
 	src/varlink/varlink.h src/varlink/varlink-internal.h \
-	src/varlink/address.c \
+	src/varlink/protocol.c \
 	src/varlink/server-internal.h \
 	src/varlink/server.c \
 	src/varlink/server-listen.c \
@@ -43,7 +43,7 @@ FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-include $(top_builddir)/config.h -I$(top_srcdir)/src $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 FUZZ_COMMON = $(top_srcdir)/src/common/log.c $(top_srcdir)/src/common/parse.c
-FUZZ_VARLINK_SRCS = $(top_srcdir)/fuzz/fuzz-varlink.c $(top_srcdir)/src/varlink/address.c \
+FUZZ_VARLINK_SRCS = $(top_srcdir)/fuzz/fuzz-varlink.c $(top_srcdir)/src/varlink/protocol.c \
 	$(top_srcdir)/src/varlink/server.c $(top_srcdir)/src/varlink/server-listen.c \
 	$(top_srcdir)/src/varlink/server-connection.c $(top_srcdir)/src/varlink/server-dispatch.c \
 	$(top_srcdir)/src/varlink/server-service.c $(top_srcdir)/src/varlink/client.c $(FUZZ_COMMON)

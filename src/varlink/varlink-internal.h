@@ -3,6 +3,8 @@
 
 #include "varlink/varlink.h"
 
+/* What the server and the client share; in protocol.c. */
+
 typedef struct nv_varlink_buffer {
         char *data;
         size_t len, cap;

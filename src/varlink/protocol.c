@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Varlink addresses and the one protocol helper both ends share: framing a message. */
+/* The protocol both ends share: the message buffer, NUL framing, bounded JSON parsing, and
+ * parsing a varlink address. */
 
 #include <string.h>
 #include <sys/socket.h>
