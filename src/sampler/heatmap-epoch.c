@@ -164,10 +164,21 @@ static void write_pieces(nv_heatmap *h, const nv_region *r, const hm_probe *rp, 
         }
 }
 
-/* Fold this epoch's samples into heat (EWMA; a region not sampled ages toward cold), cutting each
- * region where its parts' samples say heat differs, as long as max_regions allows: regions
- * follow the heat's edges, and a region whose heat is even is left whole. */
-static int fold_and_cut(nv_heatmap *h) {
+/* A way of cutting regions into pieces: the epoch's cuts where heat differs (fold_and_cut) and the
+ * cuts of regions above max_region_bytes (split_large). */
+typedef struct hm_cutter {
+        /* The pieces region i becomes: k (1: it stays whole), piece j ending at page offset ends[j]
+         * with heat heats[j]. Asked twice for a region that is cut, before it changes: the same
+         * answer both times. */
+        unsigned (*plan)(const nv_heatmap *h, size_t i, uint64_t ends[HM_BUCKETS], float heats[HM_BUCKETS]);
+        /* The heat of a region left whole (as planned, or for want of room under max_regions), which
+         * then starts a new epoch as the pieces do (write_pieces()); NULL: it stays as it is. */
+        float (*whole_heat)(const nv_heatmap *h, const nv_region *r, const hm_probe *p);
+} hm_cutter;
+
+/* Cut every region as the cutter plans, as long as max_regions allows: first count the pieces,
+ * then write them in place from the back, so that every region moves once, toward the end. */
+static int cut_regions(nv_heatmap *h, const hm_cutter *cutter) {
         size_t n = h->nr_regions, total = n, w;
         uint64_t ends[HM_BUCKETS];
         float heats[HM_BUCKETS];
@@ -177,35 +188,51 @@ static int fold_and_cut(nv_heatmap *h) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                unsigned k = plan_cuts(h, i, ends, heats);
+                unsigned k = cutter->plan(h, i, ends, heats);
 
                 if (total + k - 1 > h->cfg.max_regions)
                         k = 1;
                 h->status[i] = (int)k;
                 total += k - 1;
         }
+        if (total == n && !cutter->whole_heat)
+                return 0; /* nothing changes */
         r = hm_reserve_regions(h, total);
         if (r < 0)
                 return r;
 
-        /* From the back, so that every region moves once, toward the end. */
         w = total;
         for (size_t i = n; i-- > 0;) {
                 const nv_region reg = h->regions[i];
                 const hm_probe probe = h->probe[i];
                 unsigned k = (unsigned)h->status[i];
 
-                if (k > 1)
-                        (void)plan_cuts(h, i, ends, heats);
-                else {
-                        ends[0] = probe.pages;
-                        heats[0] = fold_one((float)h->cfg.heat_alpha, reg.heat, probe.hits, probe.samples);
-                }
                 w -= k;
+                if (k > 1)
+                        (void)cutter->plan(h, i, ends, heats);
+                else if (cutter->whole_heat) {
+                        ends[0] = probe.pages;
+                        heats[0] = cutter->whole_heat(h, &reg, &probe);
+                } else {
+                        h->regions[w] = reg;
+                        h->probe[w] = probe;
+                        continue;
+                }
                 write_pieces(h, &reg, &probe, w, k, ends, heats);
         }
         h->nr_regions = total;
         return 0;
+}
+
+static float fold_whole(const nv_heatmap *h, const nv_region *r, const hm_probe *p) {
+        return fold_one((float)h->cfg.heat_alpha, r->heat, p->hits, p->samples);
+}
+
+/* Fold this epoch's samples into heat (EWMA; a region not sampled ages toward cold), cutting each
+ * region where its parts' samples say heat differs, as long as max_regions allows: regions
+ * follow the heat's edges, and a region whose heat is even is left whole. */
+static int fold_and_cut(nv_heatmap *h) {
+        return cut_regions(h, &(const hm_cutter){ .plan = plan_cuts, .whole_heat = fold_whole });
 }
 
 /* Fold region b, the right neighbour, into a (after fold_and_cut: no counts to add). */
@@ -489,55 +516,31 @@ static int locate_regions(nv_heatmap *h, const nv_mover_ops *mover, void *mover_
         return locate_shift(h, mover, mover_ctx, vm, NV_HUGE_SHIFT);
 }
 
+/* Regions above max_region_bytes: equal pieces that carry their heat, at most HM_BUCKETS a region
+ * an epoch (a very large one takes a few epochs). */
+static unsigned plan_large(const nv_heatmap *h, size_t i, uint64_t ends[HM_BUCKETS],
+                           float heats[HM_BUCKETS]) {
+        const nv_region *reg = &h->regions[i];
+        uint64_t cap = h->cfg.max_region_bytes, pages = h->probe[i].pages;
+        unsigned k =
+                (unsigned)MIN(MIN(DIV_ROUND_UP(nv_region_bytes(reg), cap), (uint64_t)HM_BUCKETS), pages);
+
+        if (k < 2)
+                return 1;
+        for (unsigned j = 0; j < k; j++) {
+                ends[j] = pages * (j + 1) / k;
+                heats[j] = reg->heat;
+        }
+        return k;
+}
+
 /* Split regions above max_region_bytes into equal pieces that carry their heat, as long as
  * max_regions allows. */
 static int split_large(nv_heatmap *h) {
-        uint64_t cap = h->cfg.max_region_bytes, ends[HM_BUCKETS];
-        float heats[HM_BUCKETS];
-        size_t n = h->nr_regions, total = n, w;
-        int r;
-
-        if (cap == 0)
+        if (h->cfg.max_region_bytes == 0)
                 return 0;
         hm_refresh_probes(h);
-        r = hm_reserve_status(h, n);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                uint64_t bytes = nv_region_bytes(&h->regions[i]);
-                /* At most HM_BUCKETS pieces a region an epoch; a very large one takes a few epochs. */
-                uint64_t k = MIN(MIN(DIV_ROUND_UP(bytes, cap), (uint64_t)HM_BUCKETS), h->probe[i].pages);
-
-                if (k < 2 || total + k - 1 > h->cfg.max_regions)
-                        k = 1;
-                h->status[i] = (int)k;
-                total += k - 1;
-        }
-        if (total == n)
-                return 0;
-        r = hm_reserve_regions(h, total);
-        if (r < 0)
-                return r;
-        w = total;
-        for (size_t i = n; i-- > 0;) {
-                const nv_region reg = h->regions[i];
-                const hm_probe probe = h->probe[i];
-                unsigned k = (unsigned)h->status[i];
-
-                w -= k;
-                if (k == 1) {
-                        h->regions[w] = reg;
-                        h->probe[w] = probe;
-                        continue;
-                }
-                for (unsigned j = 0; j < k; j++) {
-                        ends[j] = probe.pages * (j + 1) / k;
-                        heats[j] = reg.heat;
-                }
-                write_pieces(h, &reg, &probe, w, k, ends, heats);
-        }
-        h->nr_regions = total;
-        return 0;
+        return cut_regions(h, &(const hm_cutter){ .plan = plan_large });
 }
 
 int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm) {
