@@ -395,6 +395,37 @@ static void test_rule7_ranking(void) {
         nv_placement_plan_clear(&q);
 }
 
+/* A region larger than the budget can move only the budget's worth this epoch: it ranks by that,
+ * so a large lukewarm region does not take the budget from a small hot one. */
+static void test_rule7_budget_cap(void) {
+        nv_placement_plan p = {};
+        fixture f;
+        unsigned a;
+
+        fixture_init(&f, 2);
+        f.cfg.budget_bytes = 256 * MIB;
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 1 * GIB, 0.6f, 0);   /* heat x bytes 614 MiB; x budget 154 MiB */
+        add_region(&f, a, 256 * MIB, 1.0f, 0); /* 256 MiB either way */
+        is_int(compute(&f, &p), 0, "rule 7 cap: plan computed");
+        ok(p.nr_moves >= 1 && p.moves[0].region == 1, "rule 7 cap: the small hot region ranks first");
+        is_u64(move_bytes_of(&p, a), 256 * MIB, "rule 7 cap: the budget is spent");
+        is_int(rp(&p, a, 1)->verdict, NV_VERDICT_MOVE, "rule 7 cap: the hot region moves whole");
+        is_int(rp(&p, a, 0)->verdict, NV_VERDICT_BUDGET, "rule 7 cap: the lukewarm one waits for budget");
+        is_near(p.moves[0].benefit, 256.0 * MIB, 1.0, "rule 7 cap: its benefit is heat x bytes off target");
+        nv_placement_plan_clear(&p);
+
+        /* Under a budget that covers both, the plain product decides as before. */
+        fixture_init(&f, 2);
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 1 * GIB, 0.6f, 0);
+        add_region(&f, a, 256 * MIB, 1.0f, 0);
+        f.cfg.budget_bytes = 2 * GIB;
+        is_int(compute(&f, &p), 0, "rule 7 cap: plan under a large budget");
+        ok(p.nr_moves == 2 && p.moves[0].region == 0, "rule 7 cap: the larger product ranks first then");
+        nv_placement_plan_clear(&p);
+}
+
 static void test_rule8_budget(void) {
         nv_placement_plan p = {};
         fixture f;
@@ -823,6 +854,7 @@ int main(void) {
         test_rule5_local();
         test_rule6_hysteresis();
         test_rule7_ranking();
+        test_rule7_budget_cap();
         test_rule8_budget();
         test_rule8_leftover();
         test_rank_signs();

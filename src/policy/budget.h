@@ -17,7 +17,7 @@ typedef struct nv_candidate {
         uint64_t size;    /* the region's bytes */
         uint64_t want;    /* bytes off target, a multiple of page */
         uint64_t planned; /* bytes granted, a multiple of page, <= want */
-        double benefit;   /* heat x want */
+        double benefit;   /* heat x want, want capped at the epoch's budget */
 } nv_candidate;
 
 /* Water-filling: split budget among VMs by weight, a VM never getting more than it demands and

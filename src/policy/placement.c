@@ -179,6 +179,13 @@ static int plan_alloc(const nv_placement_input *in, nv_placement_plan *plan) {
         return 0;
 }
 
+/* Rule 7's ranking key: heat x the bytes off target that can move this epoch. A region larger
+ * than the epoch's budget moves at most the budget's worth now, so ranking it by all of its bytes
+ * would put a large lukewarm region ahead of the small hot ones the budget could move instead. */
+static double benefit(const nv_region *r, uint64_t off_target, uint64_t budget) {
+        return (double)r->heat * (double)MIN(off_target, budget);
+}
+
 /* Rule 10: the candidates' verdicts and bytes per verdict, and the moves in benefit order. */
 static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t nr_cand,
                        const size_t *order, size_t nr_order) {
@@ -278,7 +285,7 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
                                 .page = page,
                                 .size = region_size(reg),
                                 .want = p->bytes,
-                                .benefit = (double)reg->heat * (double)p->bytes,
+                                .benefit = benefit(reg, p->bytes, in->cfg->budget_bytes),
                         };
                         demand[i] = demand[i] + p->bytes < demand[i] ? UINT64_MAX : demand[i] + p->bytes;
                 }

@@ -66,7 +66,7 @@ typedef struct nv_move {
         uint32_t region; /* index into that VM's regions */
         int8_t target;
         uint64_t bytes; /* estimated bytes off the target node */
-        double benefit; /* heat x bytes off target */
+        double benefit; /* heat x bytes off target, at most the epoch's budget of them */
 } nv_move;
 
 typedef struct nv_placement_plan {
