@@ -249,6 +249,90 @@ static void test_rule4_cold(void) {
         nv_placement_plan_clear(&p);
 }
 
+/* Rule 4, relative to the VM: a region far hotter than the rest of its VM is hot even below the
+ * threshold (here 0.5). */
+static void test_rule4_relative(void) {
+        nv_placement_plan p = {};
+        fixture f;
+        unsigned a, b, c, d;
+
+        fixture_init(&f, 2);
+        /* Two per-vCPU slices sampled at 0.19 over a background at 0.02. */
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 16 * MIB, 0.19f, 0);
+        add_region(&f, a, 16 * MIB, 0.19f, 0);
+        for (unsigned j = 0; j < 6; j++)
+                add_region(&f, a, 16 * MIB, 0.02f, 0);
+        /* Uniform heat, below the threshold: nothing stands out. */
+        b = add_vm(&f, NV_BACKING_ANON, 1);
+        for (unsigned j = 0; j < 4; j++)
+                add_region(&f, b, 16 * MIB, 0.3f, 0);
+        /* A warm background (0.1): 0.45 is not several times it. */
+        c = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, c, 16 * MIB, 0.45f, 0);
+        for (unsigned j = 0; j < 3; j++)
+                add_region(&f, c, 16 * MIB, 0.1f, 0);
+        /* An idle background: a region above it but below the floor is noise. */
+        d = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, d, 16 * MIB, 0.1f, 0);
+        for (unsigned j = 0; j < 3; j++)
+                add_region(&f, d, 16 * MIB, 0.0f, 0);
+
+        is_int(compute(&f, &p), 0, "rule 4 relative: plan computed");
+        is_int(rp(&p, a, 0)->verdict, NV_VERDICT_MOVE, "rule 4 relative: a 0.19 slice over 0.02 is hot");
+        is_int(rp(&p, a, 1)->verdict, NV_VERDICT_MOVE, "rule 4 relative: so is the other slice");
+        is_u64(p.bytes_by_verdict[a][NV_VERDICT_COLD], 6 * 16 * MIB,
+               "rule 4 relative: the background is COLD");
+        is_u64(p.bytes_by_verdict[b][NV_VERDICT_COLD], 4 * 16 * MIB,
+               "rule 4 relative: a uniform VM below the threshold has nothing hot");
+        is_int(rp(&p, c, 0)->verdict, NV_VERDICT_COLD,
+               "rule 4 relative: 0.45 over a 0.1 background is COLD");
+        is_int(rp(&p, d, 0)->verdict, NV_VERDICT_COLD,
+               "rule 4 relative: 0.1 over an idle VM is below the floor");
+        nv_placement_plan_clear(&p);
+}
+
+/* The threshold itself, at its edges. */
+static void test_hot_heat(void) {
+        nv_region r[4] = {};
+        uint64_t start = 0;
+        double h;
+
+        for (unsigned j = 0; j < ARRAY_SIZE(r); j++) {
+                r[j] = (nv_region){ .start = start, .end = start + 16 * MIB, .heat = 0.0f };
+                start = r[j].end;
+        }
+        is_near(nv_placement_hot_heat(NULL, 0, 0.4), 0.4, 1e-12, "hot heat: no regions: the threshold");
+        is_near(nv_placement_hot_heat(r, 4, 0.4), 0.15, 1e-12, "hot heat: idle VM: the floor, 0.15");
+        is_near(nv_placement_hot_heat(r, 4, 0.1), 0.1, 1e-12, "hot heat: never above the threshold");
+        is_near(nv_placement_hot_heat(r, 4, -1.0), -1.0, 1e-12, "hot heat: a negative threshold is kept");
+
+        /* Weighted by bytes: one large cold region outweighs three small warm ones. */
+        r[0].end = r[0].start + 64 * MIB;
+        for (unsigned j = 1; j < 4; j++)
+                r[j].heat = 0.3f;
+        is_near(nv_placement_hot_heat(r, 4, 0.4), 0.15, 1e-12,
+                "hot heat: the median is by bytes, not count");
+        r[0].end = r[0].start + 16 * MIB;
+        is_near(nv_placement_hot_heat(r, 4, 0.4), 0.4, 1e-12, "hot heat: mostly warm VM: the threshold");
+
+        /* Heat that is not a measurement does not count; heat beyond 1 counts as 1. */
+        r[0].heat = 0.02f;
+        r[1].heat = NAN;
+        r[2].heat = -0.5f;
+        r[3].heat = INFINITY;
+        is_near(nv_placement_hot_heat(r, 4, 0.4), 0.15, 1e-12, "hot heat: NaN and negative heat ignored");
+        r[0].end = r[0].start; /* empty: no bytes */
+        is_near(nv_placement_hot_heat(r, 4, 0.4), 0.4, 1e-12, "hot heat: empty regions weigh nothing");
+
+        /* A background whose multiple is above the floor: six times it, to the median's resolution
+         * (1/256, rounded up). */
+        for (unsigned j = 0; j < ARRAY_SIZE(r); j++)
+                r[j] = (nv_region){ .start = j * 16 * MIB, .end = (j + 1) * 16 * MIB, .heat = 0.03f };
+        h = nv_placement_hot_heat(r, 4, 0.4);
+        ok(h >= 6 * 0.03 && h <= 6 * (0.03 + 1.0 / 256), "hot heat: six times a 0.03 background: %g", h);
+}
+
 static void test_rule5_local(void) {
         nv_placement_plan p = {};
         fixture f;
@@ -851,6 +935,8 @@ int main(void) {
         test_rule2_pinned();
         test_rule3_target();
         test_rule4_cold();
+        test_rule4_relative();
+        test_hot_heat();
         test_rule5_local();
         test_rule6_hysteresis();
         test_rule7_ranking();

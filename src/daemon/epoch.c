@@ -306,8 +306,8 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                 }
                 memcpy(s->counters.bytes_by_verdict, plan->bytes_by_verdict[v],
                        sizeof(s->counters.bytes_by_verdict));
-                nv_heatmap_hot_bytes(s->heat, m->config->hot_threshold, targets, &s->counters.hot_bytes,
-                                     &s->counters.hot_local_bytes);
+                nv_heatmap_hot_bytes(s->heat, nv_placement_hot_heat(regions, n, m->config->hot_threshold),
+                                     targets, &s->counters.hot_bytes, &s->counters.hot_local_bytes);
                 s->counters.target_node = -1;
                 for (int nd = 0, best = 0; nd < NV_MAX_NODES; nd++)
                         if (votes[nd] > best) {

@@ -82,6 +82,12 @@ typedef struct nv_placement_plan {
 int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *ret_plan);
 void nv_placement_plan_clear(nv_placement_plan *plan);
 
+/* The heat at or above which a region of a VM (given all of its regions) counts as hot:
+ * hot_threshold, or, when that is higher, several times the VM's background heat (the
+ * byte-weighted median of its regions' heat) but never below a floor. So hot data sampled less
+ * often than hot_threshold but far more than the rest of its VM counts as hot too. */
+double nv_placement_hot_heat(const nv_region *regions, size_t nr_regions, double hot_threshold);
+
 /* The target node for a set of accessors, from their run time per node: the node holding at
  * least `dominance` of the total, or -1 (*ret_verdict says why: NO_DOMINANT_NODE or IDLE). */
 int nv_placement_dominant_node(const nv_node_time *t, unsigned nr_nodes, double dominance,
