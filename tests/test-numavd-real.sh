@@ -63,8 +63,9 @@ daemon=$!
 for _ in $(seq 100); do has_realvm 2>/dev/null && break; sleep 0.1; done
 has_realvm; ok $? "Sources=proc: the fake VMM is tracked"
 sed -i 's|^Sources=proc|Sources=libvirt\nLibvirtURI=test:///default|' "$tmp/numavd.conf"
-$ctl reload; ok $? "reload to Sources=libvirt with LibvirtURI=test:///default"
-grep -q "Connected to libvirt at test:///default" "$tmp/live.err"; ok $? "the new libvirt URI is connected"
+$ctl reload 2>"$tmp/reload.err"; ok $? "reload to Sources=libvirt with LibvirtURI=test:///default $(head -c 300 "$tmp/reload.err")"
+grep -q "Connected to libvirt at test:///default" "$tmp/live.err"
+ok $? "the new libvirt URI is connected $(grep -i libvirt "$tmp/live.err" | head -c 300)"
 ! has_realvm; ok $? "a VMM that is no libvirt domain is no longer tracked"
 sed -i 's|^Sources=libvirt|Sources=proc|' "$tmp/numavd.conf"
 $ctl reload; ok $? "reload back to Sources=proc"

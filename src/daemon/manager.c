@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
+#include "inventory/libvirt-event.h"
 #include "inventory/real-host.h"
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
@@ -165,6 +166,11 @@ static int setup_host(nv_manager *m) {
                 r = sd_event_default(&e); /* the loop nv_manager_new() takes next */
                 if (r < 0)
                         return log_error_errno(r, "Cannot create the event loop: %m");
+                /* Before any libvirt connection (VM source or balloons, now or after a reload):
+                 * libvirt takes its event loop once, ahead of every connection. */
+                r = nv_libvirt_event_register(e);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot give libvirt the event loop: %m");
                 nv_real_host_params p = {
                         .event = e,
                         .use_libvirt = m->config->sources != NV_SOURCES_PROC,

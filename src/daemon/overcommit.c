@@ -158,12 +158,17 @@ static void balloon_step(nv_manager *m) {
                 nv_vm_balloon *vb = &s->balloon;
                 nv_vm_override o = {};
                 nv_balloon_info info;
+                bool enabled;
                 int r;
 
                 if (!s->seen)
                         continue;
-                r = m->host.balloon->get_stats(m->host.balloon_ctx, &s->info, &info);
-                vb->known = r >= 0;
+                (void)nv_config_vm_override(m->config, s->info.name, s->info.uuid, &o);
+                enabled = o.has_balloon ? o.balloon : m->config->balloon;
+                info = (nv_balloon_info){};
+                /* Balloon=no: libvirt is not even asked; the policy records the guest as disabled. */
+                r = enabled ? m->host.balloon->get_stats(m->host.balloon_ctx, &s->info, &info) : 0;
+                vb->known = enabled && r >= 0;
                 if (r < 0) {
                         if (r != -ENOENT && r != -EAGAIN)
                                 log_debug_errno(r, "No balloon statistics for VM %s, ignoring: %m",
@@ -171,11 +176,10 @@ static void balloon_step(nv_manager *m) {
                         continue;
                 }
                 vb->info = info;
-                (void)nv_config_vm_override(m->config, s->info.name, s->info.uuid, &o);
                 vb->floor_bytes = balloon_floor(m->config, &o, &info);
                 guests[n] = (nv_balloon_guest){
                         .name = s->info.name,
-                        .enabled = o.has_balloon ? o.balloon : m->config->balloon,
+                        .enabled = enabled,
                         .has_device = info.has_device,
                         .autodeflate = info.autodeflate,
                         .free_page_reporting = info.free_page_reporting,
