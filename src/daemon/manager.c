@@ -196,6 +196,11 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         _cleanup_(nv_manager_freep) nv_manager *m = NULL;
         int r;
 
+        /* A write to a peer that went away (libvirtd restarting under the balloon actuator or the
+         * VM source, a varlink client) must fail with EPIPE, not kill the daemon. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
+
         m = calloc(1, sizeof(*m));
         if (!m)
                 return log_oom();

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +161,6 @@ int nv_libvirt_vms_new(sd_event *event, const char *uri, const char *root, nv_li
         if (r < 0)
                 return r;
         virSetErrorFunc(NULL, on_libvirt_error);
-        /* A write to libvirtd's socket after it went away must fail with EPIPE, not kill us. */
-        (void)signal(SIGPIPE, SIG_IGN);
 
         s = calloc(1, sizeof(*s));
         if (!s)

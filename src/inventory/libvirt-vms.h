@@ -27,7 +27,9 @@ typedef struct nv_libvirt_vms nv_libvirt_vms;
 
 typedef void (*nv_libvirt_change_cb)(void *userdata);
 
-/* uri: e.g. "qemu:///system" or "test:///default"; root: NULL or "" for "/". Never fails because
+/* The process must ignore SIGPIPE (numavd does, at start): a write to libvirtd's socket after it
+ * went away then fails with EPIPE instead of killing the process.
+ * uri: e.g. "qemu:///system" or "test:///default"; root: NULL or "" for "/". Never fails because
  * libvirtd is down: it connects later. 0, -ENOMEM, -EBUSY (another sd-event loop owns libvirt). */
 int nv_libvirt_vms_new(sd_event *event, const char *uri, const char *root, nv_libvirt_change_cb on_change,
                        void *userdata, nv_libvirt_vms **ret);
