@@ -15,8 +15,15 @@ done_testing() {
         echo "1..$tap_n"
         [ "$tap_failed" -eq 0 ]
 }
-# jq expression that must be true of a JSON file
-json_true() { jq -e "$2" "$1" >/dev/null; }
+# jq expression that must be true of a JSON file. jq -e is true of no input at all, so an empty or
+# missing file (a daemon that died before writing it) is false here.
+json_true() { [ -s "$1" ] && jq -e "$2" "$1" >/dev/null; }
+# ... of the JSON on standard input (numavctl --json ... | json_ok EXPR); no input is false.
+json_ok() {
+        local in
+        in=$(cat)
+        [ -n "$in" ] && jq -e "$1" <<<"$in" >/dev/null
+}
 # Wait up to 10 s for a pattern to appear in a file (a daemon's log): tests wait for events, not times.
 wait_for() { # pattern file
         for _ in $(seq 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done

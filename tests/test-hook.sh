@@ -133,7 +133,7 @@ if [ -x "$ctl" ] && [ -x "$numavd" ] && [ "$(id -u)" -eq 0 ]; then
         trap 'kill $dpid 2>/dev/null; [ -f "$tmp/hang.pid" ] && kill -9 "$(cat "$tmp/hang.pid")" 2>/dev/null
                 rm -rf "$tmp"' EXIT
         for _ in $(seq 100); do "$ctl" --timeout=1s vm rehome >/dev/null 2>&1 && break; sleep 0.1; done
-        frozen() { "$ctl" --timeout=2s --json vm rehome | jq -e ".frozen == $1" >/dev/null 2>&1; }
+        frozen() { "$ctl" --timeout=2s --json vm rehome | json_ok ".frozen == $1" 2>/dev/null; }
         wait_log() {
                 for _ in $(seq 50); do grep -qF -- "$1" "$tmp/numavd.log" && return 0; sleep 0.1; done
                 return 1

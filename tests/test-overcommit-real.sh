@@ -173,11 +173,10 @@ kill -TERM "$daemon"
 wait "$daemon"
 ok $? "numavd exits cleanly"
 daemon=
-jq -e '.vms.ocvm3.balloon.stalled == true and .vms.ocvm1.balloon.floorBytes == 209715200 and
-       .vms.ocvm2.balloon.floorBytes == 218103808 and .ksm.vmMergingPages > 0' "$tmp/watch.out" \
-        >/dev/null 2>&1 || sed -n '/^{/,$p' "$tmp/watch.out" | jq -e '.vms.ocvm3.balloon.stalled == true and
+json_true "$tmp/watch.out" '.vms.ocvm3.balloon.stalled == true and .vms.ocvm1.balloon.floorBytes == 209715200 and
+       .vms.ocvm2.balloon.floorBytes == 218103808 and .ksm.vmMergingPages > 0' 2>/dev/null || sed -n '/^{/,$p' "$tmp/watch.out" | json_ok '.vms.ocvm3.balloon.stalled == true and
        .vms.ocvm1.balloon.floorBytes == 209715200 and .vms.ocvm2.balloon.floorBytes == 218103808 and
-       .ksm.vmMergingPages > 0' >/dev/null
+       .ksm.vmMergingPages > 0'
 ok $? "the summary reports the floors, ocvm3 stalled and what KSM saves"
 ksm_snapshot >"$tmp/ksm.after"
 diff "$tmp/ksm.before" "$tmp/ksm.after" >"$tmp/ksm.diff"

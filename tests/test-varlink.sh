@@ -91,24 +91,24 @@ grep -q '^numavd_vm_hot_bytes{vm="web1"} [0-9]' "$tmp/metrics.txt" && grep -q '^
 ok $? "metrics: Prometheus text with numavd_* metrics"
 ! grep -Ev '^(# (HELP|TYPE) numavd_[a-z_]+ .*|numavd_[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? -?[0-9.e+]+)$' "$tmp/metrics.txt"
 ok $? "metrics: every line is a comment or a sample"
-ctl --json metrics | jq -e '.host.backend == "sim" and (.vms | length == 1)' >/dev/null; ok $? "metrics --json"
+ctl --json metrics | json_ok '.host.backend == "sim" and (.vms | length == 1)'; ok $? "metrics --json"
 ctl set-log-level debug; ok $? "set-log-level debug"
 ctl set-log-level info; ok $? "set-log-level info"
 ctl set-log-level loud 2>"$tmp/level.err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'InvalidParameter.*"level"' "$tmp/level.err"; ok $? "set-log-level of a bad level: InvalidParameter, exit 1"
 ctl reload; ok $? "reload"
-ctl --json reload | jq -e 'type == "object"' >/dev/null; ok $? "reload --json"
+ctl --json reload | json_ok 'type == "object"'; ok $? "reload --json"
 echo "Epoch=bogus" >>"$tmp/numavd.conf"
 ctl reload 2>"$tmp/reload.err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'io.numavd.Manager.ConfigInvalid.*numavd.conf:3' "$tmp/reload.err"
 ok $? "reload of an invalid file: ConfigInvalid naming file:line, exit 1 ($(head -c 200 "$tmp/reload.err"))"
 ctl status >/dev/null; ok $? "the daemon keeps serving after a rejected reload"
 ctl notify-domain web1 migrate begin; ok $? "notify-domain migrate begin"
-for _ in $(seq 50); do ctl --json vm web1 | jq -e .frozen >/dev/null && break; sleep 0.1; done
-ctl --json vm web1 | jq -e '.frozen == true' >/dev/null; ok $? "migrate begin freezes placement"
+for _ in $(seq 50); do ctl --json vm web1 | json_ok .frozen && break; sleep 0.1; done
+ctl --json vm web1 | json_ok '.frozen == true'; ok $? "migrate begin freezes placement"
 ctl notify-domain web1 migrate end; ok $? "notify-domain migrate end"
-for _ in $(seq 50); do ctl --json vm web1 | jq -e '.frozen | not' >/dev/null && break; sleep 0.1; done
-ctl --json vm web1 | jq -e '.frozen == false' >/dev/null; ok $? "migrate end thaws it"
+for _ in $(seq 50); do ctl --json vm web1 | json_ok '.frozen | not' && break; sleep 0.1; done
+ctl --json vm web1 | json_ok '.frozen == false'; ok $? "migrate end thaws it"
 ctl notify-domain 'a $(touch /tmp/pwned) "quoted" ünïcode' started begin; ok $? "notify-domain with a hostile name"
 ctl status >/dev/null; ok $? "the daemon is fine after a hostile domain name"
 
@@ -176,7 +176,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && nobody=$(id -u nobod
         [ $rc -eq 1 ]; ok $? "... and SetLogLevel too (exit $rc)"
         asgroup "$B/numavctl" --address="$addr" notify-domain web1 migrate begin >/dev/null 2>&1
         sleep 0.2
-        ctl --json vm web1 | jq -e '.frozen == false' >/dev/null; ok $? "... and a oneway NotifyDomain is ignored"
+        ctl --json vm web1 | json_ok '.frozen == false'; ok $? "... and a oneway NotifyDomain is ignored"
         setpriv --reuid="$nobody" --regid="$nogroup" --clear-groups "$B/numavctl" --address="$addr" status >/dev/null 2>&1; rc=$?
         [ $rc -eq 3 ]; ok $? "a peer outside the socket's group cannot connect (exit $rc)"
 else
@@ -195,7 +195,7 @@ if command -v systemd-socket-activate >/dev/null; then
                 --speed=20 >"$tmp/act.out" 2>"$tmp/act.err" &
         pid=$!
         for _ in $(seq 50); do [ -S "$tmp/activated" ] && break; sleep 0.1; done
-        "$B/numavctl" --address="unix:$tmp/activated" --json status | jq -e '.backend == "sim"' >/dev/null
+        "$B/numavctl" --address="unix:$tmp/activated" --json status | json_ok '.backend == "sim"'
         ok $? "a socket-activated numavd answers on the socket it was passed"
         kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
         [ $rc -eq 0 ]; ok $? "the socket-activated numavd exits cleanly (got $rc)"

@@ -125,7 +125,7 @@ hot=${hot:-0} hot1=${hot1:-0} cold=${cold:-0} cold0=${cold0:-0} other1=$(field o
 ok $? "within $EPOCHS epochs >= 95% of the L2's hot set sits on node 1 ($hot1/$hot pages)"
 [ "$cold" -gt 0 ] && [ $((cold0 * 100)) -ge $((cold * 95)) ]
 ok $? "the L2's cold set stays on node 0 ($cold0/$cold pages)"
-jq -e '.vms | to_entries | map(select(.value.pid == '"$qp"')) | length == 1' /tmp/summary.json >/dev/null
+json_true /tmp/summary.json '.vms | to_entries | map(select(.value.pid == '"$qp"')) | length == 1'
 ok $? "numavd found QEMU through /proc ($(jq -c '.vms | keys' /tmp/summary.json 2>/dev/null))"
 moved=$(jq '.migratedBytes' /tmp/summary.json 2>/dev/null)
 vm_hot=$(jq '[.vms[].hotBytes] | add' /tmp/summary.json 2>/dev/null)
