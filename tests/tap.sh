@@ -1,4 +1,4 @@
-# TAP helpers for the shell tests.
+# TAP helpers for the shell tests (POSIX sh: the lab guests source it from dash).
 tap_n=0
 tap_failed=0
 ok() { # condition-exit-status description...
@@ -22,7 +22,7 @@ json_true() { [ -s "$1" ] && jq -e "$2" "$1" >/dev/null; }
 json_ok() {
         local in
         in=$(cat)
-        [ -n "$in" ] && jq -e "$1" <<<"$in" >/dev/null
+        [ -n "$in" ] && printf '%s\n' "$in" | jq -e "$1" >/dev/null
 }
 # Wait up to 10 s for a pattern to appear in a file (a daemon's log): tests wait for events, not times.
 wait_for() { # pattern file
