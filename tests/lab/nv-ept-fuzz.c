@@ -238,9 +238,33 @@ static void test_fuzz(int kvm, unsigned iterations) {
         close(vm);
 }
 
+/* Whether pid (SIGKILLed) is reaped within secs seconds. */
+static bool reaped_within(pid_t pid, unsigned secs) {
+        for (unsigned i = 0; i < secs * 10; i++) {
+                if (waitpid(pid, NULL, WNOHANG) == pid)
+                        return true;
+                nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
+        }
+        return false;
+}
+
+/* Where the threads of a process that does not die are stuck: their kernel stacks, as TAP
+ * comments. */
+static void dump_stacks(pid_t pid) {
+        char cmd[256];
+
+        snprintf(cmd, sizeof(cmd),
+                 "for t in /proc/%d/task/*; do echo \"# $t $(cat $t/comm) state $(sed -n 's/^State:\t//p' "
+                 "$t/status)\"; sed 's/^/#   /' $t/stack; done",
+                 (int)pid);
+        fflush(stdout);
+        if (system(cmd) != 0)
+                printf("# cannot read the stacks of %d\n", (int)pid);
+}
+
 /* Start NV_VMM, attach to its VM through pidfd_getfd, harvest in a loop and SIGKILL the VMM. */
 static void test_kill(const char *vmm, unsigned kills) {
-        unsigned esrch = 0, harvests = 0, bad = 0;
+        unsigned esrch = 0, harvests = 0, bad = 0, stuck = 0;
 
         for (unsigned k = 0; k < kills; k++) {
                 int pipefd[2], dev = open_dev();
@@ -301,11 +325,15 @@ static void test_kill(const char *vmm, unsigned kills) {
                 else
                         printf("# run %u: harvest loop ended with %d\n", k, r);
                 waitpid(killer, NULL, 0);
-                waitpid(pid, NULL, 0);
+                if (!reaped_within(pid, 60)) {
+                        stuck++;
+                        dump_stacks(pid);
+                }
                 fclose(f);
                 close(dev); /* drops the last reference: the VM is destroyed here */
         }
         ok(bad == 0, "%u VMMs started and attached through pidfd_getfd", kills);
+        ok(stuck == 0, "every killed VMM was reaped within 60 s (%u not)", stuck);
         ok(esrch == kills,
            "every harvest loop ended with -ESRCH once its VMM was killed (%u/%u, %u harvests)", esrch, kills,
            harvests);
