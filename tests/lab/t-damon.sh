@@ -44,10 +44,14 @@ EOC
 run() { # epochs output-prefix
         "$B/numavd" --varlink=no --config=/tmp/numavd.conf --epochs="$1" --summary=json >"/tmp/$2.json" 2>"/tmp/$2.log"
 }
-wait_on() { # wait until kdamond 0 runs, at most 30 s
+wait_on() { # wait until kdamond 0 runs, at most 30 s (one read decides: numavd may rebuild its
+        # kdamonds right after starting them, so a second read can catch one stopped again)
         i=0
-        while [ "$(cat $A/0/state 2>/dev/null)" != on ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-        [ "$(cat $A/0/state 2>/dev/null)" = on ]
+        while [ "$(cat $A/0/state 2>/dev/null)" != on ]; do
+                [ $i -ge 300 ] && return 1
+                sleep 0.1
+                i=$((i + 1))
+        done
 }
 
 # 1. A normal run, watched from outside while it runs.
