@@ -24,8 +24,9 @@ json_ok() {
         in=$(cat)
         [ -n "$in" ] && printf '%s\n' "$in" | jq -e "$1" >/dev/null
 }
-# Wait up to 10 s for a pattern to appear in a file (a daemon's log): tests wait for events, not times.
-wait_for() { # pattern file
-        for _ in $(seq 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+# Wait up to SECONDS (10) for a pattern to appear in a file (a daemon's log): tests wait for events,
+# not times.
+wait_for() { # pattern file [seconds]
+        for _ in $(seq $((${3:-10} * 10))); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
         return 1
 }

@@ -82,7 +82,9 @@ kill -TERM "$daemon"; wait "$daemon"; ok $? "numavd exits 0 after switching sour
 # The VMM exits while numavd runs: forgotten quietly, the daemon goes on.
 "$numavd" --varlink=no --config="$tmp/numavd.conf" --epochs=6 --summary=json >"$tmp/gone.json" 2>"$tmp/gone.err" &
 daemon=$!
-sleep 0.5
+# Kill it once numavd tracks it (a fixed delay lost that race under load: startup took > 0.5 s).
+wait_for "Tracking VM realvm" "$tmp/gone.err" 30
+ok $? "numavd tracks the VM before it vanishes"
 kill "$vmm"
 wait "$vmm" 2>/dev/null
 vmm=
