@@ -121,17 +121,23 @@ for t in "${tests[@]}"; do
                         continue
                 fi
                 t0=$(date +%s)
-                boot "$s" "$script" "$name" "${mem:-2048}" "${tmo:-600}"
-                if [ "$boot_rc" -eq 99 ]; then # one retry: a rare early-boot TCG failure
-                        echo "# $name: no boot marker, retrying once"
+                # Up to two more boots when the guest, not the test, failed: no boot marker (a rare
+                # early-boot TCG failure), a stale int3 of the guest kernel's own text patching
+                # (static keys toggled by perf and KVM: multi-threaded TCG's race), or no end marker
+                # before the timeout (a stalled guest). A test that ran and failed is not retried.
+                for attempt in 1 2 3; do
                         boot "$s" "$script" "$name" "${mem:-2048}" "${tmo:-600}"
-                fi
-                # One retry too when the guest kernel hit a stale int3 of its own text patching
-                # (static keys toggled by perf, KVM): multi-threaded TCG's race, not the test's.
-                if [ "$boot_rc" -ne 0 ] && grep -aq 'Oops: int3' "$work/$name/console.log"; then
-                        echo "# $name: the guest kernel hit a stale text-patching int3 (TCG), retrying once"
-                        boot "$s" "$script" "$name" "${mem:-2048}" "${tmo:-600}"
-                fi
+                        why=
+                        if [ "$boot_rc" -eq 99 ]; then
+                                why="no boot marker"
+                        elif [ "$boot_rc" -ne 0 ] && grep -aq 'Oops: int3' "$work/$name/console.log"; then
+                                why="the guest kernel hit a stale text-patching int3 (TCG)"
+                        elif [ "$boot_rc" -eq 98 ]; then
+                                why="the guest did not finish within ${tmo:-600} s"
+                        fi
+                        [ -n "$why" ] && [ "$attempt" -lt 3 ] || break
+                        echo "# $name: $why; booting it again"
+                done
                 res=$work/$name/share/result.tap
                 # The guest's own TAP lines, renumbered under this runner's plan.
                 while IFS= read -r line; do
