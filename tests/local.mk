@@ -9,3 +9,8 @@ tests_notify_listen_SOURCES = tests/notify-listen.c
 
 dist_check_SCRIPTS += tests/test-numavd-service.sh
 TESTS += tests/test-numavd-service.sh
+
+# tools/need-tools.sh, which both deps scripts end with, names the package of a missing tool.
+dist_check_SCRIPTS += tests/test-need-tools.sh
+TESTS += tests/test-need-tools.sh
+EXTRA_DIST += tools/deps.sh tools/need-tools.sh

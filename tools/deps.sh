@@ -21,3 +21,5 @@ $APT install -y -qq --no-install-recommends golang-go golang-github-varlink-go-d
 # whose guest is the Debian kernel (linux-image-amd64) with a busybox initramfs (tests/libvirt-env.sh).
 $APT install -y -qq --no-install-recommends libxml2-dev libvirt-daemon-system libvirt-clients \
         qemu-system-x86 busybox-static linux-image-amd64 cpio >/dev/null
+# Everything the build and `make check` run must be there now; name the package of what is not.
+"$(dirname "$0")/need-tools.sh" build check

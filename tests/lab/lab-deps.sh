@@ -11,7 +11,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends \
         qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod zstd xz-utils \
-        numactl >/dev/null
+        numactl dwarves >/dev/null
+# Every tool the lab runs on the host, pahole (dwarves) for the modules' BTF included.
+"$(dirname "$0")/../../tools/need-tools.sh" lab
 
 # The newest 6.12 image bookworm(-security) offers; versions come and go there.
 K612=${NUMAVD_LAB_K612:-$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
