@@ -49,6 +49,37 @@ typedef struct nv_access_ops {
         void (*destroy)(void *ctx);
 } nv_access_ops;
 
+/* One sampled guest memory fault: the first access to a zapped block after the zap, and who made
+ * it. Accessed bits say how hot memory is; these say which vCPU, and so which node, touches it. */
+typedef struct nv_fault {
+        uint64_t hva;  /* the faulting block's address in the VMM's address space, block aligned */
+        uint32_t vcpu; /* the vCPU's index in creation order (not the id user space chose) */
+        int16_t node;  /* host node of the CPU the vCPU ran on when it faulted, -1 unknown */
+        uint8_t shift; /* the block size the fault stands for: 12 (4 KiB) or 21 (2 MiB) */
+        uint8_t __pad;
+} nv_fault;
+
+/* Attribution sampler: make a bounded sample of guest memory fault on its next access in the
+ * second-level page tables (no data moves, the host page tables are untouched), and read back
+ * which vCPU faulted on what. Optional: a host without it places whole VMs. */
+typedef struct nv_attribution_ops {
+        const char *name;
+        /* Called once for each VM the daemon starts tracking; may be NULL. */
+        int (*attach)(void *ctx, const nv_vm_info *vm);
+        /* Called when the VM is forgotten; may be NULL. Never fails. */
+        void (*detach)(void *ctx, uint64_t vm_id);
+        /* Zap the n blocks of (1 << shift) bytes at addrs[i] (aligned, inside the VM's RAM
+         * ranges), so that the next access to each is recorded as a fault. Returns the number of
+         * blocks zapped, or -errno (-ESRCH: the VMM is gone). */
+        int (*zap)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift);
+        /* Move up to cap recorded faults of the VM into ret, oldest first. Returns the number
+         * moved, or -errno; *ret_dropped receives the faults lost (ring full) since the last
+         * drain. */
+        int (*drain)(void *ctx, const nv_vm_info *vm, nv_fault *ret, size_t cap, uint64_t *ret_dropped);
+        /* Optional: free ctx and undo everything the backend did to the kernel. */
+        void (*destroy)(void *ctx);
+} nv_attribution_ops;
+
 /* Page mover: move_pages(2) semantics for the VM's VMM process. */
 typedef struct nv_mover_ops {
         /* addrs: n page-aligned addresses; for a huge backing, the address of each 2 MiB page
@@ -99,6 +130,8 @@ typedef struct nv_host {
         void *access_ctx;
         const nv_mover_ops *mover;
         void *mover_ctx;
+        const nv_attribution_ops *attribution; /* NULL: no attribution source; whole-VM placement */
+        void *attribution_ctx;
         /* Optional: let dt of virtual time pass (a simulated host). */
         void (*advance)(void *ctx, usec_t dt);
         /* Optional: ground truth for a VM (a simulated host); -ENOENT if unknown. */
