@@ -5,8 +5,13 @@
  *                                          sending side, print each reply on a line, until the
  *                                          server closes the connection (or 10 s pass)
  *   varlink-raw ADDRESS flood N            open N connections, print how many the server kept
- *                                          open, hold them until stdin closes */
+ *                                          open, hold them until stdin closes
+ *   varlink-raw ADDRESS subscribe N        open N connections, call Subscribe on each and never
+ *                                          read; print N, hold them until stdin closes
+ *   varlink-raw ADDRESS full-backlog       listen on ADDRESS and never accept; fill the listen
+ *                                          backlog, print "full", hold it until stdin closes */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -62,28 +67,95 @@ static int do_send(const char *address, const char *file, bool nul) {
         return 0;
 }
 
+static void hold_until_stdin_closes(void) {
+        char c;
+
+        while (read(STDIN_FILENO, &c, 1) > 0)
+                ;
+}
+
+/* Whether GetInfo on fd is answered (within 5 s), rather than the connection closed. */
+static bool answers(int fd) {
+        static const char call[] = "{\"method\":\"org.varlink.service.GetInfo\"}";
+        char buf[4096];
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        return fd >= 0 && send(fd, call, sizeof(call), MSG_NOSIGNAL) >= 0 && poll(&p, 1, 5000) > 0 &&
+               recv(fd, buf, sizeof(buf), 0) > 0;
+}
+
 static int do_flood(const char *address, int n) {
         int kept = 0, *fds = calloc((size_t)n, sizeof(int));
-        char c;
 
         for (int i = 0; i < n; i++)
                 fds[i] = connect_to(address);
-        /* Give the server time to accept (and refuse) them all: wait until GetInfo on each open one
-         * has an answer or the connection is closed. */
-        for (int i = 0; i < n; i++) {
-                static const char call[] = "{\"method\":\"org.varlink.service.GetInfo\"}";
-                char buf[4096];
-                struct pollfd p = { .fd = fds[i], .events = POLLIN };
-
-                if (fds[i] < 0 || send(fds[i], call, sizeof(call), MSG_NOSIGNAL) < 0 ||
-                    poll(&p, 1, 5000) <= 0 || recv(fds[i], buf, sizeof(buf), 0) <= 0)
-                        continue;
-                kept++;
-        }
+        /* Once each has been answered or closed, the server has accepted them all; those it kept
+         * are the ones still answering. */
+        for (int i = 0; i < n; i++)
+                if (!answers(fds[i])) {
+                        if (fds[i] >= 0)
+                                close(fds[i]);
+                        fds[i] = -1;
+                }
+        for (int i = 0; i < n; i++)
+                kept += answers(fds[i]);
         printf("%d\n", kept);
         fflush(stdout);
-        while (read(STDIN_FILENO, &c, 1) > 0)
-                ;
+        hold_until_stdin_closes();
+        return 0;
+}
+
+static int do_subscribe(const char *address, int n) {
+        static const char call[] = "{\"method\":\"io.numavd.Manager.Subscribe\",\"more\":true}";
+
+        for (int i = 0; i < n; i++) {
+                int fd = connect_to(address);
+
+                if (fd < 0 || send(fd, call, sizeof(call), MSG_NOSIGNAL) < 0) {
+                        perror("varlink-raw");
+                        return 1;
+                }
+        }
+        printf("%d\n", n);
+        fflush(stdout);
+        hold_until_stdin_closes();
+        return 0;
+}
+
+static int do_full_backlog(const char *address) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        int fd, n = 0;
+
+        if (nv_varlink_address_parse(address, &sa, &len) < 0)
+                return 2;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 0) < 0) {
+                perror("varlink-raw");
+                return 1;
+        }
+        /* Connect until the backlog is full: then a non-blocking connect() fails with EAGAIN. */
+        for (;; n++) {
+                int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+                if (c < 0 || n > 1000) {
+                        perror("varlink-raw");
+                        return 1;
+                }
+                if (connect(c, (struct sockaddr *)&sa, len) < 0) {
+                        if (errno != EAGAIN) {
+                                perror("varlink-raw");
+                                return 1;
+                        }
+                        close(c);
+                        break;
+                }
+        }
+        printf("full after %d\n", n);
+        fflush(stdout);
+        hold_until_stdin_closes();
+        if (sa.sun_path[0])
+                unlink(sa.sun_path);
         return 0;
 }
 
@@ -92,6 +164,11 @@ int main(int argc, char *argv[]) {
                 return do_send(argv[1], argv[3], !(argc >= 5 && strcmp(argv[4], "nonul") == 0));
         if (argc == 4 && strcmp(argv[2], "flood") == 0)
                 return do_flood(argv[1], atoi(argv[3]));
-        fprintf(stderr, "usage: varlink-raw ADDRESS send FILE [nonul] | flood N\n");
+        if (argc == 4 && strcmp(argv[2], "subscribe") == 0)
+                return do_subscribe(argv[1], atoi(argv[3]));
+        if (argc == 3 && strcmp(argv[2], "full-backlog") == 0)
+                return do_full_backlog(argv[1]);
+        fprintf(stderr,
+                "usage: varlink-raw ADDRESS send FILE [nonul] | flood N | subscribe N | full-backlog\n");
         return 2;
 }

@@ -43,7 +43,8 @@ static void help(void) {
                "     --address=ADDRESS      Talk to ADDRESS (default: $NUMAVD_ADDRESS, else\n"
                "                            %s)\n"
                "     --json                 Print JSON\n"
-               "     --timeout=DURATION     Wait at most this long for a reply (default: 10s)\n"
+               "     --timeout=DURATION     Wait at most this long to connect, to send a call and\n"
+               "                            for its reply, each (default: 10s)\n"
                "     --no-legend            Print no table headers\n\n"
                "Exit status: 0 success, 1 the daemon answered with an error, 2 usage error,\n"
                "3 numavd is not running.\n",
@@ -51,8 +52,14 @@ static void help(void) {
 }
 
 static int connect_daemon(nv_varlink_client **ret) {
-        int r = nv_varlink_client_connect(arg_address, ret);
+        int r = nv_varlink_client_connect(arg_address, arg_timeout, ret);
 
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr,
+                        "numavd is not answering (connecting to %s timed out: its backlog is full)\n",
+                        arg_address);
+                return -EXIT_NOT_RUNNING;
+        }
         if (r < 0) {
                 fprintf(stderr, "numavd is not running (cannot connect to %s: %s)\n", arg_address,
                         strerror(-r));

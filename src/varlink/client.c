@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The varlink client: blocking calls with a timeout, for numavctl and tests. */
+/* The varlink client: blocking calls, every step bounded by a timeout, for numavctl and tests. */
 
 #include <poll.h>
 #include <string.h>
@@ -16,7 +16,26 @@ struct nv_varlink_client {
         nv_varlink_buffer in;
 };
 
-int nv_varlink_client_connect(const char *address, nv_varlink_client **ret) {
+static usec_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+}
+
+/* Milliseconds for poll() until deadline: -1 for none, 0 once it passed. */
+static int poll_ms(usec_t deadline) {
+        usec_t now;
+
+        if (deadline == USEC_INFINITY)
+                return -1;
+        now = now_usec();
+        if (now >= deadline)
+                return 0;
+        return (int)MIN(DIV_ROUND_UP(deadline - now, USEC_PER_MSEC), (usec_t)INT32_MAX);
+}
+
+int nv_varlink_client_connect(const char *address, usec_t timeout, nv_varlink_client **ret) {
         _cleanup_close_ int fd = -EBADF;
         struct sockaddr_un sa;
         socklen_t len;
@@ -29,8 +48,19 @@ int nv_varlink_client_connect(const char *address, nv_varlink_client **ret) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
+        /* An AF_UNIX connect() to a listener whose backlog is full cannot be polled for: a
+         * non-blocking one fails at once with EAGAIN, a blocking one waits for room, for at most
+         * SO_SNDTIMEO, and then fails with EAGAIN. */
+        if (timeout != USEC_INFINITY) {
+                usec_t t = MAX(timeout, (usec_t)1);
+                struct timeval tv = { .tv_sec = (time_t)(t / USEC_PER_SEC),
+                                      .tv_usec = (suseconds_t)(t % USEC_PER_SEC) };
+
+                if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                        return -errno;
+        }
         if (connect(fd, (struct sockaddr *)&sa, len) < 0)
-                return -errno;
+                return errno == EAGAIN ? -ETIMEDOUT : -errno;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -48,23 +78,26 @@ nv_varlink_client *nv_varlink_client_free(nv_varlink_client *c) {
         return NULL;
 }
 
-static usec_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
-}
-
-static int send_all(int fd, const char *p, size_t n) {
+/* Send all of p, waiting until deadline for the server to read. */
+static int send_all(int fd, const char *p, size_t n, usec_t deadline) {
         while (n > 0) {
-                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
+                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k >= 0) {
+                        p += k;
+                        n -= (size_t)k;
+                        continue;
                 }
-                p += k;
-                n -= (size_t)k;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return -errno;
+                int r = poll(&pfd, 1, poll_ms(deadline));
+                if (r < 0)
+                        return -errno;
+                if (r == 0)
+                        return -ETIMEDOUT;
         }
         return 0;
 }
@@ -85,15 +118,8 @@ static int read_message(nv_varlink_client *c, usec_t deadline, json_object **ret
                 if (c->in.len > CLIENT_MAX_MESSAGE)
                         return -EBADMSG;
 
-                int ms = -1;
-                if (deadline != USEC_INFINITY) {
-                        usec_t now = now_usec();
-                        if (now >= deadline)
-                                return -ETIMEDOUT;
-                        ms = (int)MIN(DIV_ROUND_UP(deadline - now, USEC_PER_MSEC), (usec_t)INT32_MAX);
-                }
                 struct pollfd p = { .fd = c->fd, .events = POLLIN };
-                r = poll(&p, 1, ms);
+                r = poll(&p, 1, poll_ms(deadline));
                 if (r < 0) {
                         if (errno == EINTR)
                                 return -EINTR;
@@ -119,6 +145,7 @@ int nv_varlink_client_call(nv_varlink_client *c, const char *method, json_object
                            usec_t timeout, nv_varlink_reply_fn callback, void *userdata) {
         _cleanup_(json_object_putp) json_object *m = json_object_new_object();
         nv_varlink_buffer out = {};
+        usec_t deadline;
         int r;
 
         if (!m)
@@ -130,9 +157,10 @@ int nv_varlink_client_call(nv_varlink_client *c, const char *method, json_object
                 json_object_object_add(m, "more", json_object_new_boolean(true));
         if (flags & NV_VARLINK_ONEWAY)
                 json_object_object_add(m, "oneway", json_object_new_boolean(true));
+        deadline = timeout == USEC_INFINITY ? USEC_INFINITY : now_usec() + timeout;
         r = nv_varlink_frame(&out, m);
         if (r >= 0)
-                r = send_all(c->fd, out.data, out.len);
+                r = send_all(c->fd, out.data, out.len, deadline);
         nv_varlink_buffer_clear(&out);
         if (r < 0 || (flags & NV_VARLINK_ONEWAY))
                 return r;
@@ -143,7 +171,7 @@ int nv_varlink_client_call(nv_varlink_client *c, const char *method, json_object
                 const char *error = NULL;
                 bool continues;
 
-                r = read_message(c, timeout == USEC_INFINITY ? USEC_INFINITY : now_usec() + timeout, &reply);
+                r = read_message(c, deadline, &reply);
                 if (r < 0)
                         return r;
                 if (!json_object_is_type(reply, json_type_object))
@@ -169,6 +197,7 @@ int nv_varlink_client_call(nv_varlink_client *c, const char *method, json_object
                         return 1;
                 if (!continues)
                         return 0;
+                deadline = timeout == USEC_INFINITY ? USEC_INFINITY : now_usec() + timeout;
         }
 }
 

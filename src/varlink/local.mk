@@ -6,6 +6,7 @@ libnvvarlink_a_SOURCES = \
 	src/varlink/server-internal.h \
 	src/varlink/server.c \
 	src/varlink/server-listen.c \
+	src/varlink/server-accept.c \
 	src/varlink/server-connection.c \
 	src/varlink/server-dispatch.c \
 	src/varlink/server-service.c \
@@ -45,6 +46,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_COMMON = $(top_srcdir)/src/common/log.c $(top_srcdir)/src/common/parse.c
 FUZZ_VARLINK_SRCS = $(top_srcdir)/fuzz/fuzz-varlink.c $(top_srcdir)/src/varlink/protocol.c \
 	$(top_srcdir)/src/varlink/server.c $(top_srcdir)/src/varlink/server-listen.c \
+	$(top_srcdir)/src/varlink/server-accept.c \
 	$(top_srcdir)/src/varlink/server-connection.c $(top_srcdir)/src/varlink/server-dispatch.c \
 	$(top_srcdir)/src/varlink/server-service.c $(top_srcdir)/src/varlink/client.c $(FUZZ_COMMON)
 FUZZ_VARLINK_HDRS = $(top_srcdir)/src/varlink/varlink.h $(top_srcdir)/src/varlink/varlink-internal.h \

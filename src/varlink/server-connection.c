@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The varlink server's connections: accepting them within the limits, reading NUL-framed messages,
- * writing answers, closing idle and broken ones. */
+/* The varlink server's connections: reading NUL-framed messages, writing answers with a cap on
+ * what may wait for a slow reader, coalescing notifications, closing idle and broken ones. */
 
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common/log.h"
 #include "varlink/server-internal.h"
 
-#define MAX_OUTPUT (16 * 1024 * 1024) /* a subscriber that reads nothing is dropped beyond this */
+/* What may wait in our buffer for a peer that does not read (sd-varlink allows 16 MiB). The
+ * answers of the method being run are exempt, since the peer cannot read them before the method
+ * returns (a ListVMs stream of any length goes out whole); no further call of that connection is
+ * run while more than this waits, and a later message queued beyond it drops the connection.
+ * Notifications to subscribers never pile up: a slow one holds the message being written and the
+ * latest notification, shared with the other subscribers (nv_varlink_connection_notify_latest). */
+#define MAX_QUEUED_OUTPUT (256 * 1024)
+
+/* How much one wake-up reads from one connection, so that a fast writer cannot starve the others. */
+#define READ_PASS_MAX (64 * 1024)
 
 void nv_varlink_connection_free(connection *c) {
         nv_varlink_server *s;
@@ -30,11 +38,17 @@ void nv_varlink_connection_free(connection *c) {
                 close(c->fd);
         nv_varlink_buffer_clear(&c->in);
         nv_varlink_buffer_clear(&c->out);
+        json_object_put(c->pending);
         free(c->call.method);
         free(c);
 }
 
-/* Write what is queued; returns 0, or -errno when the connection is broken. */
+static bool output_backed_up(const connection *c) {
+        return c->out.len > MAX_QUEUED_OUTPUT;
+}
+
+/* Write what is queued; returns 0, or -errno when the connection is broken. While too much waits,
+ * stop reading, so that a peer that pipelines calls without reading the answers blocks instead. */
 static int connection_flush(connection *c) {
         size_t done = 0;
         int r;
@@ -51,16 +65,32 @@ static int connection_flush(connection *c) {
                 done += (size_t)n;
         }
         nv_varlink_buffer_consume(&c->out, done);
-        if (c->out.len > MAX_OUTPUT)
-                return -ENOBUFS;
-        r = sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLRDHUP | (c->out.len > 0 ? EPOLLOUT : 0));
+        if (c->out.len == 0 && c->pending) {
+                /* Written out: now the latest notification that was held back. */
+                r = nv_varlink_notify(&c->call, TAKE_PTR(c->pending));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_source_set_io_events(c->io, (output_backed_up(c) ? 0 : EPOLLIN | EPOLLRDHUP) |
+                                                         (c->out.len > 0 ? EPOLLOUT : 0));
         return r < 0 ? r : 0;
 }
 
 int nv_varlink_connection_send(connection *c, json_object *message) {
-        int r = nv_varlink_frame(&c->out, message);
+        int r;
 
+        if (!c->dispatching && output_backed_up(c))
+                return -ENOBUFS;
+        r = nv_varlink_frame(&c->out, message);
         return r < 0 ? r : connection_flush(c);
+}
+
+int nv_varlink_connection_notify_latest(connection *c, json_object *parameters) {
+        if (c->out.len == 0)
+                return nv_varlink_notify(&c->call, json_object_get(parameters));
+        json_object_put(c->pending);
+        c->pending = json_object_get(parameters);
+        return 0;
 }
 
 /* A message that cannot be read: say so if we can, then drop the connection. */
@@ -79,9 +109,10 @@ void nv_varlink_protocol_error(connection *c, const char *reason) {
         c->closing = true;
 }
 
-/* Run the complete messages in the input buffer, one call at a time. */
+/* Run the complete messages in the input buffer, one call at a time, while the peer reads the
+ * answers. */
 static void process_input(connection *c) {
-        while (!c->closing && !c->call.open) {
+        while (!c->closing && !c->call.open && !output_backed_up(c)) {
                 char *nul = c->in.len > 0 ? memchr(c->in.data, '\0', c->in.len) : NULL;
                 json_object *m = NULL;
                 int r;
@@ -107,20 +138,30 @@ static void process_input(connection *c) {
         }
 }
 
-static void arm_idle(connection *c) {
+static void touch(connection *c) {
         usec_t now;
 
-        if (!c->idle || sd_event_now(c->server->event, CLOCK_MONOTONIC, &now) < 0)
+        if (sd_event_now(c->server->event, CLOCK_MONOTONIC, &now) < 0)
+                return;
+        c->last_active = now;
+        if (!c->idle)
                 return;
         (void)sd_event_source_set_time(c->idle, now + c->server->limits.idle_usec);
         (void)sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
 }
 
+bool nv_varlink_connection_idle(const connection *c) {
+        return !c->call.open && c->out.len == 0 && !c->pending && !c->closing;
+}
+
 static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         connection *c = userdata;
 
-        if (c->call.open) { /* a subscription is not idle */
-                arm_idle(c);
+        /* A call it sent meanwhile runs first; one that hung up is freed by that. */
+        if (!nv_varlink_connection_receive(c, EPOLLIN))
+                return 0;
+        if (!nv_varlink_connection_idle(c)) { /* a subscription is not idle */
+                touch(c);
                 return 0;
         }
         log_debug("Varlink: closing idle connection of UID %u.", (unsigned)c->cred.uid);
@@ -128,38 +169,46 @@ static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        connection *c = userdata;
+bool nv_varlink_connection_receive(connection *c, uint32_t events) {
         bool broken = false, peer_done = false;
-        ssize_t n = 0;
+        size_t got = 0;
 
-        if (revents & EPOLLIN) {
+        while ((events & EPOLLIN) && !c->closing && !output_backed_up(c) && got < READ_PASS_MAX) {
                 char buf[16384];
+                ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-                n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-                if (n < 0 && errno != EAGAIN && errno != EINTR)
-                        broken = true;
-                else if (n == 0)
-                        peer_done = true;
-                else if (n > 0) {
-                        if (nv_varlink_buffer_append(&c->in, buf, (size_t)n) < 0)
-                                broken = true;
-                        arm_idle(c);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        broken = errno != EAGAIN;
+                        break;
                 }
+                if (n == 0) {
+                        peer_done = true;
+                        break;
+                }
+                if (nv_varlink_buffer_append(&c->in, buf, (size_t)n) < 0) {
+                        broken = true;
+                        break;
+                }
+                got += (size_t)n;
         }
-        if ((revents & (EPOLLHUP | EPOLLERR)) && n <= 0)
+        if (got > 0)
+                touch(c);
+        if ((events & (EPOLLHUP | EPOLLERR)) && got == 0 && !peer_done)
                 broken = true;
         if (broken) {
                 nv_varlink_connection_free(c);
-                return 0;
+                return false;
         }
 
+        /* What the peer sent before it hung up is run all the same. */
         if (!c->closing)
                 process_input(c);
         if (peer_done) {
                 if (c->call.open) { /* a subscriber that left */
                         nv_varlink_connection_free(c);
-                        return 0;
+                        return false;
                 }
                 if (!c->closing && c->in.len > 0)
                         nv_varlink_protocol_error(c, "connection closed within a message");
@@ -170,109 +219,62 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
                 nv_varlink_protocol_error(c, "message too large");
         if (connection_flush(c) < 0 || (c->closing && c->out.len == 0)) {
                 nv_varlink_connection_free(c);
-                return 0;
+                return false;
+        }
+        /* The peer read enough: run the calls that waited for it. */
+        if (!c->closing && !c->call.open && c->in.len > 0 && !output_backed_up(c)) {
+                process_input(c);
+                if (connection_flush(c) < 0 || (c->closing && c->out.len == 0)) {
+                        nv_varlink_connection_free(c);
+                        return false;
+                }
         }
         if (c->closing) /* stop reading; write what is queued */
                 (void)sd_event_source_set_io_events(c->io, EPOLLOUT);
+        return true;
+}
+
+static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        (void)nv_varlink_connection_receive(userdata, revents);
         return 0;
 }
 
-static unsigned connections_of(const nv_varlink_server *s, uid_t uid) {
-        unsigned n = 0;
+int nv_varlink_connection_new(nv_varlink_server *s, listener *l, int fd, const struct ucred *cred,
+                              bool in_group, connection **ret) {
+        connection *c = calloc(1, sizeof(*c)), *last = s->connections;
+        int r;
 
-        for (const connection *c = s->connections; c; c = c->next)
-                n += c->cred.uid == uid;
-        return n;
-}
-
-/* Peers that hung up but whose hang-up is not yet dispatched still count against the caps; a client
- * that reconnects right after closing must not be refused for its own dead connections. */
-static void drop_hung_up(nv_varlink_server *s) {
-        connection *next;
-
-        for (connection *c = s->connections; c; c = next) {
-                struct pollfd p = { .fd = c->fd };
-
-                next = c->next;
-                if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
-                        nv_varlink_connection_free(c);
+        if (!c) {
+                close(fd);
+                return -ENOMEM;
         }
-}
-
-static bool over_limits(const nv_varlink_server *s, uid_t uid) {
-        return s->nr_connections >= s->limits.max_connections ||
-               connections_of(s, uid) >= s->limits.max_per_uid;
-}
-
-static bool peer_in_group(int fd, const struct ucred *cred, const listener *l) {
-        gid_t groups[256];
-        socklen_t len = sizeof(groups);
-
-        if (!l->has_gid || cred->uid == 0 || cred->gid == l->gid)
-                return true;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-                return false;
-        for (size_t i = 0; i < len / sizeof(gid_t); i++)
-                if (groups[i] == l->gid)
-                        return true;
-        return false;
-}
-
-int nv_varlink_on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        listener *l = userdata;
-        nv_varlink_server *s = l->server;
-
-        for (;;) {
-                _cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                struct ucred cred;
-                socklen_t len = sizeof(cred);
-                connection *c;
-                int r;
-
-                if (cfd < 0) {
-                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                                log_warning_errno(errno, "Varlink: accept failed, ignoring: %m");
-                        return 0;
-                }
-                if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                        log_debug_errno(errno, "Varlink: no peer credentials, refusing: %m");
-                        continue;
-                }
-                if (over_limits(s, cred.uid)) {
-                        drop_hung_up(s);
-                        if (over_limits(s, cred.uid)) {
-                                log_debug("Varlink: refusing a connection of UID %u: %u open, %u of them "
-                                          "its own.",
-                                          (unsigned)cred.uid, s->nr_connections,
-                                          connections_of(s, cred.uid));
-                                continue;
-                        }
-                }
-
-                c = calloc(1, sizeof(*c));
-                if (!c)
-                        return log_oom();
-                c->server = s;
-                c->listener = l;
-                c->cred = cred;
-                c->in_group = peer_in_group(cfd, &cred, l);
-                c->fd = TAKE_FD(cfd);
-                c->call.conn = c;
-                c->next = s->connections;
-                if (c->next)
-                        c->next->prev = c;
+        c->server = s;
+        c->listener = l;
+        c->cred = *cred;
+        c->in_group = in_group;
+        c->fd = fd;
+        c->id = s->next_id++;
+        c->call.conn = c;
+        /* Kept in the order of acceptance: the oldest first. */
+        while (last && last->next)
+                last = last->next;
+        c->prev = last;
+        if (last)
+                last->next = c;
+        else
                 s->connections = c;
-                s->nr_connections++;
+        s->nr_connections++;
 
-                r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_connection_io, c);
-                if (r >= 0)
-                        r = sd_event_add_time_relative(s->event, &c->idle, CLOCK_MONOTONIC,
-                                                       s->limits.idle_usec, USEC_PER_SEC, on_idle, c);
-                if (r < 0) {
-                        log_warning_errno(r, "Varlink: cannot watch a connection, dropping it: %m");
-                        nv_varlink_connection_free(c);
-                        continue;
-                }
-                (void)sd_event_source_set_description(c->io, "varlink-connection");
+        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_connection_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(s->event, &c->idle, CLOCK_MONOTONIC, s->limits.idle_usec,
+                                               USEC_PER_SEC, on_idle, c);
+        if (r < 0) {
+                nv_varlink_connection_free(c);
+                return r;
         }
+        (void)sd_event_source_set_description(c->io, "varlink-connection");
+        touch(c);
+        *ret = c;
+        return 0;
 }

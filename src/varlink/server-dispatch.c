@@ -95,8 +95,7 @@ static bool get_bool(json_object *m, const char *key, bool *ret) {
         return true;
 }
 
-/* Handle one parsed message: a call. Answers errors itself. */
-void nv_varlink_dispatch(connection *c, json_object *m) {
+static void dispatch_call(connection *c, json_object *m) {
         nv_varlink_call *call = &c->call;
         const interface *found;
         const nv_varlink_method *method = NULL;
@@ -170,4 +169,11 @@ void nv_varlink_dispatch(connection *c, json_object *m) {
                 log_debug("Varlink: %s failed without an answer: %s", name, strerror(r < 0 ? -r : EPROTO));
                 (void)nv_varlink_error(call, NV_VARLINK_ERROR_INTERNAL, p);
         }
+}
+
+/* Handle one parsed message: a call. Answers errors itself. */
+void nv_varlink_dispatch(connection *c, json_object *m) {
+        c->dispatching = true;
+        dispatch_call(c, m);
+        c->dispatching = false;
 }

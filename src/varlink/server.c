@@ -59,7 +59,7 @@ int nv_varlink_server_notify(nv_varlink_server *s, const char *method, json_obje
                 next = c->next;
                 if (!c->call.open || !c->call.method || strcmp(c->call.method, method) != 0)
                         continue;
-                if (nv_varlink_notify(&c->call, json_object_get(parameters)) < 0) {
+                if (nv_varlink_connection_notify_latest(c, parameters) < 0) {
                         nv_varlink_connection_free(c);
                         continue;
                 }

@@ -6,12 +6,16 @@
  * so that it can be swapped for libsystemd's sd-varlink once that is public (systemd 257).
  *
  * Server: calls on one connection are answered in order; while a call with "more" is open (a
- * subscription) the connection's further calls wait. Limits bound every resource a client
- * controls: message size, JSON nesting depth, connections, connections per UID, idle time.
- * Methods are either readers (root, or a member of the listening socket's group) or privileged
- * (root only); others get org.varlink.service.PermissionDenied.
+ * subscription) the connection's further calls wait, and so do they while the peer leaves too
+ * much of the answers unread. Calls are run in the order their connections were accepted, and a
+ * complete call is run even if its peer hung up before it was read. Limits bound every resource a
+ * client controls: message size, JSON nesting depth, connections, connections per UID, idle time,
+ * queued output. At a connection cap the least recently active idle connection is closed to make
+ * room; only when none is idle is the new one refused. Methods are either readers (root, or a
+ * member of the listening socket's group) or privileged (root only); others get
+ * org.varlink.service.PermissionDenied.
  *
- * Client: blocking, with a timeout, for command-line tools. */
+ * Client: blocking, with a timeout on connecting, sending and each reply, for command-line tools. */
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -20,10 +24,16 @@
 
 #include "common/macro.h"
 
+/* sd-varlink allows 4096 connections, 1024 per UID, and 16 MiB of output per connection. numavd
+ * keeps to 256 and 64: every connection is a file descriptor under the default soft limit of 1024,
+ * which the daemon shares with its perf counters (one per vCPU and event) and pidfds, and a busy
+ * one may pin up to 256 KiB of unread answers (server-connection.c), so one UID's busy connections
+ * hold at most 16 MiB and four UIDs fit beside each other. Idle connections cost nothing to close:
+ * at a cap the least recently active idle one makes room, so idle peers never lock anyone out. */
 #define NV_VARLINK_DEFAULT_MAX_MESSAGE     (1024 * 1024)
 #define NV_VARLINK_DEFAULT_MAX_DEPTH       64
 #define NV_VARLINK_DEFAULT_MAX_CONNECTIONS 256
-#define NV_VARLINK_DEFAULT_MAX_PER_UID     32
+#define NV_VARLINK_DEFAULT_MAX_PER_UID     64
 #define NV_VARLINK_DEFAULT_IDLE_USEC       (5 * 60 * USEC_PER_SEC)
 
 /* Standard errors of org.varlink.service. */
@@ -95,7 +105,9 @@ int nv_varlink_server_listen_address(nv_varlink_server *s, const char *address, 
 int nv_varlink_server_listen_fd(nv_varlink_server *s, int fd);
 
 /* Send a reply with "continues": true to every open call of method (full name, e.g.
- * "io.numavd.Manager.Subscribe"). parameters stays the caller's. Returns the number of calls. */
+ * "io.numavd.Manager.Subscribe"). A caller that has not read the previous one yet gets only the
+ * latest once it has (parameters should then be the whole state, not a delta). parameters stays
+ * the caller's. Returns the number of calls. */
 int nv_varlink_server_notify(nv_varlink_server *s, const char *method, json_object *parameters);
 
 unsigned nv_varlink_server_connections(const nv_varlink_server *s);
@@ -113,7 +125,9 @@ void *nv_varlink_call_userdata(const nv_varlink_call *call);
 /* Client. */
 typedef struct nv_varlink_client nv_varlink_client;
 
-int nv_varlink_client_connect(const char *address, nv_varlink_client **ret);
+/* Connect to address, waiting at most timeout (USEC_INFINITY: forever) when the server's listen
+ * backlog is full: -ETIMEDOUT then. */
+int nv_varlink_client_connect(const char *address, usec_t timeout, nv_varlink_client **ret);
 nv_varlink_client *nv_varlink_client_free(nv_varlink_client *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_varlink_client *, nv_varlink_client_free);
 
@@ -123,9 +137,10 @@ typedef int (*nv_varlink_reply_fn)(json_object *parameters, const char *error, b
                                    void *userdata);
 
 /* Call method with parameters (NULL: none; stays the caller's) and flags. Waits at most timeout
- * for each reply (USEC_INFINITY: forever). Returns 0 when the last reply was read (1 when it was
- * an error), -ETIMEDOUT, -ECONNRESET when the server hung up, -EBADMSG for a reply that is not
- * varlink, or the callback's error. A oneway call returns once the call was sent. */
+ * (USEC_INFINITY: forever) for the call to be sent and its first reply to arrive, and at most
+ * timeout for each further reply. Returns 0 when the last reply was read (1 when it was an error),
+ * -ETIMEDOUT, -ECONNRESET when the server hung up, -EBADMSG for a reply that is not varlink, or the
+ * callback's error. A oneway call returns once the call was sent. */
 int nv_varlink_client_call(nv_varlink_client *c, const char *method, json_object *parameters, unsigned flags,
                            usec_t timeout, nv_varlink_reply_fn callback, void *userdata);
 
