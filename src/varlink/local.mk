@@ -28,13 +28,20 @@ src/daemon/io.numavd.Manager-idl.c: src/daemon/io.numavd.Manager.varlink
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/        "/' -e 's/$$/\\n"/' $<; \
 	  echo '        ;'; } >$@.tmp && mv $@.tmp $@
 
+# The unit test: server and client in one process, on sd-event, over unix sockets.
+check_PROGRAMS += tests/test-varlink
+tests_test_varlink_SOURCES = tests/test-varlink.c tests/tap.h
+tests_test_varlink_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_test_varlink_LDADD = libnvvarlink.a libnvcommon.a $(SYSTEMD_LIBS) $(JSONC_LIBS)
+TESTS += tests/test-varlink
+
 # Tests: numavctl and the server against `numavd --sim`, with a raw peer for malformed input.
 check_PROGRAMS += tests/varlink-raw
 tests_varlink_raw_SOURCES = tests/varlink-raw.c
 tests_varlink_raw_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_varlink_raw_LDADD = libnvvarlink.a libnvcommon.a $(JSONC_LIBS)
-dist_check_SCRIPTS += tests/test-varlink.sh tests/test-varlink-go.sh
-TESTS += tests/test-varlink.sh tests/test-varlink-go.sh
+dist_check_SCRIPTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh
+TESTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh
 EXTRA_DIST += tests/varlink-corpus tests/go-varlink
 
 # libFuzzer targets (not part of `make check`): `make fuzz` builds them with clang,

@@ -47,6 +47,12 @@ static bool output_backed_up(const connection *c) {
         return c->out.len > MAX_QUEUED_OUTPUT;
 }
 
+/* A call waits in the input buffer, and nothing keeps it from running. */
+static bool call_waiting(const connection *c) {
+        return !c->closing && !c->call.open && !c->dispatching && !output_backed_up(c) && c->in.len > 0 &&
+               memchr(c->in.data, '\0', c->in.len);
+}
+
 /* Write what is queued; returns 0, or -errno when the connection is broken. While too much waits,
  * stop reading, so that a peer that pipelines calls without reading the answers blocks instead. */
 static int connection_flush(connection *c) {
@@ -71,8 +77,10 @@ static int connection_flush(connection *c) {
                 if (r < 0)
                         return r;
         }
+        /* A call that waited (for a subscription answered from outside a call to end, say) runs
+         * on the next writable event, which is at once. */
         r = sd_event_source_set_io_events(c->io, (output_backed_up(c) ? 0 : EPOLLIN | EPOLLRDHUP) |
-                                                         (c->out.len > 0 ? EPOLLOUT : 0));
+                                                         (c->out.len > 0 || call_waiting(c) ? EPOLLOUT : 0));
         return r < 0 ? r : 0;
 }
 
@@ -221,8 +229,8 @@ bool nv_varlink_connection_receive(connection *c, uint32_t events) {
                 nv_varlink_connection_free(c);
                 return false;
         }
-        /* The peer read enough: run the calls that waited for it. */
-        if (!c->closing && !c->call.open && c->in.len > 0 && !output_backed_up(c)) {
+        /* The peer read enough, or an open call ended: run the calls that waited for it. */
+        if (call_waiting(c)) {
                 process_input(c);
                 if (connection_flush(c) < 0 || (c->closing && c->out.len == 0)) {
                         nv_varlink_connection_free(c);
