@@ -40,8 +40,10 @@ check_PROGRAMS += tests/varlink-raw
 tests_varlink_raw_SOURCES = tests/varlink-raw.c
 tests_varlink_raw_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_varlink_raw_LDADD = libnvvarlink.a libnvcommon.a $(JSONC_LIBS)
-dist_check_SCRIPTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh
-TESTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh
+dist_check_SCRIPTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh \
+	tests/test-varlink-subscribers.sh
+TESTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh \
+	tests/test-varlink-subscribers.sh
 EXTRA_DIST += tests/varlink-corpus tests/go-varlink
 
 # libFuzzer targets (not part of `make check`): `make fuzz` builds them with clang,

@@ -25,15 +25,17 @@
 #include "common/macro.h"
 
 /* sd-varlink allows 4096 connections, 1024 per UID, and 16 MiB of output per connection. numavd
- * keeps to 256 and 64: every connection is a file descriptor under the default soft limit of 1024,
- * which the daemon shares with its perf counters (one per vCPU and event) and pidfds, and a busy
- * one may pin up to 256 KiB of unread answers (server-connection.c), so one UID's busy connections
- * hold at most 16 MiB and four UIDs fit beside each other. Idle connections cost nothing to close:
- * at a cap the least recently active idle one makes room, so idle peers never lock anyone out. */
+ * keeps to 256 and 128 per UID: every connection is a file descriptor under the default soft limit
+ * of 1024, which the daemon shares with its perf counters (one per vCPU and event) and pidfds; a
+ * busy connection pins at most 256 KiB of unread answers (server-connection.c), a subscriber one
+ * summary, so one UID's connections hold at most 32 MiB; and root, whose hook, numavctl and
+ * monitors share one UID, keeps room beside a hundred subscribers of its own. Idle connections cost
+ * nothing to close: at a cap the least recently active idle one makes room, so idle peers never
+ * lock anyone out. */
 #define NV_VARLINK_DEFAULT_MAX_MESSAGE     (1024 * 1024)
 #define NV_VARLINK_DEFAULT_MAX_DEPTH       64
 #define NV_VARLINK_DEFAULT_MAX_CONNECTIONS 256
-#define NV_VARLINK_DEFAULT_MAX_PER_UID     64
+#define NV_VARLINK_DEFAULT_MAX_PER_UID     128
 #define NV_VARLINK_DEFAULT_IDLE_USEC       (5 * 60 * USEC_PER_SEC)
 
 /* Standard errors of org.varlink.service. */
