@@ -435,6 +435,7 @@ static void test_slow_subscriber(void) {
         int rcv = 4096;
         size_t most = 0;
         unsigned got = 0;
+        bool final = false;
         char last[64] = "";
 
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
@@ -456,6 +457,8 @@ static void test_slow_subscriber(void) {
            "slow subscriber: 3000 notifications of 2 KiB unread: still connected");
         ok(most <= 4096, "slow subscriber: ... our queue never held more than one notification (%zu bytes)",
            most);
+        ok(nv_varlink_reply(watch_call, NULL) == 0,
+           "slow subscriber: the subscription ends while it is behind");
         for (;;) {
                 _cleanup_free_ char *m = get_msg(fd, NULL);
                 const char *s;
@@ -463,12 +466,14 @@ static void test_slow_subscriber(void) {
                 if (!m)
                         break;
                 got++;
+                final = !has(m, "continues");
                 s = strstr(m, "\"seq\":");
                 if (s)
                         snprintf(last, sizeof(last), "%.10s", s + 6);
         }
         ok(got < 3000 && atoi(last) == 2999,
            "slow subscriber: reading at last, it gets %u, the last one the latest (%s)", got, last);
+        ok(final, "slow subscriber: ... and then the final reply");
         close(fd);
         pump();
 }

@@ -20,6 +20,14 @@ static int send_answer(nv_varlink_call *call, const char *error, json_object *pa
                 json_object_put(parameters);
                 return -EINVAL;
         }
+        /* A notification held back for a slow reader goes first: answers keep their order. */
+        if (c->pending) {
+                r = send_answer(call, NULL, TAKE_PTR(c->pending), true);
+                if (r < 0) {
+                        json_object_put(parameters);
+                        return r;
+                }
+        }
         if (!continues)
                 call->open = false;
         if (call->flags & NV_VARLINK_ONEWAY) {
