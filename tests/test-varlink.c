@@ -478,6 +478,45 @@ static void test_slow_subscriber(void) {
         pump();
 }
 
+/* A subscriber whose peer reads nothing for the idle time is dropped; one that is caught up stays.
+ * The idle time is 1 ms here, and the loop waits for its timers. */
+static void test_stuck_subscriber(void) {
+        nv_varlink_limits l;
+        int rcv = 4096, stuck, fine;
+
+        nv_varlink_limits_default(&l);
+        l.idle_usec = USEC_PER_MSEC;
+        nv_varlink_server_set_limits(server, &l);
+        fine = watch();
+        stuck = watch();
+        setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+        for (int i = 0; i < 2000 && !(server->connections->next && server->connections->next->out.len > 0);
+             i++) {
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "pad", json_object_new_string("0123456789abcdef0123456789abcdef"));
+                nv_varlink_server_notify(server, IFACE ".Watch", p);
+                json_object_put(p);
+                pump();
+                while (true) { /* the fine one reads everything */
+                        _cleanup_free_ char *m = get_msg(fine, NULL);
+                        if (!m)
+                                break;
+                }
+        }
+        ok(server->connections->next && server->connections->next->out.len > 0,
+           "stuck subscriber: answers wait for it");
+        for (int i = 0; i < 1000 && nv_varlink_server_connections(server) > 1; i++)
+                (void)sd_event_run(event, USEC_PER_SEC); /* waits for the next timer, not a fixed time */
+        is_int(nv_varlink_server_connections(server), 1,
+               "stuck subscriber: dropped after reading nothing for the idle time");
+        ok(only_connection() && only_connection()->call.open,
+           "stuck subscriber: ... the one that reads stays");
+        close(stuck);
+        close(fine);
+        pump();
+        set_limits(0, 0, 0, 0);
+}
+
 /* A peer that pipelines calls and reads none of the answers: the server stops running its calls
  * while too much waits, and runs them all once the peer reads. Answers sent later than the call
  * (a subscription's) beyond that cap drop the connection. */
@@ -625,6 +664,7 @@ int main(void) {
         test_connection_caps();
         test_hung_up_peers();
         test_slow_subscriber();
+        test_stuck_subscriber();
         test_unread_output();
         test_client();
 

@@ -71,6 +71,8 @@ static int connection_flush(connection *c) {
                 done += (size_t)n;
         }
         nv_varlink_buffer_consume(&c->out, done);
+        if (done > 0 || c->out.len == 0)
+                (void)sd_event_now(c->server->event, CLOCK_MONOTONIC, &c->last_written);
         if (c->out.len == 0 && c->pending) {
                 /* Written out: now the latest notification that was held back. */
                 r = nv_varlink_notify(&c->call, TAKE_PTR(c->pending));
@@ -146,16 +148,20 @@ static void process_input(connection *c) {
         }
 }
 
+static void arm_idle(connection *c, usec_t now) {
+        if (!c->idle)
+                return;
+        (void)sd_event_source_set_time(c->idle, now + c->server->limits.idle_usec);
+        (void)sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
+}
+
 static void touch(connection *c) {
         usec_t now;
 
         if (sd_event_now(c->server->event, CLOCK_MONOTONIC, &now) < 0)
                 return;
         c->last_active = now;
-        if (!c->idle)
-                return;
-        (void)sd_event_source_set_time(c->idle, now + c->server->limits.idle_usec);
-        (void)sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
+        arm_idle(c, now);
 }
 
 bool nv_varlink_connection_idle(const connection *c) {
@@ -169,7 +175,16 @@ static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         if (!nv_varlink_connection_receive(c, EPOLLIN))
                 return 0;
         if (!nv_varlink_connection_idle(c)) { /* a subscription is not idle */
-                touch(c);
+                /* ... but one whose peer has read nothing of its answers for as long is stuck, and
+                 * would hold its connection slot for ever. */
+                if (c->out.len > 0 && usec >= c->last_written + c->server->limits.idle_usec) {
+                        log_debug("Varlink: dropping a connection of UID %u that read nothing for the idle "
+                                  "time.",
+                                  (unsigned)c->cred.uid);
+                        nv_varlink_connection_free(c);
+                        return 0;
+                }
+                arm_idle(c, usec);
                 return 0;
         }
         log_debug("Varlink: closing idle connection of UID %u.", (unsigned)c->cred.uid);
@@ -283,6 +298,7 @@ int nv_varlink_connection_new(nv_varlink_server *s, listener *l, int fd, const s
         }
         (void)sd_event_source_set_description(c->io, "varlink-connection");
         touch(c);
+        c->last_written = c->last_active;
         *ret = c;
         return 0;
 }

@@ -44,6 +44,7 @@ struct connection {
         nv_varlink_call call;
         json_object *pending; /* the latest notification a slow subscriber has yet to get */
         usec_t last_active;   /* when the peer last sent something: eviction takes the least recent */
+        usec_t last_written;  /* when the peer last read anything of what waits for it */
         bool dispatching;     /* a method of this connection runs (its answers are not capped) */
         bool closing;         /* flush what is queued, then close */
         connection *prev, *next;
