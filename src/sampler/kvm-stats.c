@@ -47,10 +47,6 @@ nv_kvm_stats *nv_kvm_stats_free(nv_kvm_stats *k) {
         return NULL;
 }
 
-const char *nv_kvm_stats_dir(const nv_kvm_stats *k) {
-        return k->dir;
-}
-
 /* The fd number of the process's KVM VM fd. */
 static int find_vm_fd(const char *proc_root, pid_t pid) {
         char path[512];

@@ -198,14 +198,6 @@ nv_sim *nv_sim_free(nv_sim *s) {
         return NULL;
 }
 
-void nv_sim_set_seed(nv_sim *s, uint64_t seed) {
-        s->seed = seed;
-}
-
-usec_t nv_sim_now(const nv_sim *s) {
-        return s->now;
-}
-
 /* Let [now, now + dt) pass with nothing changing: vCPU run time and access accounting. */
 static void step(nv_sim *s, usec_t dt) {
         double sec = (double)dt * 1e-6;
