@@ -5,4 +5,10 @@ libnvcommon_a_SOURCES = \
 	src/common/parse.c src/common/parse.h \
 	src/common/fileio.c src/common/fileio.h \
 	src/common/inventory.c src/common/inventory.h \
-	src/common/host.h src/common/region.h src/common/random.h
+	src/common/host.h src/common/region.h src/common/random.h \
+	src/common/overcommit.h
+
+check_PROGRAMS += tests/test-parse
+tests_test_parse_SOURCES = tests/test-parse.c tests/tap.h
+tests_test_parse_LDADD = libnvcommon.a -lm
+TESTS += tests/test-parse
