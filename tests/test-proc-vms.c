@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/proc-vms.h"
-#include "inventory/real-host.h"
+#include "host/proc-vms.h"
+#include "host/real-host.h"
 #include "migrate/mover.h"
 #include "tap.h"
 #include "test-util.h"

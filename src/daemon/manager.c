@@ -8,8 +8,8 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
-#include "inventory/libvirt-event.h"
-#include "inventory/real-host.h"
+#include "host/libvirt-event.h"
+#include "host/real-host.h"
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
         return (unsigned)MAX((usec_t)1, m->config->epoch / m->config->sample_interval);

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/libvirt-vms.h"
-#include "inventory/proc-vms.h"
-#include "inventory/real-host.h"
-#include "inventory/topology.h"
+#include "host/libvirt-vms.h"
+#include "host/proc-vms.h"
+#include "host/real-host.h"
+#include "host/topology.h"
 #include "migrate/mover.h"
 
 /* A VMM watched through its pidfd. */
