@@ -120,7 +120,6 @@ int nv_manager_reload(nv_manager *m) {
 
         nv_config_free(m->config);
         m->config = TAKE_PTR(c);
-        nv_overcommit_reload(m);
         if (m->opts.log_level < 0)
                 log_set_max_level(m->config->log_level);
         nv_mover_set_rate(m->mover, m->config->max_move_rate,
@@ -176,6 +175,7 @@ static int setup_host(nv_manager *m) {
                         .use_libvirt = m->config->sources != NV_SOURCES_PROC,
                         .use_proc = m->config->sources != NV_SOURCES_LIBVIRT,
                         .libvirt_uri = m->config->libvirt_uri,
+                        .overcommit = true,
                         .on_change = on_host_change,
                         .userdata = m,
                 };
@@ -215,9 +215,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         r = setup_host(m);
         if (r < 0)
                 return r;
-        r = nv_overcommit_setup(m); /* restores KSM settings a crashed run left */
-        if (r < 0)
-                return r;
+        nv_overcommit_setup(m);
         r = nv_backend_pick(m);
         if (r < 0)
                 return r;
@@ -312,8 +310,7 @@ nv_manager *nv_manager_free(nv_manager *m) {
         sd_event_source_unref(m->sample_timer);
         sd_event_source_disable_unref(m->refresh_now);
         sd_event_unref(m->event);
-        nv_overcommit_teardown(m); /* restores the KSM settings found at start */
-        nv_host_destroy(&m->host);
+        nv_host_destroy(&m->host); /* restores the KSM settings found at start */
         nv_sim_free(m->sim);
         nv_config_free(m->config);
         free(m);

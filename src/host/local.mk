@@ -7,9 +7,11 @@ libnvhost_a_SOURCES = \
 	src/host/domain-xml.c src/host/domain-xml.h \
 	src/host/libvirt-event.c src/host/libvirt-event.h \
 	src/host/libvirt-vms.c src/host/libvirt-vms.h \
-	src/host/real-host.c src/host/real-host.h
+	src/host/real-host.c src/host/real-host.h \
+	src/host/host-memory.c src/host/host-memory.h \
+	src/host/access-backends.c src/host/access-backends.h
 
-HOST_LIBS = libnvhost.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
+HOST_LIBS = libnvhost.a libnvsampler.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
 	$(SYSTEMD_LIBS) $(HWLOC_LIBS) -lm
 
 # A process with a real KVM VM fd and vCPU-named threads, for tests that scan /proc.

@@ -426,9 +426,14 @@ static void ops_destroy(void *ctx) {
         nv_ksm_sysfs_free(ctx);
 }
 
+static int ops_ksmd_cpu(void *ctx, uint64_t *ret_usec) {
+        return nv_ksm_sysfs_ksmd_cpu(ctx, ret_usec);
+}
+
 const nv_ksm_ops nv_ksm_sysfs_ops = {
         .read = ops_read,
         .write = ops_write,
         .vm_stat = ops_vm_stat,
+        .ksmd_cpu = ops_ksmd_cpu,
         .destroy = ops_destroy,
 };
