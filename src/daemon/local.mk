@@ -58,3 +58,10 @@ TESTS += tests/test-manager-flush
 # Overcommit on the real host: balloon and KSM through the daemon.
 dist_check_SCRIPTS += tests/test-overcommit-real.sh
 TESTS += tests/test-overcommit-real.sh
+
+# A VM's JSON against the fields io.numavd.Manager declares.
+check_PROGRAMS += tests/test-report
+tests_test_report_SOURCES = tests/test-report.c tests/tap.h
+tests_test_report_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_test_report_LDADD = $(NV_LINK)
+TESTS += tests/test-report
