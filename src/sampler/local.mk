@@ -1,7 +1,8 @@
 noinst_LIBRARIES += libnvsampler.a
 libnvsampler_a_SOURCES = \
 	src/sampler/heatmap.c src/sampler/heatmap.h \
-	src/sampler/heatmap-epoch.c src/sampler/heatmap-internal.h
+	src/sampler/heatmap-epoch.c src/sampler/heatmap-internal.h \
+	src/sampler/region-history.c src/sampler/region-history.h
 
 check_PROGRAMS += tests/test-heatmap
 tests_test_heatmap_SOURCES = tests/test-heatmap.c tests/tap.h
