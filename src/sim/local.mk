@@ -5,8 +5,8 @@ libnvsim_a_SOURCES = \
 	src/sim/scenario.c \
 	src/sim/scenario-host.c \
 	src/sim/scenario-vm.c \
-	src/sim/access.c \
-	src/sim/rates.c \
+	src/sim/unit-access.c \
+	src/sim/page-info.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
