@@ -3,7 +3,10 @@
 
 #include <limits.h>
 
+#include "common/inventory.h"
+#include "common/log.h"
 #include "common/parse.h"
+#include "common/string-table.h"
 #include "tap.h"
 
 static void check_size(const char *s, uint64_t want) {
@@ -286,7 +289,27 @@ static void test_format(void) {
         is_str(format_sec(buf, USEC_INFINITY), "infinity", "format_sec(infinity)");
 }
 
+static const char *const demo_table[] = { [0] = "zero", [2] = "two" };
+_unused_ static DEFINE_STRING_TABLE_LOOKUP_TO_STRING(demo, int)
+        _unused_ static DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(demo, int)
+
+        /* The enum <-> string tables (common/string-table.h) and two of their users. */
+        static void test_string_table(void) {
+        is_str(demo_to_string(2), "two", "table: a value's string");
+        ok(demo_to_string(1) == NULL, "table: a hole has no string");
+        ok(demo_to_string(3) == NULL && demo_to_string(-1) == NULL, "table: out of range is NULL");
+        is_int(demo_from_string("two"), 2, "table: a string's value");
+        is_int(demo_from_string("Two"), -EINVAL, "table: the match is exact");
+        is_int(demo_from_string(NULL), -EINVAL, "table: NULL is -EINVAL");
+        is_int(nv_backing_from_string("thp"), NV_BACKING_THP, "backing: thp");
+        is_str(nv_backing_to_string(NV_BACKING_PINNED), "pinned", "backing: pinned");
+        ok(nv_backing_to_string(_NV_BACKING_MAX) == NULL, "backing: past the end is NULL");
+        is_str(log_level_to_string(LOG_WARNING), "warning", "log level: warning");
+        ok(log_level_to_string(-1) == NULL, "log level: -1 has no name");
+}
+
 int main(void) {
+        test_string_table();
         test_size();
         test_sec();
         test_percent();

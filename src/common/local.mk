@@ -2,6 +2,7 @@ noinst_LIBRARIES += libnvcommon.a
 libnvcommon_a_SOURCES = \
 	src/common/macro.h \
 	src/common/log.c src/common/log.h \
+	src/common/string-table.h \
 	src/common/parse.c src/common/parse.h \
 	src/common/fileio.c src/common/fileio.h \
 	src/common/inventory.c src/common/inventory.h \

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/string-table.h"
 #include "common/log.h"
 #include "sampler/kvm-stats.h"
 
@@ -16,7 +17,7 @@ struct nv_kvm_stats {
         uint64_t last[_NV_KVM_STAT_MAX];
 };
 
-static const char *const stat_names[_NV_KVM_STAT_MAX] = {
+static const char *const nv_kvm_stat_table[_NV_KVM_STAT_MAX] = {
         [NV_KVM_EXITS] = "exits",
         [NV_KVM_PAGE_FAULTS] = "pageFaults",
         [NV_KVM_NESTED_RUNS] = "nestedRuns",
@@ -35,9 +36,7 @@ static const char *const kernel_names[_NV_KVM_STAT_MAX][2] = {
         [NV_KVM_REMOTE_TLB_FLUSHES] = { "remote_tlb_flush" },
 };
 
-const char *nv_kvm_stat_to_string(nv_kvm_stat s) {
-        return (unsigned)s < _NV_KVM_STAT_MAX ? stat_names[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_kvm_stat, nv_kvm_stat);
 
 nv_kvm_stats *nv_kvm_stats_free(nv_kvm_stats *k) {
         if (!k)
