@@ -2,6 +2,8 @@
 /* Unit tests for src/common/parse.c: sizes, durations, percentages, booleans, numbers, CPU lists. */
 
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/inventory.h"
 #include "common/log.h"
@@ -308,7 +310,29 @@ _unused_ static DEFINE_STRING_TABLE_LOOKUP_TO_STRING(demo, int)
         ok(log_level_to_string(-1) == NULL, "log level: -1 has no name");
 }
 
+static void capture_message(int level, const char *message, void *userdata) {
+        snprintf(userdata, 256, "%s", message);
+}
+
+/* log_*_errno(): a negative errno in, %m its text, the same negative errno out. */
+static void test_log_errno(void) {
+        char msg[256] = "";
+
+        log_set_hook(capture_message, msg);
+        log_set_max_level(LOG_CRIT);
+        is_int(log_error_errno(-ENOENT, "quiet: %m"), -ENOENT, "log: below the level, the error returned");
+        ok(msg[0] == 0, "log: below the level, nothing logged");
+        log_set_max_level(LOG_DEBUG);
+        is_int(log_debug_errno(-EINVAL, "open: %m"), -EINVAL, "log: a negative errno is returned as is");
+        ok(strstr(msg, "open: ") && strstr(msg, strerror(EINVAL)), "log: %%m says what the errno means (%s)",
+           msg);
+        is_int(log_debug_errno(EINVAL, "x"), -EINVAL, "log: a positive one is returned negated");
+        log_set_hook(NULL, NULL);
+        log_set_max_level(LOG_WARNING);
+}
+
 int main(void) {
+        test_log_errno();
         test_string_table();
         test_size();
         test_sec();

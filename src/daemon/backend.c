@@ -52,7 +52,7 @@ int nv_backend_pick(nv_manager *m) {
                                e->name);
         }
         if (b != NV_BACKEND_AUTO)
-                return log_error_errno(EOPNOTSUPP, "Backend=%s is not available on this host.", wanted);
+                return log_error_errno(-EOPNOTSUPP, "Backend=%s is not available on this host.", wanted);
         log_notice("No access sampling backend available: placing whole VMs toward their vCPUs.");
         return 0;
 }

@@ -199,7 +199,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         /* A write to a peer that went away (libvirtd restarting under the balloon actuator or the
          * VM source, a varlink client) must fail with EPIPE, not kill the daemon. */
         if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-                return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
+                return log_error_errno(-errno, "Cannot ignore SIGPIPE: %m");
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -236,7 +236,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         sigaddset(&ss, SIGINT);
         sigaddset(&ss, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-                return log_error_errno(errno, "Cannot block signals: %m");
+                return log_error_errno(-errno, "Cannot block signals: %m");
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);

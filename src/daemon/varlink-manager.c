@@ -332,7 +332,7 @@ static int listen_default(nv_varlink_server *s) {
         if (!dir)
                 return log_oom();
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return log_warning_errno(errno, "Cannot create %s, not serving varlink, ignoring: %m", dir),
+                return log_warning_errno(-errno, "Cannot create %s, not serving varlink, ignoring: %m", dir),
                        0;
         r = nv_varlink_server_listen_address(s, NV_VARLINK_DEFAULT_ADDRESS, SOCKET_MODE);
         if (r < 0)

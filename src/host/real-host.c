@@ -110,7 +110,8 @@ static bool watch_alive(real_host *h, const nv_vm_info *vm) {
                 if (fd < 0) {
                         if (errno == ESRCH)
                                 return false;
-                        log_debug_errno(errno, "Cannot open a pidfd for VMM %d, ignoring: %m", (int)vm->pid);
+                        log_debug_errno(-errno, "Cannot open a pidfd for VMM %d, ignoring: %m",
+                                        (int)vm->pid);
                         return true; /* e.g. a fixture tree's pid: not watched */
                 }
                 vmm_watch *a = reallocarray(h->watches, h->nr_watches + 1, sizeof(*a));

@@ -92,7 +92,7 @@ int nv_kvm_stats_open(const char *proc_root, const char *debugfs, pid_t pid, nv_
                 return -ENOMEM;
         }
         if (stat(k->dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                return log_debug_errno(ENODEV, "No KVM debugfs directory %s for pid %d.", k->dir, (int)pid);
+                return log_debug_errno(-ENODEV, "No KVM debugfs directory %s for pid %d.", k->dir, (int)pid);
         *ret = TAKE_PTR(k);
         return 0;
 }
