@@ -13,3 +13,8 @@ check_PROGRAMS += tests/test-parse
 tests_test_parse_SOURCES = tests/test-parse.c tests/tap.h
 tests_test_parse_LDADD = libnvcommon.a -lm
 TESTS += tests/test-parse
+
+check_PROGRAMS += tests/test-fileio
+tests_test_fileio_SOURCES = tests/test-fileio.c tests/tap.h
+tests_test_fileio_LDADD = libnvcommon.a -lm
+TESTS += tests/test-fileio

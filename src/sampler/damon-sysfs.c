@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "sampler/damon-sysfs.h"
 
@@ -90,24 +91,16 @@ int damon_attr_read(const damon_sysfs *d, char *buf, size_t size, const char *fm
 }
 
 int damon_attr_read_u64(const damon_sysfs *d, uint64_t *ret, const char *fmt, ...) {
-        char path[PATH_MAX], buf[32], *end;
+        char path[PATH_MAX];
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vsnprintf(path, sizeof(path), fmt, ap);
+        r = attr_path(d, path, sizeof(path), fmt, ap);
         va_end(ap);
-        if (r < 0 || (size_t)r >= sizeof(path))
-                return -ENAMETOOLONG;
-        r = damon_attr_read(d, buf, sizeof(buf), "%s", path);
         if (r < 0)
                 return r;
-        errno = 0;
-        unsigned long long v = strtoull(buf, &end, 10);
-        if (errno != 0 || end == buf || *end != 0)
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        return nv_read_uint64(path, ret);
 }
 
 static char *state_path(const damon_sysfs *d) {

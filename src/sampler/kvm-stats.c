@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/string-table.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "sampler/kvm-stats.h"
 
@@ -98,20 +99,10 @@ int nv_kvm_stats_open(const char *proc_root, const char *debugfs, pid_t pid, nv_
 }
 
 static int read_u64(const char *dir, const char *name, uint64_t *ret) {
-        char path[600], buf[32] = "";
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
+        char path[600];
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = 0;
-        *ret = strtoull(buf, NULL, 10);
-        return 0;
+        return nv_read_uint64(path, ret);
 }
 
 int nv_kvm_stats_read(nv_kvm_stats *k, nv_kvm_counts *ret) {
