@@ -65,3 +65,9 @@ tests_test_report_SOURCES = tests/test-report.c tests/tap.h
 tests_test_report_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_test_report_LDADD = $(NV_LINK)
 TESTS += tests/test-report
+
+# One epoch's steps on a simulated host.
+check_PROGRAMS += tests/test-epoch
+tests_test_epoch_SOURCES = tests/test-epoch.c tests/tap.h
+tests_test_epoch_LDADD = $(NV_LINK)
+TESTS += tests/test-epoch
