@@ -15,9 +15,10 @@ unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
         return (unsigned)MAX((usec_t)1, m->config->epoch / m->config->sample_interval);
 }
 
-/* Wall time between ticks: the sample interval, scaled by --speed in the simulator. */
+/* Wall time between ticks: the sample interval, scaled by --speed on a host whose time is virtual
+ * (one that advances). */
 static usec_t tick_interval(const nv_manager *m) {
-        if (!m->sim || m->opts.speed == 1.0)
+        if (!m->host.advance || m->opts.speed == 1.0)
                 return m->config->sample_interval;
         if (m->opts.speed <= 0)
                 return 0;
