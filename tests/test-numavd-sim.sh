@@ -90,4 +90,29 @@ pid=
 ok $rc "SIGTERM exits 0"
 json_true "$tmp/live.json" '.epochs >= 1'; ok $? "the summary is printed after SIGTERM"
 
+# 7. A SIGHUP as soon as numavd runs its main() (systemd's reload, a hook) is a reload, never a
+# death by signal. Before main(), the dynamic loader's few milliseconds are out of the daemon's
+# hands: main() is known to run once SIGHUP is blocked (what it does first) or SIGPIPE ignored
+# (what the manager does first), as /proc/PID/status shows.
+main_runs() { # pid
+        local line blk=0 ign=0
+        while IFS= read -r line; do
+                case $line in
+                SigBlk:*) blk=$((16#${line##*[[:space:]]})) ;;
+                SigIgn:*) ign=$((16#${line##*[[:space:]]})) ;;
+                esac
+        done <"/proc/$1/status" 2>/dev/null || return 0 # gone: nothing to wait for
+        (( (blk & 0x1) || (ign & 0x1000) ))             # SIGHUP is 1, SIGPIPE 13
+}
+for i in 1 2 3 4 5 6 7 8; do
+        "$numavd" --config="$tmp/numavd.conf" --sim="$scn" --speed=0 --epochs=3 >/dev/null 2>"$tmp/early.err" &
+        pid=$!
+        until main_runs "$pid"; do :; done
+        kill -HUP "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null; rc=$?
+        pid=
+        [ $rc -eq 0 ] || break
+done
+ok $rc "a SIGHUP as soon as main() runs never kills numavd (8 runs, exit status $rc)"
+
 done_testing

@@ -192,6 +192,18 @@ static int setup_host(nv_manager *m) {
         return 0;
 }
 
+int nv_manager_block_signals(void) {
+        sigset_t ss;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m");
+        return 0;
+}
+
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         _cleanup_(nv_manager_freep) nv_manager *m = NULL;
         int r;
@@ -232,13 +244,9 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
 
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-                return log_error_errno(errno, "Cannot block signals: %m");
+        r = nv_manager_block_signals();
+        if (r < 0)
+                return r;
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);

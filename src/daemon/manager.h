@@ -53,6 +53,11 @@ typedef struct nv_manager {
         struct nv_varlink_manager *varlink;
 } nv_manager;
 
+/* Block the signals the loop handles (SIGTERM, SIGINT, SIGHUP), so that one sent before the loop
+ * watches them waits for it instead of killing the process. main() calls it first of all;
+ * nv_manager_new() again, for its other callers. */
+int nv_manager_block_signals(void);
+
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret);
 nv_manager *nv_manager_free(nv_manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_manager *, nv_manager_free);
