@@ -58,6 +58,13 @@ printf '[VM "reh*"]\nPlacement=no\n' >"$tmp/off.conf"
 json_true "$tmp/off.json" '.vms.rehome.migratedBytes == 0 and .vms.rehome.bytesByVerdict.disabled > 0'
 ok $? "a [VM] override disables placement for a matching VM"
 
+# 4b. The largest rate with a 2 s epoch: its byte budget saturates (through a double it overflowed
+# to 0, and nothing moved); MinResidency=infinity keeps moved regions put.
+printf '[Daemon]\nEpoch=2s\n[Placement]\nMaxMoveRate=15E\nMinResidency=infinity\n' >"$tmp/rate.conf"
+"$numavd" --config="$tmp/rate.conf" --sim="$scn" --speed=0 --epochs=6 --summary=json >"$tmp/rate.json" 2>"$tmp/rate.err"
+json_true "$tmp/rate.json" '.vms.rehome.truth.hotLocalPercent >= 95 and .migratedBytes > 0'
+ok $? "MaxMoveRate=15E with Epoch=2s moves the hot set: $(jq .migratedBytes "$tmp/rate.json") bytes"
+
 # 5. Configuration errors name file:line and exit 1.
 printf '[Placement]\nMaxMoveRate=lots\n' >"$tmp/bad.conf"
 "$numavd" --config="$tmp/bad.conf" --sim="$scn" --speed=0 --once >/dev/null 2>"$tmp/bad.err"
@@ -114,5 +121,22 @@ for i in 1 2 3 4 5 6 7 8; do
         [ $rc -eq 0 ] || break
 done
 ok $rc "a SIGHUP as soon as main() runs never kills numavd (8 runs, exit status $rc)"
+
+# 8. A FIFO swapped in for the config file: the reload is refused at once, the daemon goes on.
+cp "$tmp/numavd.conf" "$tmp/swap.conf"
+"$numavd" --config="$tmp/swap.conf" --sim="$scn" --speed=20 >/dev/null 2>"$tmp/swap.err" &
+pid=$!
+wait_for "Tracking VM" "$tmp/swap.err"
+rm "$tmp/swap.conf" && mkfifo "$tmp/swap.conf"
+kill -HUP "$pid"
+wait_for "keeping the previous one" "$tmp/swap.err"
+grep -q "swap.conf is a FIFO, not a regular file" "$tmp/swap.err"; ok $? "a reload of a FIFO names it: $(grep FIFO "$tmp/swap.err")"
+rm "$tmp/swap.conf" && cp "$tmp/numavd.conf" "$tmp/swap.conf"
+kill -HUP "$pid"
+wait_for "Configuration reloaded" "$tmp/swap.err"
+grep -q "Configuration reloaded" "$tmp/swap.err"; ok $? "the event loop was not blocked: the next reload is applied"
+kill -TERM "$pid"
+wait "$pid"; ok $? "and SIGTERM exits 0"
+pid=
 
 done_testing

@@ -125,3 +125,11 @@ int nv_config_parse_text(nv_config *c, const char *text, const char *filename);
 bool nv_config_vm_override(const nv_config *c, const char *name, const char *uuid, nv_vm_override *ret);
 
 const char *nv_backend_choice_to_string(nv_backend_choice b);
+
+/* The bytes that rate (bytes per second) allows in one Epoch=, saturated at UINT64_MAX: a byte
+ * budget, a per-VM cap, the largest region. */
+uint64_t nv_config_epoch_bytes(const nv_config *c, uint64_t rate);
+
+/* MinResidency= in whole epochs, rounded up and at least 1; NV_RESIDENCY_FOREVER for infinity
+ * and for more epochs than that counts. */
+uint32_t nv_config_residency_epochs(const nv_config *c);

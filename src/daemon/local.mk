@@ -23,7 +23,7 @@ tests_test_config_LDADD = libnvdaemon.a libnvcommon.a -lm
 tests_test_parse_SOURCES = tests/test-parse.c tests/tap.h
 tests_test_parse_LDADD = libnvdaemon.a libnvcommon.a -lm
 TESTS += tests/test-config tests/test-parse
-EXTRA_DIST += tests/config-bad tests/config-good
+EXTRA_DIST += tests/config-bad tests/config-good tests/config-hostile
 
 numavdconfdir = $(sysconfdir)/numavd
 dist_numavdconf_DATA = etc/numavd.conf

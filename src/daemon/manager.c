@@ -124,7 +124,7 @@ int nv_manager_reload(nv_manager *m) {
         if (m->opts.log_level < 0)
                 log_set_max_level(m->config->log_level);
         nv_mover_set_rate(m->mover, m->config->max_move_rate,
-                          (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC));
+                          nv_config_epoch_bytes(m->config, m->config->max_move_rate));
         update_flush(m);
         nv_heatmap_config hc = nv_manager_heatmap_config(m);
         for (size_t i = 0; i < m->nr_vms; i++)
@@ -235,8 +235,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
                 return r;
 
         r = nv_mover_new(m->host.mover, m->host.mover_ctx, m->config->max_move_rate,
-                         (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC),
-                         &m->mover);
+                         nv_config_epoch_bytes(m->config, m->config->max_move_rate), &m->mover);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the page mover: %m");
 

@@ -61,7 +61,8 @@ fuzz: fuzz/fuzz-varlink fuzz/fuzz-config
 fuzz-run: fuzz
 	set -e; c=$$(mktemp -d); trap 'rm -rf "$$c"' EXIT; mkdir "$$c/varlink" "$$c/config"; \
 	cp $(top_srcdir)/tests/varlink-corpus/*.in "$$c/varlink/"; \
-	cp $(top_srcdir)/tests/config-good/*.conf $(top_srcdir)/tests/config-bad/*.conf "$$c/config/"; \
+	cp $(top_srcdir)/tests/config-good/*.conf $(top_srcdir)/tests/config-bad/*.conf \
+	  $(top_srcdir)/tests/config-hostile/*.conf "$$c/config/"; \
 	./fuzz/fuzz-varlink -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 "$$c/varlink"; \
 	./fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 "$$c/config"
 .PHONY: fuzz fuzz-run
