@@ -103,6 +103,28 @@ ctl reload 2>"$tmp/reload.err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'io.numavd.Manager.ConfigInvalid.*numavd.conf:3' "$tmp/reload.err"
 ok $? "reload of an invalid file: ConfigInvalid naming file:line, exit 1 ($(head -c 200 "$tmp/reload.err"))"
 ctl status >/dev/null; ok $? "the daemon keeps serving after a rejected reload"
+# The failed reload stays in GetHost and `numavctl status` until a reload succeeds.
+ctl status >"$tmp/status-failed.out"
+grep -q '^Last reload failed at [0-9-]* [0-9:]* .*, the previous configuration stays:$' "$tmp/status-failed.out" &&
+        grep -q '^  .*numavd.conf:3: .*Epoch=.*bogus' "$tmp/status-failed.out"
+ok $? "status shows the failed reload, when, and its file:line ($(tail -n 1 "$tmp/status-failed.out"))"
+now=$(date +%s)
+ctl --json status | json_ok '.lastFailedReload.message | test("numavd.conf:3: ")' &&
+        ctl --json status | json_ok ".lastFailedReload.timestamp / 1e6 | . > $now - 60 and . <= $now + 1"
+ok $? "status --json: lastFailedReload has the message and a timestamp of now"
+cp "$tmp/numavd.conf" "$tmp/numavd.conf.bad"
+sed -i '$d' "$tmp/numavd.conf"
+kill -HUP "$pid"
+for _ in $(seq 50); do ctl --json status | json_ok 'has("lastFailedReload") | not' && break; sleep 0.1; done
+ctl --json status | json_ok 'has("lastFailedReload") | not'; ok $? "a successful reload (SIGHUP) clears it"
+ctl status | grep -q "Last reload failed"; [ $? -ne 0 ]; ok $? "and status no longer shows it"
+cp "$tmp/numavd.conf.bad" "$tmp/numavd.conf"
+kill -HUP "$pid"
+for _ in $(seq 50); do ctl --json status | json_ok 'has("lastFailedReload")' && break; sleep 0.1; done
+ctl --json status | json_ok '.lastFailedReload.message | test("numavd.conf:3: ")'
+ok $? "a reload by SIGHUP that fails is shown too"
+sed -i '$d' "$tmp/numavd.conf"
+ctl reload; ok $? "reload of the fixed file"
 ctl notify-domain web1 migrate begin; ok $? "notify-domain migrate begin"
 for _ in $(seq 50); do ctl --json vm web1 | json_ok .frozen && break; sleep 0.1; done
 ctl --json vm web1 | json_ok '.frozen == true'; ok $? "migrate begin freezes placement"

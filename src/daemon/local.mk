@@ -15,7 +15,8 @@ numavd_LDADD = $(NV_LINK)
 libnvdaemon_a_SOURCES += \
 	src/daemon/config.c \
 	src/daemon/config-parse.c src/daemon/config-parse.h \
-	src/daemon/config-files.c src/daemon/config-files.h
+	src/daemon/config-files.c src/daemon/config-files.h \
+	src/daemon/reload-failure.c src/daemon/reload-failure.h
 
 check_PROGRAMS += tests/test-config tests/test-parse
 tests_test_config_SOURCES = tests/test-config.c tests/tap.h

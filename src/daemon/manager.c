@@ -95,7 +95,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
-int nv_manager_reload(nv_manager *m) {
+static int reload(nv_manager *m) {
         _cleanup_(nv_config_freep) nv_config *c = NULL;
         struct timespec ts;
         int r;
@@ -135,6 +135,15 @@ int nv_manager_reload(nv_manager *m) {
         log_info("Configuration reloaded.");
         (void)sd_notify(false, "READY=1\nSTATUS=Configuration reloaded");
         return 0;
+}
+
+int nv_manager_reload(nv_manager *m) {
+        int r;
+
+        nv_reload_failure_begin(&m->reload_failure);
+        r = reload(m);
+        nv_reload_failure_end(&m->reload_failure, r);
+        return r;
 }
 
 static int on_refresh_now(sd_event_source *s, void *userdata) {
