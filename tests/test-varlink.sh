@@ -133,6 +133,15 @@ for _ in $(seq 50); do ctl --json vm web1 | json_ok '.frozen | not' && break; sl
 ctl --json vm web1 | json_ok '.frozen == false'; ok $? "migrate end thaws it"
 ctl notify-domain 'a $(touch /tmp/pwned) "quoted" ünïcode' started begin; ok $? "notify-domain with a hostile name"
 ctl status >/dev/null; ok $? "the daemon is fine after a hostile domain name"
+# A domain name that tries to forge log lines (a newline and a journal "<3>" prefix, a terminal
+# escape, a byte that is not UTF-8) is logged escaped, on one line.
+ctl set-log-level debug
+ctl notify-domain $'evil\n<3>numavd: forged\e[2J\xff' stopped end; ok $? "notify-domain with a name that forges a line"
+ctl set-log-level info
+for _ in $(seq 50); do grep -qF 'evil\n<3>numavd: forged\x1b[2J\xff' "$tmp/numavd.err" && break; sleep 0.1; done
+grep -qF 'evil\n<3>numavd: forged\x1b[2J\xff' "$tmp/numavd.err" && ! grep -q '^<3>numavd: forged' "$tmp/numavd.err" &&
+        ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/numavd.err"
+ok $? "the daemon's log shows that name escaped, and no control byte ($(grep -F 'domain evil' "$tmp/numavd.err" | head -n 1))"
 
 # The malformed-input corpus; a second client is served after each.
 for f in "$corpus"/*.in; do
