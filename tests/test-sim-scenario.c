@@ -188,7 +188,7 @@ static void test_files(void) {
         snprintf(path, sizeof(path), "%s/t.scn", tmpl);
 
         is_int(load_file_capture(path, "", 0, msg, sizeof(msg), &s), -EINVAL, "an empty file fails");
-        ok(strstr(msg, "describes no node") != NULL, "because it describes no node: %.*s",
+        ok(strstr(msg, "t.scn: the scenario is empty") != NULL, "and says it is empty: %.*s",
            (int)strcspn(msg, "\n"), msg);
         is_int(load_file_capture(path, with_nul, sizeof(with_nul) - 1, msg, sizeof(msg), &s), -EINVAL,
                "a file with a NUL byte fails");

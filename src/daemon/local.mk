@@ -36,3 +36,7 @@ tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h tests/test-util.
 tests_test_counters_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_test_counters_LDADD = libnvdaemon.a libnvsampler.a libnvcommon.a $(JSONC_LIBS) -lm
 TESTS += tests/test-counters
+
+# The parsers of outside input under valgrind.
+dist_check_SCRIPTS += tests/test-parsers-valgrind.sh
+TESTS += tests/test-parsers-valgrind.sh

@@ -167,6 +167,8 @@ int nv_sim_load_string(const char *text, const char *name, nv_sim **ret) {
                         return r;
                 line = *nl ? nl + 1 : nl;
         }
+        if (p.line == 0)
+                return log_error_errno(EINVAL, "%s: the scenario is empty.", p.file);
         if (s->nr_nodes == 0)
                 return fail(&p, "the scenario describes no node");
         for (size_t i = 0; i < s->nr_vms; i++) {
