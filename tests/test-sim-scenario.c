@@ -127,6 +127,11 @@ static void test_bench_scenarios(void) {
                 snprintf(path, sizeof(path), "%s/bench/scenarios/%s.scn", top, names[i]);
                 is_int(nv_sim_load_file(path, &s), 0, "bench scenario %s.scn loads", names[i]);
         }
+        {
+                _cleanup_(nv_sim_freep) nv_sim *s = NULL;
+                snprintf(path, sizeof(path), "%s/tests/scenarios/every-directive.scn", top);
+                is_int(nv_sim_load_file(path, &s), 0, "tests/scenarios/every-directive.scn loads");
+        }
 }
 
 /* A VM the host could hold but the sim cannot model: a clear message, not "Out of memory". */
