@@ -147,8 +147,7 @@ static int run_numavd(const char *scn, const char *conf, unsigned epochs, bool o
         nv_mover_free(m->mover);
         m->mover = NULL;
         r = nv_mover_new(m->host.mover, m->host.mover_ctx, m->config->max_move_rate,
-                         (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC),
-                         &m->mover);
+                         nv_config_epoch_bytes(m->config, m->config->max_move_rate), &m->mover);
         if (r < 0)
                 goto out;
 
@@ -336,7 +335,7 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         _cleanup_fclose_ FILE *series = open_out(outdir, name, "-series.csv", "w");
         _cleanup_fclose_ FILE *dat = open_out(outdir, name, "-remote.dat", "w");
         if (!series || !dat)
-                return log_error_errno(errno, "Cannot write to %s: %m", outdir);
+                return log_error_errno(-errno, "Cannot write to %s: %m", outdir);
         fprintf(series, "scenario,policy,params,epoch,remote_fraction,mean_latency_ns,hot_local_fraction\n");
         fprintf(dat, "epoch");
         for (size_t i = 0; i < n; i++) {

@@ -59,10 +59,10 @@ int nv_config_read_file(const char *path, char **ret_text) {
         if (fd < 0) {
                 if (errno == ENOENT)
                         return -ENOENT;
-                return log_error_errno(errno, "Cannot open %s: %m", path);
+                return log_error_errno(-errno, "Cannot open %s: %m", path);
         }
         if (fstat(fd, &st) < 0)
-                return log_error_errno(errno, "Cannot stat %s: %m", path);
+                return log_error_errno(-errno, "Cannot stat %s: %m", path);
         if (is_null_device(&st)) {
                 text = strdup("");
                 if (!text)
@@ -71,10 +71,10 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(EINVAL, "%s is %s, not a regular file; refusing to read it.", path,
+                return log_error_errno(-EINVAL, "%s is %s, not a regular file; refusing to read it.", path,
                                        file_type_name(st.st_mode));
         if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
-                return log_error_errno(EFBIG, "%s is too large (more than 4M).", path);
+                return log_error_errno(-EFBIG, "%s is too large (more than 4M).", path);
 
         text = malloc((size_t)st.st_size + 1);
         if (!text)
@@ -85,7 +85,7 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return log_error_errno(errno, "Cannot read %s: %m", path);
+                        return log_error_errno(-errno, "Cannot read %s: %m", path);
                 }
                 if (n == 0)
                         break;
@@ -96,7 +96,7 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 unsigned line = 1;
                 for (const char *p = text; p < nul; p++)
                         line += *p == '\n';
-                return log_error_errno(EINVAL, "%s:%u: A NUL byte; not a text file.", path, line);
+                return log_error_errno(-EINVAL, "%s:%u: A NUL byte; not a text file.", path, line);
         }
         text[len] = '\0';
         *ret_text = TAKE_PTR(text);
@@ -167,14 +167,15 @@ static int scan_dir(const char *dir, dropin **list, size_t *n) {
                 /* Something that is not a directory where drop-ins would be (a file, a FIFO, a
                  * symlink loop) holds no drop-ins: say so, and go on with the others. */
                 if (errno == ENOTDIR || errno == ELOOP) {
-                        log_warning_errno(errno, "Cannot open %s as a drop-in directory, ignoring: %m", dir);
+                        log_warning_errno(-errno, "Cannot open %s as a drop-in directory, ignoring: %m",
+                                          dir);
                         return 0;
                 }
-                return log_error_errno(errno, "Cannot open %s: %m", dir);
+                return log_error_errno(-errno, "Cannot open %s: %m", dir);
         }
         d = fdopendir(dfd);
         if (!d)
-                return log_error_errno(errno, "Cannot read %s: %m", dir);
+                return log_error_errno(-errno, "Cannot read %s: %m", dir);
         dfd = -EBADF; /* owned by d now */
 
         while ((errno = 0, de = readdir(d))) {
@@ -209,7 +210,7 @@ static int scan_dir(const char *dir, dropin **list, size_t *n) {
                 l[(*n)++] = (dropin){ .name = TAKE_PTR(name), .path = TAKE_PTR(path) };
         }
         if (r == 0 && errno != 0)
-                r = log_error_errno(errno, "Cannot read %s: %m", dir);
+                r = log_error_errno(-errno, "Cannot read %s: %m", dir);
         closedir(d);
         return r;
 }

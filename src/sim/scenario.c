@@ -28,7 +28,7 @@ _printf_(2, 3) int scenario_fail(const parser *p, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        return log_error_errno(EINVAL, "%s:%u: %s", p->file, p->line, buf);
+        return log_error_errno(-EINVAL, "%s:%u: %s", p->file, p->line, buf);
 }
 
 int scenario_grow(void **array, size_t *n, size_t size) {
@@ -168,7 +168,7 @@ int nv_sim_load_string(const char *text, const char *name, nv_sim **ret) {
                 line = *nl ? nl + 1 : nl;
         }
         if (p.line == 0)
-                return log_error_errno(EINVAL, "%s: the scenario is empty.", p.file);
+                return log_error_errno(-EINVAL, "%s: the scenario is empty.", p.file);
         if (s->nr_nodes == 0)
                 return fail(&p, "the scenario describes no node");
         for (size_t i = 0; i < s->nr_vms; i++) {
@@ -191,7 +191,7 @@ int nv_sim_load_buffer(const char *data, size_t size, const char *name, nv_sim *
                 unsigned line = 1;
                 for (const char *c = data; c < nul; c++)
                         line += *c == '\n';
-                return log_error_errno(EINVAL, "%s:%u: a NUL byte; a scenario is text.", name ?: "<string>",
+                return log_error_errno(-EINVAL, "%s:%u: a NUL byte; a scenario is text.", name ?: "<string>",
                                        line);
         }
         text = strndup(data, size);
@@ -207,7 +207,7 @@ int nv_sim_load_file(const char *path, nv_sim **ret) {
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return log_error_errno(errno, "Failed to open %s: %m", path);
+                return log_error_errno(-errno, "Failed to open %s: %m", path);
         /* Every byte, NULs included (getdelim() stopped at the first, and left its buffer
          * uninitialised on an empty file). */
         for (;;) {
@@ -217,7 +217,7 @@ int nv_sim_load_file(const char *path, nv_sim **ret) {
                         char *t;
 
                         if (allocated >= SCENARIO_FILE_MAX)
-                                return log_error_errno(EFBIG, "%s is too large (more than 16M).", path);
+                                return log_error_errno(-EFBIG, "%s is too large (more than 16M).", path);
                         allocated = allocated ? 2 * allocated : 64 * 1024;
                         t = realloc(text, allocated);
                         if (!t)
@@ -228,7 +228,7 @@ int nv_sim_load_file(const char *path, nv_sim **ret) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return log_error_errno(errno, "Failed to read %s: %m", path);
+                        return log_error_errno(-errno, "Failed to read %s: %m", path);
                 }
                 if (n == 0)
                         break;
