@@ -147,8 +147,7 @@ static int run_numavd(const char *scn, const char *conf, unsigned epochs, bool o
         nv_mover_free(m->mover);
         m->mover = NULL;
         r = nv_mover_new(m->host.mover, m->host.mover_ctx, m->config->max_move_rate,
-                         (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC),
-                         &m->mover);
+                         nv_config_epoch_bytes(m->config, m->config->max_move_rate), &m->mover);
         if (r < 0)
                 goto out;
 

@@ -2,7 +2,8 @@
 /* Unit tests for src/daemon/config*.c: defaults, every key, the INI dialect, drop-in precedence
  * and masking in a temporary root, [VM] overrides, failed loads, and the corpora of bad and good
  * files in tests/config-bad/ and tests/config-good/ (the first line of each names the line of the
- * expected message: "# error-line: N" or "# warn-line: N"). */
+ * expected message: "# error-line: N" or "# warn-line: N"), the hostile corpus in
+ * tests/config-hostile/ (each file states its outcome), and files that are not regular files. */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "policy/placement.h"
 #include "tap.h"
 
 /* ---- helpers ---- */
@@ -253,6 +255,9 @@ static void test_dialect(void) {
         is_int(c->max_regions, 1000, "an empty value resets MaxRegions= to its default");
         is_near(c->dominance, 0.80, 1e-12, "repeated keys: the last wins");
 
+        is_int(nv_config_parse_text(c, "\xEF\xBB\xBF[Daemon]\nEpoch=5s\n", "bom.conf"), 0,
+               "a UTF-8 byte order mark at the start is skipped");
+        is_u64(c->epoch, 5 * USEC_PER_SEC, "the file after the byte order mark applies");
         is_int(nv_config_parse_text(c, "[Daemon]\nEpoch=7s \\", "eof.conf"), 0,
                "a continuation at the end of the file parses");
         is_u64(c->epoch, 7 * USEC_PER_SEC, "a continuation at the end of the file keeps its value");
@@ -510,6 +515,237 @@ static void test_corpus(const char *sub, bool bad) {
         free(dir);
 }
 
+/* Is s (a captured log) lines of printable, well-formed UTF-8? Every message is escaped, so a
+ * control byte other than the newline ending a line, or a malformed sequence, means one was not. */
+static bool log_is_clean(const char *s) {
+        for (const char *p = s; *p;) {
+                const char *eol = strchrnul(p, '\n');
+                char *line = strndup(p, (size_t)(eol - p)), *esc;
+                bool same;
+
+                if (!line || !(esc = malloc(4 * strlen(line) + 1)))
+                        abort();
+                /* log_escape() changes nothing in a line of printable, well-formed UTF-8. */
+                same = strcmp(log_escape(esc, 4 * strlen(line) + 1, line), line) == 0;
+                free(esc);
+                free(line);
+                if (!same)
+                        return false;
+                p = *eol ? eol + 1 : eol;
+        }
+        return true;
+}
+
+/* The expectation a hostile file states in its first lines (after a byte order mark, if any):
+ * "# expect: ok", "# expect: warning LINE" or "# expect: error LINE", and optionally
+ * "# log: TEXT", which the log must contain. */
+typedef struct expectation {
+        char kind[16];
+        int line;
+        char log[256];
+} expectation;
+
+static bool read_expectation(const char *path, expectation *e) {
+        char l[512];
+        FILE *f = fopen(path, "re");
+        bool found = false;
+
+        *e = (expectation){ .line = -1 };
+        if (!f)
+                return false;
+        if (fgets(l, sizeof(l), f)) {
+                const char *p = strncmp(l, "\xEF\xBB\xBF", 3) == 0 ? l + 3 : l;
+                found = sscanf(p, "# expect: %15s %d", e->kind, &e->line) >= 1;
+        }
+        if (fgets(l, sizeof(l), f) && strncmp(l, "# log: ", 7) == 0) {
+                snprintf(e->log, sizeof(e->log), "%.255s", l + 7);
+                e->log[strcspn(e->log, "\n")] = '\0';
+        }
+        fclose(f);
+        return found;
+}
+
+static void test_hostile_corpus(void) {
+        char *dir = path_join(tap_top_srcdir(), "tests/config-hostile");
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, filter_conf, alphasort);
+
+        ok(n >= 40, "tests/config-hostile holds at least 40 files (%d)", n);
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                char *path = path_join(dir, name), *where = NULL, *log;
+                nv_config *got = (nv_config *)0x1;
+                expectation e;
+                capture cap;
+                int r;
+
+                if (!ok(read_expectation(path, &e), "%s states its expected outcome", name))
+                        goto next;
+                if (asprintf(&where, "%s:%d:", name, e.line) < 0)
+                        abort();
+                cap = capture_begin();
+                r = nv_config_load(NULL, path, &got);
+                log = capture_end(&cap);
+                if (strcmp(e.kind, "error") == 0) {
+                        is_int(r, -EINVAL, "%s: fails with -EINVAL", name);
+                        ok(got == (nv_config *)0x1, "%s: leaves the caller's config untouched", name);
+                        ok(strstr(log, where), "%s: the error names %s", name, where);
+                } else if (strcmp(e.kind, "warning") == 0) {
+                        is_int(r, 0, "%s: loads", name);
+                        ok(strstr(log, where), "%s: warns at %s", name, where);
+                } else {
+                        ok(strcmp(e.kind, "ok") == 0, "%s: the outcome is ok, warning or error (%s)", name,
+                           e.kind);
+                        is_int(r, 0, "%s: loads", name);
+                        is_str(log, "", "%s: without a message", name);
+                }
+                if (r == 0)
+                        nv_config_free(got);
+                if (e.log[0])
+                        ok(strstr(log, e.log), "%s: the log shows \"%s\"", name, e.log);
+                if (!ok(log_is_clean(log), "%s: the log is printable UTF-8, one line per message", name) ||
+                    (r < 0) != (strcmp(e.kind, "error") == 0))
+                        printf("#   log: %.300s\n", log);
+                free(log);
+                free(where);
+        next:
+                free(path);
+                free(names[i]);
+        }
+        free(names);
+        free(dir);
+}
+
+/* Files that are not regular files, in place of the main file or of a drop-in directory. None may
+ * block (a FIFO without a writer), and each gets a message naming it. */
+static void test_hostile_files(const char *tmp) {
+        _cleanup_(nv_config_freep) nv_config *c = NULL;
+        char *dir = path_join(tmp, "hostile"), *p, *log;
+        nv_config *got = (nv_config *)0x1;
+        capture cap;
+        int r;
+
+        (void)mkdir(dir, 0755);
+        /* An alarm turns a blocking open() into a failed test instead of a hung one. */
+        alarm(20);
+
+        p = path_join(dir, "fifo.conf");
+        if (mkfifo(p, 0600) < 0)
+                abort();
+        cap = capture_begin();
+        r = nv_config_load(NULL, p, &got);
+        log = capture_end(&cap);
+        is_int(r, -EINVAL, "a FIFO as the main file is refused at once");
+        ok(got == (nv_config *)0x1, "a FIFO leaves the caller's config untouched");
+        if (!ok(strstr(log, "fifo.conf is a FIFO, not a regular file"), "the message names the FIFO"))
+                printf("#   log: %s", log);
+        free(log);
+        free(p);
+
+        p = path_join(dir, "dir.conf");
+        (void)mkdir(p, 0755);
+        cap = capture_begin();
+        r = nv_config_load(NULL, p, &got);
+        log = capture_end(&cap);
+        is_int(r, -EINVAL, "a directory as the main file is refused");
+        if (!ok(strstr(log, "dir.conf is a directory, not a regular file"), "the message names it"))
+                printf("#   log: %s", log);
+        free(log);
+        free(p);
+
+        cap = capture_begin();
+        r = nv_config_load(NULL, "/dev/zero", &got);
+        log = capture_end(&cap);
+        is_int(r, -EINVAL, "a character device (/dev/zero) as the main file is refused");
+        if (!ok(strstr(log, "/dev/zero is a character device"), "the message names it"))
+                printf("#   log: %s", log);
+        free(log);
+
+        /* A FIFO among the drop-ins is skipped with a warning; the load goes on. */
+        write_file(dir, "main.conf", "[Daemon]\nEpoch=2s\n");
+        write_file(dir, "main.conf.d/20-good.conf", "[Sampler]\nMinRegions=20\n");
+        p = path_join(dir, "main.conf.d/10-fifo.conf");
+        if (mkfifo(p, 0600) < 0)
+                abort();
+        free(p);
+        p = path_join(dir, "main.conf");
+        cap = capture_begin();
+        r = nv_config_load(NULL, p, &c);
+        log = capture_end(&cap);
+        is_int(r, 0, "a FIFO drop-in does not stop the load");
+        if (!ok(strstr(log, "10-fifo.conf is not a regular file, ignoring"), "and is named in a warning"))
+                printf("#   log: %s", log);
+        ok(c && c->min_regions == 20, "the other drop-ins apply");
+        free(log);
+        c = nv_config_free(c);
+
+        /* FILE.d as a regular file, then as a symlink loop: both warn, both load. */
+        write_file(dir, "plain.conf", "[Daemon]\nEpoch=3s\n");
+        write_file(dir, "plain.conf.d", "[Daemon]\nEpoch=banana\n");
+        free(p);
+        p = path_join(dir, "plain.conf");
+        cap = capture_begin();
+        r = nv_config_load(NULL, p, &c);
+        log = capture_end(&cap);
+        is_int(r, 0, "FILE.d as a regular file: the load succeeds");
+        if (!ok(strstr(log, "plain.conf.d as a drop-in directory, ignoring"),
+                "FILE.d as a regular file warns"))
+                printf("#   log: %s", log);
+        ok(c && c->epoch == 3 * USEC_PER_SEC, "and the main file applies");
+        free(log);
+        c = nv_config_free(c);
+
+        write_file(dir, "loop.conf", "[Daemon]\nEpoch=4s\n");
+        symlink_file("loop.conf.d", dir, "loop.conf.d");
+        free(p);
+        p = path_join(dir, "loop.conf");
+        cap = capture_begin();
+        r = nv_config_load(NULL, p, &c);
+        log = capture_end(&cap);
+        is_int(r, 0, "FILE.d as a symlink loop: the load succeeds");
+        if (!ok(strstr(log, "loop.conf.d as a drop-in directory, ignoring") && strstr(log, "symbolic links"),
+                "FILE.d as a symlink loop warns with the reason"))
+                printf("#   log: %s", log);
+        ok(c && c->epoch == 4 * USEC_PER_SEC, "and the main file applies");
+        free(log);
+        c = nv_config_free(c);
+
+        alarm(0);
+        free(p);
+        rm_rf(dir);
+        free(dir);
+}
+
+static void test_epoch_arithmetic(void) {
+        _cleanup_(nv_config_freep) nv_config *c = NULL;
+
+        nv_config_new_default(&c);
+        is_u64(nv_config_epoch_bytes(c, 256 * MIB), 256 * MIB, "256M/s for 1s: 256M");
+        c->epoch = 250 * USEC_PER_MSEC;
+        is_u64(nv_config_epoch_bytes(c, 256 * MIB), 64 * MIB, "256M/s for 250ms: 64M");
+        c->epoch = 2 * USEC_PER_SEC;
+        is_u64(nv_config_epoch_bytes(c, 15 * (UINT64_C(1) << 60)), UINT64_MAX,
+               "15E/s for 2s saturates (through a double it was 0)");
+        c->epoch = 3600 * USEC_PER_SEC;
+        is_u64(nv_config_epoch_bytes(c, UINT64_MAX), UINT64_MAX, "the largest rate for an hour saturates");
+        is_u64(nv_config_epoch_bytes(c, 1), 3600, "1B/s for an hour: 3600 bytes, exactly");
+
+        c->epoch = USEC_PER_SEC;
+        c->min_residency = 30 * USEC_PER_SEC;
+        is_int(nv_config_residency_epochs(c), 30, "MinResidency=30s with Epoch=1s: 30 epochs");
+        c->min_residency = 2500 * USEC_PER_MSEC;
+        is_int(nv_config_residency_epochs(c), 3, "2.5s rounds up to 3 epochs");
+        c->min_residency = 0;
+        is_int(nv_config_residency_epochs(c), 1, "0 is at least one epoch");
+        c->min_residency = USEC_INFINITY;
+        ok(nv_config_residency_epochs(c) == NV_RESIDENCY_FOREVER,
+           "MinResidency=infinity stays for ever (DIV_ROUND_UP wrapped it to one epoch)");
+        c->min_residency = USEC_INFINITY - 1;
+        c->epoch = 10 * USEC_PER_MSEC;
+        ok(nv_config_residency_epochs(c) == NV_RESIDENCY_FOREVER,
+           "more epochs than 32 bits count: for ever");
+}
+
 /* The shipped etc/numavd.conf: as shipped (all commented) it loads to the defaults; with every
  * "#Key=" and "#[Section]" line uncommented it must still mean the defaults. */
 static void test_shipped_file(const char *tmp) {
@@ -569,6 +805,9 @@ int main(void) {
         test_warnings();
         test_corpus("tests/config-bad", true);
         test_corpus("tests/config-good", false);
+        test_hostile_corpus();
+        test_hostile_files(tmp);
+        test_epoch_arithmetic();
         test_shipped_file(tmp);
 
         rm_rf(tmp);

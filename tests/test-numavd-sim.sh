@@ -58,6 +58,13 @@ printf '[VM "reh*"]\nPlacement=no\n' >"$tmp/off.conf"
 json_true "$tmp/off.json" '.vms.rehome.migratedBytes == 0 and .vms.rehome.bytesByVerdict.disabled > 0'
 ok $? "a [VM] override disables placement for a matching VM"
 
+# 4b. The largest rate with a 2 s epoch: its byte budget saturates (through a double it overflowed
+# to 0, and nothing moved); MinResidency=infinity keeps moved regions put.
+printf '[Daemon]\nEpoch=2s\n[Placement]\nMaxMoveRate=15E\nMinResidency=infinity\n' >"$tmp/rate.conf"
+"$numavd" --config="$tmp/rate.conf" --sim="$scn" --speed=0 --epochs=6 --summary=json >"$tmp/rate.json" 2>"$tmp/rate.err"
+json_true "$tmp/rate.json" '.vms.rehome.truth.hotLocalPercent >= 95 and .migratedBytes > 0'
+ok $? "MaxMoveRate=15E with Epoch=2s moves the hot set: $(jq .migratedBytes "$tmp/rate.json") bytes"
+
 # 5. Configuration errors name file:line and exit 1.
 printf '[Placement]\nMaxMoveRate=lots\n' >"$tmp/bad.conf"
 "$numavd" --config="$tmp/bad.conf" --sim="$scn" --speed=0 --once >/dev/null 2>"$tmp/bad.err"
@@ -89,5 +96,47 @@ wait "$pid"; rc=$?
 pid=
 ok $rc "SIGTERM exits 0"
 json_true "$tmp/live.json" '.epochs >= 1'; ok $? "the summary is printed after SIGTERM"
+
+# 7. A SIGHUP as soon as numavd runs its main() (systemd's reload, a hook) is a reload, never a
+# death by signal. Before main(), the dynamic loader's few milliseconds are out of the daemon's
+# hands: main() is known to run once SIGHUP is blocked (what it does first) or SIGPIPE ignored
+# (what the manager does first), as /proc/PID/status shows.
+main_runs() { # pid
+        local line blk=0 ign=0
+        while IFS= read -r line; do
+                case $line in
+                SigBlk:*) blk=$((16#${line##*[[:space:]]})) ;;
+                SigIgn:*) ign=$((16#${line##*[[:space:]]})) ;;
+                esac
+        done <"/proc/$1/status" 2>/dev/null || return 0 # gone: nothing to wait for
+        (( (blk & 0x1) || (ign & 0x1000) ))             # SIGHUP is 1, SIGPIPE 13
+}
+for i in 1 2 3 4 5 6 7 8; do
+        "$numavd" --config="$tmp/numavd.conf" --sim="$scn" --speed=0 --epochs=3 >/dev/null 2>"$tmp/early.err" &
+        pid=$!
+        until main_runs "$pid"; do :; done
+        kill -HUP "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null; rc=$?
+        pid=
+        [ $rc -eq 0 ] || break
+done
+ok $rc "a SIGHUP as soon as main() runs never kills numavd (8 runs, exit status $rc)"
+
+# 8. A FIFO swapped in for the config file: the reload is refused at once, the daemon goes on.
+cp "$tmp/numavd.conf" "$tmp/swap.conf"
+"$numavd" --config="$tmp/swap.conf" --sim="$scn" --speed=20 >/dev/null 2>"$tmp/swap.err" &
+pid=$!
+wait_for "Tracking VM" "$tmp/swap.err"
+rm "$tmp/swap.conf" && mkfifo "$tmp/swap.conf"
+kill -HUP "$pid"
+wait_for "keeping the previous one" "$tmp/swap.err"
+grep -q "swap.conf is a FIFO, not a regular file" "$tmp/swap.err"; ok $? "a reload of a FIFO names it: $(grep FIFO "$tmp/swap.err")"
+rm "$tmp/swap.conf" && cp "$tmp/numavd.conf" "$tmp/swap.conf"
+kill -HUP "$pid"
+wait_for "Configuration reloaded" "$tmp/swap.err"
+grep -q "Configuration reloaded" "$tmp/swap.err"; ok $? "the event loop was not blocked: the next reload is applied"
+kill -TERM "$pid"
+wait "$pid"; ok $? "and SIGTERM exits 0"
+pid=
 
 done_testing

@@ -420,6 +420,14 @@ static void test_rule6_hysteresis(void) {
                "rule 6: epoch - moved_epoch == min_residency - 1 holds");
         nv_placement_plan_clear(&p);
 
+        /* NV_RESIDENCY_FOREVER (MinResidency=infinity): held however many epochs pass. */
+        f.cfg.min_residency = NV_RESIDENCY_FOREVER;
+        f.in.epoch = 98 + (uint64_t)NV_RESIDENCY_FOREVER + 1000;
+        is_int(compute(&f, &p), 0, "rule 6: epoch far past any residency computed");
+        is_int(rp(&p, a, 0)->verdict, NV_VERDICT_RESIDENCY, "rule 6: NV_RESIDENCY_FOREVER holds for ever");
+        nv_placement_plan_clear(&p);
+        f.cfg.min_residency = 10;
+
         /* Target is where it was moved to (pages drifted back): not held, no streak. */
         r->moved_to = 1;
         r->streak_target = 1;

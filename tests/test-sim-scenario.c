@@ -127,6 +127,87 @@ static void test_bench_scenarios(void) {
                 snprintf(path, sizeof(path), "%s/bench/scenarios/%s.scn", top, names[i]);
                 is_int(nv_sim_load_file(path, &s), 0, "bench scenario %s.scn loads", names[i]);
         }
+        {
+                _cleanup_(nv_sim_freep) nv_sim *s = NULL;
+                snprintf(path, sizeof(path), "%s/tests/scenarios/every-directive.scn", top);
+                is_int(nv_sim_load_file(path, &s), 0, "tests/scenarios/every-directive.scn loads");
+        }
+}
+
+/* A VM the host could hold but the sim cannot model: a clear message, not "Out of memory". */
+static void test_huge_vm(void) {
+        char msg[1024];
+        nv_sim *s = NULL;
+
+        is_int(load_capture("node 0 mem 1E cpus 0\nvm big mem 1000000000000000000 vcpus 1\n", msg,
+                            sizeof(msg), &s),
+               -EINVAL, "a 1e18-byte VM fails");
+        ok(strstr(msg, "t.scn:2: vm big: mem 888.2P is more than the simulator models") != NULL,
+           "with a line and the sim's limit, not \"Out of memory\": %.*s", (int)strcspn(msg, "\n"), msg);
+        ok(!strstr(msg, "Out of memory"), "no \"Out of memory\"");
+        is_int(load_capture("node 0 mem 1E cpus 0\nvm a mem 100G vcpus 1\nvm b mem 100G vcpus 1\n", msg,
+                            sizeof(msg), &s),
+               -EINVAL, "the limit counts every VM's pages");
+        ok(strstr(msg, "t.scn:3: vm b:") != NULL, "and names the VM that goes beyond it");
+        is_int(load_capture("node 0 mem 16E cpus 0\n", msg, sizeof(msg), &s), -EINVAL, "16E does not parse");
+        is_int(load_capture("node 0 mem 15E cpus 0\nnode 1 mem 15E cpus 1\nvm a mem 16G vcpus 1\n", msg,
+                            sizeof(msg), &s),
+               0, "nodes whose sizes add up beyond 2^64 still hold a VM");
+        nv_sim_free(s);
+}
+
+static int load_file_capture(const char *path, const void *data, size_t size, char *msg, size_t msg_size,
+                             nv_sim **ret) {
+        FILE *f = fopen(path, "we"), *log = tmpfile();
+        int saved, r;
+        size_t n;
+
+        if (!f || !log || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+                abort();
+        fflush(stderr);
+        saved = dup(STDERR_FILENO);
+        dup2(fileno(log), STDERR_FILENO);
+        r = nv_sim_load_file(path, ret);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        rewind(log);
+        n = fread(msg, 1, msg_size - 1, log);
+        msg[n] = '\0';
+        fclose(log);
+        return r;
+}
+
+/* Files: empty (getdelim() left its buffer uninitialised), and with a NUL inside (ignored what
+ * followed it). */
+static void test_files(void) {
+        static const char with_nul[] = "node 0 mem 1G cpus 0\n"
+                                       "vm a mem 1G vcpus 1\n"
+                                       "  run 0 on 0\0 junk\n"
+                                       "  workload hot 64M\n";
+        char tmpl[] = "/tmp/test-sim-scenario.XXXXXX", path[64], msg[1024];
+        nv_sim *s = NULL;
+
+        if (!mkdtemp(tmpl))
+                abort();
+        snprintf(path, sizeof(path), "%s/t.scn", tmpl);
+
+        is_int(load_file_capture(path, "", 0, msg, sizeof(msg), &s), -EINVAL, "an empty file fails");
+        ok(strstr(msg, "t.scn: the scenario is empty") != NULL, "and says it is empty: %.*s",
+           (int)strcspn(msg, "\n"), msg);
+        is_int(load_file_capture(path, with_nul, sizeof(with_nul) - 1, msg, sizeof(msg), &s), -EINVAL,
+               "a file with a NUL byte fails");
+        ok(strstr(msg, "t.scn:3: a NUL byte") != NULL, "naming the line of the NUL: %.*s",
+           (int)strcspn(msg, "\n"), msg);
+        is_int(nv_sim_load_buffer(with_nul, sizeof(with_nul) - 1, "b.scn", &s), -EINVAL,
+               "nv_sim_load_buffer() refuses the NUL too");
+        is_int(nv_sim_load_buffer(with_nul, 20, "b.scn", &s), 0, "and loads the text before it");
+        nv_sim_free(s);
+        s = NULL;
+        is_int(load_file_capture(path, with_nul, 64, msg, sizeof(msg), &s), -EINVAL,
+               "a file of text, a NUL and more text fails");
+        unlink(path);
+        rmdir(tmpl);
 }
 
 int main(void) {
@@ -159,7 +240,22 @@ int main(void) {
         test_bad("vm a mem 1G vcpus 2\n end\n", "t.scn:4:", "none is open");
         test_bad("vm a mem 1G vcpus 2\n cell 1 mem 1G vcpus 0\n", "t.scn:4:", "in order");
         test_bad("workload hot 1M\n", "t.scn:3:", "outside a vm");
-        test_bad("vm a mem 3G vcpus 2\n", "t.scn:", "does not fit");
+        test_bad("vm a mem 3G vcpus 2\n", "t.scn:3:", "does not fit in the host's 2.0G");
+        test_bad("vm a mem 1G vcpus 2\nvm b mem 1G vcpus 1\nvm c mem 4K vcpus 1\n",
+                 "t.scn:5:", "vm c: mem 4.0K does not fit in the host's 2.0G (0B left");
+        /* Sizes and addresses near 2^64: the checks must not wrap. */
+        test_bad("vm a mem 1G vcpus 2\n workload hot 8E offset 8E\n", "t.scn:4:", "exceeds");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 1M offset 18446744073709551615\n",
+                 "t.scn:4:", "exceeds");
+        test_bad("vm a mem 1G vcpus 2\n l2 b mem 1G at-gpa 18446744072635809792 vcpus 0\n",
+                 "t.scn:4:", "inside the VM");
+        test_bad("vm a mem 1G vcpus 2\n l2 b mem 16E at-gpa 0 vcpus 0\n", "t.scn:4:", "bad mem");
+        /* Times the sim's 32-bit tick clock cannot reach. */
+        test_bad("vm a mem 1G vcpus 2\n at 20h run 0 on 1\n",
+                 "t.scn:4:", "beyond the end of the simulator's clock");
+        test_bad("vm a mem 1G vcpus 2\n at infinity workload rate 1M\n", "t.scn:4:", "beyond the end");
+        test_bad("vm a mem 1G vcpus 2 tlb-lifetime infinity\n", "t.scn:3:", "bad tlb-lifetime");
+        test_bad("host tlb-lifetime 1000h\n", "t.scn:3:", "not a duration");
         test_bad("host nested maybe\n", "t.scn:3:", "boolean");
         test_bad("seed -1\n", "t.scn:3:", "seed NUMBER");
 
@@ -174,6 +270,8 @@ int main(void) {
                 nv_sim_free(s);
                 is_int(nv_sim_load_file("/nonexistent/x.scn", &s), -ENOENT, "a missing file: -ENOENT");
         }
+        test_huge_vm();
+        test_files();
         test_bench_scenarios();
         return tap_done();
 }

@@ -120,6 +120,28 @@ ctl reload 2>"$tmp/reload.err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'io.numavd.Manager.ConfigInvalid.*numavd.conf:3' "$tmp/reload.err"
 ok $? "reload of an invalid file: ConfigInvalid naming file:line, exit 1 ($(head -c 200 "$tmp/reload.err"))"
 ctl status >/dev/null; ok $? "the daemon keeps serving after a rejected reload"
+# The failed reload stays in GetHost and `numavctl status` until a reload succeeds.
+ctl status >"$tmp/status-failed.out"
+grep -q '^Last reload failed at [0-9-]* [0-9:]* .*, the previous configuration stays:$' "$tmp/status-failed.out" &&
+        grep -q '^  .*numavd.conf:3: .*Epoch=.*bogus' "$tmp/status-failed.out"
+ok $? "status shows the failed reload, when, and its file:line ($(tail -n 1 "$tmp/status-failed.out"))"
+now=$(date +%s)
+ctl --json status | json_ok '.lastFailedReload.message | test("numavd.conf:3: ")' &&
+        ctl --json status | json_ok ".lastFailedReload.timestamp / 1e6 | . > $now - 60 and . <= $now + 1"
+ok $? "status --json: lastFailedReload has the message and a timestamp of now"
+cp "$tmp/numavd.conf" "$tmp/numavd.conf.bad"
+sed -i '$d' "$tmp/numavd.conf"
+kill -HUP "$pid"
+for _ in $(seq 50); do ctl --json status | json_ok 'has("lastFailedReload") | not' && break; sleep 0.1; done
+ctl --json status | json_ok 'has("lastFailedReload") | not'; ok $? "a successful reload (SIGHUP) clears it"
+ctl status | grep -q "Last reload failed"; [ $? -ne 0 ]; ok $? "and status no longer shows it"
+cp "$tmp/numavd.conf.bad" "$tmp/numavd.conf"
+kill -HUP "$pid"
+for _ in $(seq 50); do ctl --json status | json_ok 'has("lastFailedReload")' && break; sleep 0.1; done
+ctl --json status | json_ok '.lastFailedReload.message | test("numavd.conf:3: ")'
+ok $? "a reload by SIGHUP that fails is shown too"
+sed -i '$d' "$tmp/numavd.conf"
+ctl reload; ok $? "reload of the fixed file"
 ctl notify-domain web1 migrate begin; ok $? "notify-domain migrate begin"
 for _ in $(seq 50); do ctl --json vm web1 | json_ok .frozen && break; sleep 0.1; done
 ctl --json vm web1 | json_ok '.frozen == true'; ok $? "migrate begin freezes placement"
@@ -128,6 +150,15 @@ for _ in $(seq 50); do ctl --json vm web1 | json_ok '.frozen | not' && break; sl
 ctl --json vm web1 | json_ok '.frozen == false'; ok $? "migrate end thaws it"
 ctl notify-domain 'a $(touch /tmp/pwned) "quoted" ünïcode' started begin; ok $? "notify-domain with a hostile name"
 ctl status >/dev/null; ok $? "the daemon is fine after a hostile domain name"
+# A domain name that tries to forge log lines (a newline and a journal "<3>" prefix, a terminal
+# escape, a byte that is not UTF-8) is logged escaped, on one line.
+ctl set-log-level debug
+ctl notify-domain $'evil\n<3>numavd: forged\e[2J\xff' stopped end; ok $? "notify-domain with a name that forges a line"
+ctl set-log-level info
+for _ in $(seq 50); do grep -qF 'evil\n<3>numavd: forged\x1b[2J\xff' "$tmp/numavd.err" && break; sleep 0.1; done
+grep -qF 'evil\n<3>numavd: forged\x1b[2J\xff' "$tmp/numavd.err" && ! grep -q '^<3>numavd: forged' "$tmp/numavd.err" &&
+        ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/numavd.err"
+ok $? "the daemon's log shows that name escaped, and no control byte ($(grep -F 'domain evil' "$tmp/numavd.err" | head -n 1))"
 
 # The malformed-input corpus; a second client is served after each.
 for f in "$corpus"/*.in; do

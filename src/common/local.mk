@@ -18,3 +18,8 @@ check_PROGRAMS += tests/test-fileio
 tests_test_fileio_SOURCES = tests/test-fileio.c tests/tap.h
 tests_test_fileio_LDADD = libnvcommon.a -lm
 TESTS += tests/test-fileio
+
+check_PROGRAMS += tests/test-log
+tests_test_log_SOURCES = tests/test-log.c tests/tap.h
+tests_test_log_LDADD = libnvcommon.a
+TESTS += tests/test-log

@@ -51,8 +51,67 @@ void log_set_hook(void (*hook)(int level, const char *message, void *userdata), 
         log_hook_userdata = userdata;
 }
 
+/* The length of the well-formed UTF-8 character at s (1 to 4), or 0 when s starts none: a stray
+ * continuation byte, an overlong form, a surrogate, beyond U+10FFFF, or cut short. */
+static size_t utf8_char_len(const unsigned char *s) {
+        unsigned char c = s[0];
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF)
+                return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+                if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+                        return 0;
+                if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
+                        return 0;
+                return 3;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+                if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+                        return 0;
+                if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+                        return 0;
+                return 4;
+        }
+        return 0;
+}
+
+const char *log_escape(char *buf, size_t size, const char *s) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t len = 0;
+
+        if (size == 0)
+                return buf;
+        while (*p) {
+                char esc[5];
+                size_t n = utf8_char_len(p), k;
+                /* U+0080..U+009F, the C1 controls: a terminal takes U+009B for ESC [. */
+                bool control = n == 1 ? (*p < 0x20 || *p == 0x7F) : n == 2 && p[0] == 0xC2 && p[1] < 0xA0;
+
+                if (n == 0 || control) {
+                        /* One byte at a time, so a C1 control shows as \xc2\x9b. */
+                        n = 1;
+                        k = (size_t)(*p == '\n'   ? snprintf(esc, sizeof(esc), "\\n")
+                                     : *p == '\r' ? snprintf(esc, sizeof(esc), "\\r")
+                                     : *p == '\t' ? snprintf(esc, sizeof(esc), "\\t")
+                                                  : snprintf(esc, sizeof(esc), "\\x%02x", *p));
+                } else {
+                        k = n;
+                        memcpy(esc, p, n);
+                }
+                if (len + k >= size)
+                        break; /* cut before the character that does not fit */
+                memcpy(buf + len, esc, k);
+                len += k;
+                p += n;
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
-        char buf[2048];
+        char raw[LOG_MESSAGE_MAX], buf[LOG_ESCAPED_MAX];
         va_list ap;
         int saved = errno;
 
@@ -62,8 +121,11 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         /* %m in the format refers to the error we were given. */
         errno = error;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        /* Values from outside (VM names from libvirt or /proc, globs and values from files) end
+         * up in the message: escaped, none can start a line of its own or garble the terminal. */
+        log_escape(buf, sizeof(buf), raw);
 
         if (journal_prefix)
                 fprintf(stderr, "<%d>%s\n", level, buf);

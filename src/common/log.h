@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -23,6 +24,17 @@ const char *log_level_to_string(int level);
 void log_open(void);
 /* Also hand every message that is logged to hook (NULL: stop), e.g. to quote it in a reply. */
 void log_set_hook(void (*hook)(int level, const char *message, void *userdata), void *userdata);
+
+/* A message is cut at LOG_MESSAGE_MAX - 1 bytes, then escaped into at most LOG_ESCAPED_MAX - 1. */
+#define LOG_MESSAGE_MAX 2048
+#define LOG_ESCAPED_MAX (4 * LOG_MESSAGE_MAX)
+
+/* Copy s into buf (size bytes, NUL-terminated), escaped so that it stays one line of valid UTF-8:
+ * newline, carriage return and tab as \n, \r, \t; other control bytes (C0, DEL and the C1
+ * controls U+0080..U+009F) and bytes that are not well-formed UTF-8 as \xNN. Backslashes are kept
+ * as they are. What does not fit is cut at a character boundary. Returns buf. Every message that
+ * log_internal() writes (and hands to the hook) went through it. */
+const char *log_escape(char *buf, size_t size, const char *s);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/parse.h"
@@ -128,7 +129,7 @@ static const char *size_str(char *buf, json_object *o, const char *key) {
 static int cmd_status(nv_varlink_client *c, char **args) {
         _cleanup_(json_object_putp) json_object *h = NULL;
         char a[FORMAT_BUF], b[FORMAT_BUF];
-        json_object *nodes;
+        json_object *nodes, *failure;
         int r;
 
         if ((r = call(c, IFACE "GetHost", NULL, &h)) < 0)
@@ -154,6 +155,17 @@ static int cmd_status(nv_varlink_client *c, char **args) {
                                         printf(" %d", json_object_get_int(json_object_array_get_idx(d, k)));
                         printf("\n");
                 }
+        if (json_object_object_get_ex(h, "lastFailedReload", &failure) &&
+            json_object_is_type(failure, json_type_object)) {
+                time_t t = (time_t)(get_int(failure, "timestamp", 0) / (int64_t)USEC_PER_SEC);
+                char when[64];
+                struct tm tm;
+
+                if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                        snprintf(when, sizeof(when), "@%lld", (long long)t);
+                printf("Last reload failed at %s, the previous configuration stays:\n  %s\n", when,
+                       get_str(failure, "message"));
+        }
         return 0;
 }
 

@@ -32,13 +32,30 @@ static bool is_null_device(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
 }
 
+static const char *file_type_name(mode_t mode) {
+        if (S_ISDIR(mode))
+                return "a directory";
+        if (S_ISFIFO(mode))
+                return "a FIFO";
+        if (S_ISSOCK(mode))
+                return "a socket";
+        if (S_ISCHR(mode))
+                return "a character device";
+        if (S_ISBLK(mode))
+                return "a block device";
+        return "not a regular file";
+}
+
 int nv_config_read_file(const char *path, char **ret_text) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         struct stat st;
         size_t len = 0;
+        const char *nul;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below), and a
+         * read never blocks the event loop on a reload. Regular files ignore the flag. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return -ENOENT;
@@ -54,7 +71,8 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(-EINVAL, "%s is not a regular file.", path);
+                return log_error_errno(-EINVAL, "%s is %s, not a regular file; refusing to read it.", path,
+                                       file_type_name(st.st_mode));
         if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
                 return log_error_errno(-EFBIG, "%s is too large (more than 4M).", path);
 
@@ -73,8 +91,13 @@ int nv_config_read_file(const char *path, char **ret_text) {
                         break;
                 len += (size_t)n;
         }
-        if (memchr(text, '\0', len))
-                return log_error_errno(-EINVAL, "%s contains a NUL byte; not a text file.", path);
+        nul = memchr(text, '\0', len);
+        if (nul) {
+                unsigned line = 1;
+                for (const char *p = text; p < nul; p++)
+                        line += *p == '\n';
+                return log_error_errno(-EINVAL, "%s:%u: A NUL byte; not a text file.", path, line);
+        }
         text[len] = '\0';
         *ret_text = TAKE_PTR(text);
         return 0;
@@ -137,10 +160,17 @@ static int scan_dir(const char *dir, dropin **list, size_t *n) {
         struct dirent *de;
         int r = 0;
 
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
         if (dfd < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
+                if (errno == ENOENT)
                         return 0;
+                /* Something that is not a directory where drop-ins would be (a file, a FIFO, a
+                 * symlink loop) holds no drop-ins: say so, and go on with the others. */
+                if (errno == ENOTDIR || errno == ELOOP) {
+                        log_warning_errno(-errno, "Cannot open %s as a drop-in directory, ignoring: %m",
+                                          dir);
+                        return 0;
+                }
                 return log_error_errno(-errno, "Cannot open %s: %m", dir);
         }
         d = fdopendir(dfd);

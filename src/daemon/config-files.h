@@ -8,10 +8,13 @@
 #include <stddef.h>
 
 /* Read a configuration file into a NUL-terminated string. A missing file is -ENOENT (not logged,
- * the caller decides); /dev/null (a mask) reads as empty; other failures are logged. */
+ * the caller decides); /dev/null (a mask) reads as empty; anything else that is not a regular file
+ * (a FIFO, a device, a directory) is refused with -EINVAL without waiting on it, as is a NUL byte
+ * (named by its line); other failures are logged. */
 int nv_config_read_file(const char *path, char **ret_text);
 
-/* List the *.conf files of dirs (highest priority first). Missing directories are skipped. On
+/* List the *.conf files of dirs (highest priority first). Missing directories are skipped; a
+ * path that is not a directory (a file, a symlink loop) is skipped with a warning. On
  * success *ret_paths is a NULL-terminated array of full paths in the order to apply them. */
 int nv_config_list_dropins(const char *const *dirs, size_t n_dirs, char ***ret_paths);
 

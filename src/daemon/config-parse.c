@@ -181,6 +181,9 @@ int nv_config_parse_ini(const nv_config_schema *schema, const char *text, const 
         bool continued = false;
         int r = 0;
 
+        /* A UTF-8 byte order mark at the start is skipped, as systemd does. */
+        if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+                text += 3;
         buf = malloc(strlen(text) + 1);
         if (!buf)
                 return log_oom();
@@ -285,9 +288,19 @@ int nv_config_parse_size(const char *file, unsigned line, const nv_config_item *
         int r;
 
         r = parse_size(rvalue, &v);
-        if (r < 0 && r != -ERANGE)
+        if (r == -ERANGE)
+                /* 16E itself is one byte too many, and format_size() would round the largest
+                 * size up to "16.0E": name the exact limit. */
+                return log_error_errno(-EINVAL,
+                                       "%s:%u: %s=%s is too large: a size is at most %" PRIu64
+                                       " bytes (16E minus one byte).",
+                                       file, line, item->lvalue, rvalue, UINT64_MAX);
+        if (r < 0)
                 return invalid(file, line, item, rvalue, "a size such as 4096, 64K or 1.5G");
-        if (r < 0 || v < item->min || v > item->max)
+        if (v < item->min && item->max == UINT64_MAX)
+                return log_error_errno(-EINVAL, "%s:%u: %s=%s is out of range (at least %s).", file, line,
+                                       item->lvalue, rvalue, format_size(a, item->min));
+        if (v < item->min || v > item->max)
                 return log_error_errno(-EINVAL, "%s:%u: %s=%s is out of range (%s..%s).", file, line,
                                        item->lvalue, rvalue, format_size(a, item->min),
                                        format_size(b, item->max));

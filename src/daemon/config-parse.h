@@ -6,7 +6,7 @@
  * parses its value and the offset of the field it fills, so that adding a key is one line.
  *
  * [Section] and [Section "argument"] headers; Key=Value with the whitespace around '=' trimmed;
- * '#' and ';' start comment lines; a trailing backslash joins the next line with a space (comment
+ * a UTF-8 byte order mark at the start is skipped; '#' and ';' start comment lines; a trailing backslash joins the next line with a space (comment
  * lines inside such a continuation are skipped); the last assignment of a key wins. An empty value
  * ("Key=") resets the key to its default. Malformed lines and invalid values are errors (-EINVAL,
  * logged as "FILE:LINE: ..."); unknown keys and sections warn and are ignored. */

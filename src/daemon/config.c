@@ -12,6 +12,7 @@
 #include "daemon/config-files.h"
 #include "daemon/config-parse.h"
 #include "daemon/config.h"
+#include "policy/placement.h"
 
 static const nv_config config_defaults = {
         .epoch = 1 * USEC_PER_SEC,
@@ -484,4 +485,22 @@ bool nv_config_vm_override(const nv_config *c, const char *name, const char *uui
                 }
         }
         return any;
+}
+
+uint64_t nv_config_epoch_bytes(const nv_config *c, uint64_t rate) {
+        /* Exact in 128 bits: through a double, a rate near 16E times an epoch above 1s does not
+         * fit in 64 bits, and converting it back is undefined (on x86-64 it gave 0). */
+        unsigned __int128 bytes = (unsigned __int128)rate * c->epoch / USEC_PER_SEC;
+
+        return bytes > UINT64_MAX ? UINT64_MAX : (uint64_t)bytes;
+}
+
+uint32_t nv_config_residency_epochs(const nv_config *c) {
+        uint64_t epochs;
+
+        if (c->min_residency == USEC_INFINITY)
+                return NV_RESIDENCY_FOREVER;
+        /* Not DIV_ROUND_UP(): its n + d - 1 wraps for values near USEC_INFINITY. */
+        epochs = c->min_residency / c->epoch + (c->min_residency % c->epoch != 0);
+        return (uint32_t)CLAMP(epochs, (uint64_t)1, (uint64_t)NV_RESIDENCY_FOREVER);
 }

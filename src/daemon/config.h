@@ -126,3 +126,11 @@ bool nv_config_vm_override(const nv_config *c, const char *name, const char *uui
 
 const char *nv_backend_choice_to_string(nv_backend_choice b);
 int nv_backend_choice_from_string(const char *s); /* nv_backend_choice or -EINVAL */
+
+/* The bytes that rate (bytes per second) allows in one Epoch=, saturated at UINT64_MAX: a byte
+ * budget, a per-VM cap, the largest region. */
+uint64_t nv_config_epoch_bytes(const nv_config *c, uint64_t rate);
+
+/* MinResidency= in whole epochs, rounded up and at least 1; NV_RESIDENCY_FOREVER for infinity
+ * and for more epochs than that counts. */
+uint32_t nv_config_residency_epochs(const nv_config *c);

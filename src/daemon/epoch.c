@@ -28,7 +28,7 @@ nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m) {
         c.merge_delta = m->config->merge_delta;
         c.flush = m->flush;
         /* No region larger than one epoch's moves: a partial move would leave it planned from its head. */
-        c.max_region_bytes = (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC);
+        c.max_region_bytes = nv_config_epoch_bytes(m->config, m->config->max_move_rate);
         return c;
 }
 
@@ -206,7 +206,7 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
         int r;
 
         if (s->max_move_rate > 0) {
-                uint64_t cap = (uint64_t)((double)s->max_move_rate * m->config->epoch / USEC_PER_SEC);
+                uint64_t cap = nv_config_epoch_bytes(m->config, s->max_move_rate);
                 if (s->epoch_moved >= cap)
                         return;
                 max_bytes = MIN(max_bytes, cap - s->epoch_moved);
@@ -291,17 +291,15 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
 static nv_placement_config placement_config(const nv_manager *m) {
         const nv_config *c = m->config;
         uint64_t largest = 0;
-        double epoch_sec = (double)c->epoch / USEC_PER_SEC;
 
         for (unsigned n = 0; n < m->inv.nr_nodes; n++)
                 largest = MAX(largest, m->inv.nodes[n].total_bytes);
         return (nv_placement_config){
-                .budget_bytes =
-                        MIN((uint64_t)((double)c->max_move_rate * epoch_sec), nv_mover_tokens(m->mover)),
+                .budget_bytes = MIN(nv_config_epoch_bytes(c, c->max_move_rate), nv_mover_tokens(m->mover)),
                 .node_floor_bytes = size_or_percent_resolve(&c->node_floor, largest),
                 .hot_threshold = c->hot_threshold,
                 .dominance = c->dominance,
-                .min_residency = (uint32_t)MAX(1, DIV_ROUND_UP(c->min_residency, c->epoch)),
+                .min_residency = nv_config_residency_epochs(c),
                 .retarget_epochs = c->retarget_epochs,
         };
 }

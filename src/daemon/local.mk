@@ -11,6 +11,7 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/config.c \
 	src/daemon/config-parse.c src/daemon/config-parse.h \
 	src/daemon/config-files.c src/daemon/config-files.h \
+	src/daemon/reload-failure.c src/daemon/reload-failure.h \
 	src/daemon/counters.c src/daemon/counters.h \
 	src/daemon/overcommit.c src/daemon/overcommit.h \
 	src/daemon/varlink-manager.c src/daemon/varlink-manager.h
@@ -41,7 +42,7 @@ check_PROGRAMS += tests/test-config
 tests_test_config_SOURCES = tests/test-config.c tests/tap.h
 tests_test_config_LDADD = libnvdaemon.a libnvcommon.a -lm
 TESTS += tests/test-config
-EXTRA_DIST += tests/config-bad tests/config-good
+EXTRA_DIST += tests/config-bad tests/config-good tests/config-hostile
 
 check_PROGRAMS += tests/test-counters
 tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h tests/test-util.h
@@ -71,3 +72,7 @@ check_PROGRAMS += tests/test-epoch
 tests_test_epoch_SOURCES = tests/test-epoch.c tests/tap.h
 tests_test_epoch_LDADD = $(NV_LINK)
 TESTS += tests/test-epoch
+
+# The parsers of outside input under valgrind.
+dist_check_SCRIPTS += tests/test-parsers-valgrind.sh
+TESTS += tests/test-parsers-valgrind.sh

@@ -161,5 +161,10 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
+        /* Before anything else: systemd (or a libvirt hook) may send SIGHUP as soon as the process
+         * exists, and until the loop watches the signals their default action would kill it. A
+         * signal sent meanwhile stays pending and is handled once the loop runs. */
+        if (nv_manager_block_signals() < 0)
+                return EXIT_FAILURE;
         return run(argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

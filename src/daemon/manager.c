@@ -96,7 +96,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
-int nv_manager_reload(nv_manager *m) {
+static int reload(nv_manager *m) {
         _cleanup_(nv_config_freep) nv_config *c = NULL;
         struct timespec ts;
         int r;
@@ -124,7 +124,7 @@ int nv_manager_reload(nv_manager *m) {
         if (m->opts.log_level < 0)
                 log_set_max_level(m->config->log_level);
         nv_mover_set_rate(m->mover, m->config->max_move_rate,
-                          (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC));
+                          nv_config_epoch_bytes(m->config, m->config->max_move_rate));
         update_flush(m);
         nv_heatmap_config hc = nv_manager_heatmap_config(m);
         for (size_t i = 0; i < m->nr_vms; i++)
@@ -135,6 +135,15 @@ int nv_manager_reload(nv_manager *m) {
         log_info("Configuration reloaded.");
         (void)sd_notify(false, "READY=1\nSTATUS=Configuration reloaded");
         return 0;
+}
+
+int nv_manager_reload(nv_manager *m) {
+        int r;
+
+        nv_reload_failure_begin(&m->reload_failure);
+        r = reload(m);
+        nv_reload_failure_end(&m->reload_failure, r);
+        return r;
 }
 
 static int on_refresh_now(sd_event_source *s, void *userdata) {
@@ -193,6 +202,18 @@ static int setup_host(nv_manager *m) {
         return 0;
 }
 
+int nv_manager_block_signals(void) {
+        sigset_t ss;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(-errno, "Cannot block signals: %m");
+        return 0;
+}
+
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         _cleanup_(nv_manager_freep) nv_manager *m = NULL;
         int r;
@@ -222,8 +243,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
                 return r;
 
         r = nv_mover_new(m->host.mover, m->host.mover_ctx, m->config->max_move_rate,
-                         (uint64_t)((double)m->config->max_move_rate * m->config->epoch / USEC_PER_SEC),
-                         &m->mover);
+                         nv_config_epoch_bytes(m->config, m->config->max_move_rate), &m->mover);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the page mover: %m");
 
@@ -231,13 +251,9 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
 
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-                return log_error_errno(-errno, "Cannot block signals: %m");
+        r = nv_manager_block_signals();
+        if (r < 0)
+                return r;
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/config.h"
+#include "daemon/reload-failure.h"
 #include "daemon/vm-state.h"
 #include "migrate/mover.h"
 #include "sim/sim.h"
@@ -31,6 +32,7 @@ typedef struct nv_manager {
         sd_event_source *refresh_now; /* the host saw a VM come or go: refresh at once */
         nv_manager_options opts;
         nv_config *config;
+        nv_reload_failure reload_failure; /* the last failed reload, until one succeeds */
 
         nv_sim *sim; /* the simulated host, when --sim */
         nv_host host;
@@ -53,6 +55,11 @@ typedef struct nv_manager {
         struct nv_varlink_manager *varlink;
 } nv_manager;
 
+/* Block the signals the loop handles (SIGTERM, SIGINT, SIGHUP), so that one sent before the loop
+ * watches them waits for it instead of killing the process. main() calls it first of all;
+ * nv_manager_new() again, for its other callers. */
+int nv_manager_block_signals(void);
+
 int nv_manager_new(const nv_manager_options *opts, nv_manager **ret);
 nv_manager *nv_manager_free(nv_manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_manager *, nv_manager_free);
@@ -67,7 +74,8 @@ int nv_manager_run(nv_manager *m);
  * sample timer calls it; benchmarks call it in a loop after nv_manager_start(), without a loop. */
 int nv_manager_tick(nv_manager *m);
 
-/* Re-read the configuration; on error the old one stays in force and the error is returned. */
+/* Re-read the configuration; on error the old one stays in force, the error is returned and
+ * kept in m->reload_failure until a reload succeeds. */
 int nv_manager_reload(nv_manager *m);
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m);

@@ -89,6 +89,7 @@ static int method_get_host(nv_varlink_call *call, json_object *p, unsigned flags
         json_object_object_add(o, "nodes", nodes);
         json_object_object_add(o, "nested", json_object_new_boolean(m->inv.nested));
         nv_report_mover_json(m, o);
+        nv_reload_failure_json(&m->reload_failure, o);
         return nv_varlink_reply(call, o);
 }
 
@@ -197,32 +198,17 @@ void nv_varlink_manager_publish(nv_manager *m) {
         json_object_put(o);
 }
 
-typedef struct capture {
-        char buf[1024];
-} capture;
-
-static void capture_errors(int level, const char *message, void *userdata) {
-        capture *c = userdata;
-
-        if (level > LOG_ERR || c->buf[0]) /* the first error names the file and line */
-                return;
-        snprintf(c->buf, sizeof(c->buf), "%s", message);
-}
-
 static int method_reload(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
         nv_manager *m = userdata;
-        capture c = {};
         int r;
 
         if ((r = check_parameters(call, p, (const char *const[]){ NULL }, NULL)) != 0)
                 return r;
-        log_set_hook(capture_errors, &c);
         r = nv_manager_reload(m);
-        log_set_hook(NULL, NULL);
         if (r < 0) {
                 json_object *e = json_object_new_object();
-                json_object_object_add(e, "message",
-                                       json_object_new_string(c.buf[0] ? c.buf : strerror(-r)));
+                /* The first error, which names the file and line. */
+                json_object_object_add(e, "message", json_object_new_string(m->reload_failure.message));
                 return nv_varlink_error(call, ERROR_CONFIG, e);
         }
         return nv_varlink_reply(call, NULL);

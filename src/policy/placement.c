@@ -95,7 +95,8 @@ static void next_streak(const nv_region *r, int target, nv_region_plan *p) {
 static bool held_by_residency(const nv_placement_input *in, const nv_region *r, const nv_region_plan *p) {
         if (r->moved_epoch == 0 || p->target == r->moved_to)
                 return false;
-        if (in->epoch >= r->moved_epoch + in->cfg->min_residency)
+        if (in->cfg->min_residency != NV_RESIDENCY_FOREVER &&
+            in->epoch >= r->moved_epoch + in->cfg->min_residency)
                 return false;
         return p->target_streak < in->cfg->retarget_epochs;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The scenario's host directives: seed, host, node, distance. */
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "common/parse.h"
@@ -36,9 +37,9 @@ int scenario_line_host(parser *p, char **tok, size_t n) {
                 } else if (strcmp(tok[i], "tlb-lifetime") == 0 ||
                            strcmp(tok[i], "nested-tlb-lifetime") == 0) {
                         usec_t *t = tok[i][0] == 't' ? &p->s->tlb_bare : &p->s->tlb_nested;
-                        if (parse_sec(tok[i + 1], t) < 0 || *t < SIM_TICK_USEC)
-                                return fail(p, "%s: not a duration of at least %uus: %s", tok[i],
-                                            SIM_TICK_USEC, tok[i + 1]);
+                        if (parse_sec(tok[i + 1], t) < 0 || *t < SIM_TICK_USEC || *t > SIM_CLOCK_END_USEC)
+                                return fail(p, "%s: not a duration of %uus to %" PRIu64 "s: %s", tok[i],
+                                            SIM_TICK_USEC, SIM_CLOCK_END_USEC / USEC_PER_SEC, tok[i + 1]);
                 } else
                         return fail(p, "unknown host key: %s", tok[i]);
         }

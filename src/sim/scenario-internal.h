@@ -10,9 +10,11 @@ typedef struct parser {
         nv_sim *s;
         const char *file;
         unsigned line;
-        ssize_t vm;     /* index of the VM being described, -1 none */
-        ssize_t own_wl; /* index of that VM's own workload, -1 none yet */
-        ssize_t l2;     /* index of the open l2 block's workload, -1 none */
+        ssize_t vm;        /* index of the VM being described, -1 none */
+        ssize_t own_wl;    /* index of that VM's own workload, -1 none yet */
+        ssize_t l2;        /* index of the open l2 block's workload, -1 none */
+        uint64_t vm_bytes; /* the memory of the VMs so far */
+        uint64_t units;    /* their backing pages, against SIM_MAX_UNITS */
 } parser;
 
 /* Log "FILE:LINE: message" and return -EINVAL. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The scenario's VM directives: vm, cell, run, workload, and l2 blocks. */
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -36,6 +37,34 @@ static uint64_t vm_page_size(const sim_vm *vm) {
 
 static sim_vm *cur_vm(const parser *p) {
         return p->vm >= 0 ? &p->s->vms[p->vm] : NULL;
+}
+
+/* The host's memory, saturated at UINT64_MAX. */
+static uint64_t host_bytes(const nv_sim *s) {
+        uint64_t total = 0;
+
+        for (unsigned i = 0; i < s->nr_nodes; i++)
+                total = s->nodes[i].total > UINT64_MAX - total ? UINT64_MAX : total + s->nodes[i].total;
+        return total;
+}
+
+/* A VM must fit in what the VMs before it left of the host, and in what the sim models. */
+static int check_vm_fits(parser *p, const sim_vm *vm) {
+        uint64_t host = host_bytes(p->s), left = host - MIN(p->vm_bytes, host);
+        uint64_t units = vm->mem / vm_page_size(vm);
+        char a[FORMAT_BUF], b[FORMAT_BUF], c[FORMAT_BUF];
+
+        if (vm->mem > left)
+                return fail(p, "vm %s: mem %s does not fit in the host's %s (%s left by the VMs before it)",
+                            vm->name, format_size(a, vm->mem), format_size(b, host), format_size(c, left));
+        if (units > SIM_MAX_UNITS - p->units)
+                return fail(p,
+                            "vm %s: mem %s is more than the simulator models: at most %" PRIu64
+                            " backing pages in all VMs, %" PRIu64 " of them left",
+                            vm->name, format_size(a, vm->mem), SIM_MAX_UNITS, SIM_MAX_UNITS - p->units);
+        p->vm_bytes += vm->mem;
+        p->units += units;
+        return 0;
 }
 
 int scenario_line_vm(parser *p, char **tok, size_t n) {
@@ -84,7 +113,8 @@ int scenario_line_vm(parser *p, char **tok, size_t n) {
                                 return fail(p, "vm %s: a uuid has 36 characters: %s", vm->name, val);
                         memcpy(vm->uuid, val, 37);
                 } else if (strcmp(k, "tlb-lifetime") == 0) {
-                        if (parse_sec(val, &vm->tlb_lifetime) < 0 || vm->tlb_lifetime < SIM_TICK_USEC)
+                        if (parse_sec(val, &vm->tlb_lifetime) < 0 || vm->tlb_lifetime < SIM_TICK_USEC ||
+                            vm->tlb_lifetime > SIM_CLOCK_END_USEC)
                                 return fail(p, "vm %s: bad tlb-lifetime: %s", vm->name, val);
                 } else
                         return fail(p, "vm %s: unknown key: %s", vm->name, k);
@@ -94,7 +124,7 @@ int scenario_line_vm(parser *p, char **tok, size_t n) {
         if (vm->mem % vm_page_size(vm) != 0)
                 return fail(p, "vm %s: mem is not a multiple of the %s page", vm->name,
                             nv_backing_to_string(vm->backing));
-        return 0;
+        return check_vm_fits(p, vm);
 }
 
 static int parse_vcpus(const parser *p, const sim_vm *vm, const char *s, uint64_t *bitmap) {
@@ -228,7 +258,8 @@ int scenario_line_workload(parser *p, usec_t t, char **tok, size_t n) {
                 if (r < 0)
                         return fail(p, "workload: bad %s: %s", k, v);
         }
-        if (ph.offset + ph.hot > w->size)
+        /* Not offset + hot > size, which wraps for sizes near 2^64. */
+        if (ph.hot > w->size || ph.offset > w->size - ph.hot)
                 return fail(p, "workload: the hot set (offset + hot) exceeds the guest's memory");
         if (w->nr_phases > 0 && w->phases[w->nr_phases - 1].t > t)
                 return fail(p, "workload: phases must be given in time order");
@@ -286,7 +317,7 @@ int scenario_line_l2(parser *p, char **tok, size_t n) {
         }
         if (w->size == 0 || !have_vcpus)
                 return fail(p, "l2 %s: mem and vcpus are required", w->name);
-        if (w->gpa_base + w->size > vm->mem || w->gpa_base % NV_PAGE_SIZE != 0)
+        if (w->size > vm->mem || w->gpa_base > vm->mem - w->size || w->gpa_base % NV_PAGE_SIZE != 0)
                 return fail(p, "l2 %s: its RAM (at-gpa + mem) must lie page-aligned inside the VM's",
                             w->name);
         w->vcpu_map = calloc(vm->nr_vcpus, sizeof(unsigned));

@@ -4,11 +4,13 @@
  * directives. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/parse.h"
@@ -16,6 +18,8 @@
 #include "sim/scenario-internal.h"
 
 #define MAX_TOKENS 40
+/* A scenario is a page or two of text; refuse more than this. */
+#define SCENARIO_FILE_MAX (16 * MIB)
 
 _printf_(2, 3) int scenario_fail(const parser *p, const char *fmt, ...) {
         char buf[512];
@@ -81,6 +85,9 @@ static int parse_line(parser *p, char *text) {
         if (strcmp(tok[0], "at") == 0) {
                 if (n < 3 || parse_sec(tok[1], &t) < 0)
                         return fail(p, "expected: at TIME run|workload ...");
+                if (t > SIM_CLOCK_END_USEC)
+                        return fail(p, "at %s: beyond the end of the simulator's clock (%" PRIu64 "s)",
+                                    tok[1], SIM_CLOCK_END_USEC / USEC_PER_SEC);
                 if (strcmp(tok[2], "run") == 0)
                         return scenario_line_run(p, t, tok + 2, n - 2);
                 if (strcmp(tok[2], "workload") == 0)
@@ -160,6 +167,8 @@ int nv_sim_load_string(const char *text, const char *name, nv_sim **ret) {
                         return r;
                 line = *nl ? nl + 1 : nl;
         }
+        if (p.line == 0)
+                return log_error_errno(-EINVAL, "%s: the scenario is empty.", p.file);
         if (s->nr_nodes == 0)
                 return fail(&p, "the scenario describes no node");
         for (size_t i = 0; i < s->nr_vms; i++) {
@@ -174,22 +183,58 @@ int nv_sim_load_string(const char *text, const char *name, nv_sim **ret) {
         return 0;
 }
 
+int nv_sim_load_buffer(const char *data, size_t size, const char *name, nv_sim **ret) {
+        _cleanup_free_ char *text = NULL;
+        const char *nul = memchr(data, '\0', size);
+
+        if (nul) {
+                unsigned line = 1;
+                for (const char *c = data; c < nul; c++)
+                        line += *c == '\n';
+                return log_error_errno(-EINVAL, "%s:%u: a NUL byte; a scenario is text.", name ?: "<string>",
+                                       line);
+        }
+        text = strndup(data, size);
+        if (!text)
+                return log_oom();
+        return nv_sim_load_string(text, name, ret);
+}
+
 int nv_sim_load_file(const char *path, nv_sim **ret) {
         _cleanup_free_ char *text = NULL;
-        FILE *f;
-        size_t size = 0;
-        int r;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = 0, allocated = 0;
 
-        f = fopen(path, "re");
-        if (!f)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return log_error_errno(-errno, "Failed to open %s: %m", path);
-        r = getdelim(&text, &size, '\0', f) < 0 && ferror(f) ? -EIO : 0;
-        fclose(f);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s: %m", path);
-        if (!text && !(text = strdup("")))
-                return log_oom();
-        return nv_sim_load_string(text, path, ret);
+        /* Every byte, NULs included (getdelim() stopped at the first, and left its buffer
+         * uninitialised on an empty file). */
+        for (;;) {
+                ssize_t n;
+
+                if (len == allocated) {
+                        char *t;
+
+                        if (allocated >= SCENARIO_FILE_MAX)
+                                return log_error_errno(-EFBIG, "%s is too large (more than 16M).", path);
+                        allocated = allocated ? 2 * allocated : 64 * 1024;
+                        t = realloc(text, allocated);
+                        if (!t)
+                                return log_oom();
+                        text = t;
+                }
+                n = read(fd, text + len, allocated - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(-errno, "Failed to read %s: %m", path);
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        return nv_sim_load_buffer(text, len, path, ret);
 }
 
 void sim_vm_done(sim_vm *vm) {

@@ -16,6 +16,14 @@
 
 /* Accessed/dirty windows are stored per unit as uint32 ticks of this many µs (~19 h in all). */
 #define SIM_TICK_USEC 16u
+/* Where that clock ends: no scenario time (an "at", a TLB lifetime) may lie beyond it. */
+#define SIM_CLOCK_END_USEC ((usec_t)UINT32_MAX * SIM_TICK_USEC)
+/* The backing pages (units) the sim keeps state for, all VMs together: 9 bytes each, so at most
+ * 288 MiB (128 GiB of 4 KiB pages, or 64 TiB of 2 MiB pages). The fuzzer builds with far fewer,
+ * so that every input runs in milliseconds. */
+#ifndef SIM_MAX_UNITS
+#define SIM_MAX_UNITS (UINT64_C(1) << 25)
+#endif
 
 typedef struct sim_phase {
         usec_t t;

@@ -13,8 +13,10 @@
 
 typedef struct nv_sim nv_sim;
 
-/* Parse a scenario. On a syntax or range error, log "FILE:LINE: message" and return -EINVAL. */
+/* Parse a scenario. On a syntax or range error, log "FILE:LINE: message" and return -EINVAL.
+ * nv_sim_load_buffer() takes size bytes that may hold a NUL, which is such an error. */
 int nv_sim_load_file(const char *path, nv_sim **ret);
+int nv_sim_load_buffer(const char *data, size_t size, const char *name, nv_sim **ret);
 int nv_sim_load_string(const char *text, const char *name, nv_sim **ret);
 nv_sim *nv_sim_free(nv_sim *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_sim *, nv_sim_free);
