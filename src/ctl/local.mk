@@ -1,5 +1,6 @@
 # numavctl: the command-line client of io.numavd.Manager.
 bin_PROGRAMS += numavctl
-numavctl_SOURCES = src/ctl/numavctl.c src/ctl/ctl-output.c src/ctl/ctl-output.h
+numavctl_SOURCES = src/ctl/numavctl.c src/ctl/ctl-output.c src/ctl/ctl-output.h \
+	src/ctl/output-file.c src/ctl/output-file.h
 numavctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 numavctl_LDADD = libnvvarlink.a libnvcommon.a $(JSONC_LIBS) -lm

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "ctl/ctl-output.h"
+#include "ctl/output-file.h"
 #include "varlink/varlink.h"
 
 #define DEFAULT_ADDRESS  "unix:/run/numavd/io.numavd.Manager"
@@ -19,6 +20,7 @@
 #define BAR_WIDTH        20
 
 static const char *arg_address = DEFAULT_ADDRESS;
+static const char *arg_output;
 static bool arg_json;
 static bool arg_legend = true;
 static usec_t arg_timeout = 10 * USEC_PER_SEC;
@@ -44,7 +46,8 @@ static void help(void) {
                "                            %s)\n"
                "     --json                 Print JSON\n"
                "     --timeout=DURATION     Wait at most this long for a reply (default: 10s)\n"
-               "     --no-legend            Print no table headers\n\n"
+               "     --no-legend            Print no table headers\n"
+               "     --output=FILE          Replace FILE with the output once it is complete\n\n"
                "Exit status: 0 success, 1 the daemon answered with an error, 2 usage error,\n"
                "3 numavd is not running.\n",
                program_invocation_short_name, DEFAULT_ADDRESS);
@@ -482,7 +485,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_ADDRESS,
                 ARG_JSON,
                 ARG_TIMEOUT,
-                ARG_NO_LEGEND
+                ARG_NO_LEGEND,
+                ARG_OUTPUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -491,6 +495,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "output", required_argument, NULL, ARG_OUTPUT },
                 {},
         };
         const char *env = getenv("NUMAVD_ADDRESS");
@@ -521,6 +526,13 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_LEGEND:
                         arg_legend = false;
                         break;
+                case ARG_OUTPUT:
+                        if (!*optarg) {
+                                fprintf(stderr, "Invalid --output: an empty file name\n");
+                                return -EXIT_USAGE;
+                        }
+                        arg_output = optarg;
+                        break;
                 default:
                         return -EXIT_USAGE;
                 }
@@ -529,8 +541,9 @@ static int parse_argv(int argc, char *argv[]) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(nv_varlink_client_freep) nv_varlink_client *c = NULL;
+        _cleanup_free_ char *output_tmp = NULL;
         const struct command *cmd = NULL;
-        int r;
+        int r, q;
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -556,7 +569,15 @@ int main(int argc, char *argv[]) {
         r = connect_daemon(&c);
         if (r < 0)
                 return -r;
+        if (arg_output && (q = ctl_output_open(arg_output, &output_tmp)) < 0) {
+                fprintf(stderr, "Cannot write %s: %s\n", arg_output, strerror(-q));
+                return EXIT_FAILURE;
+        }
         r = cmd->run(c, argv + optind + 1);
+        if (arg_output && (q = ctl_output_commit(arg_output, output_tmp, r >= 0)) < 0) {
+                fprintf(stderr, "Cannot write %s: %s\n", arg_output, strerror(-q));
+                return EXIT_FAILURE;
+        }
         fflush(stdout);
         return r < 0 ? -r : 0;
 }
