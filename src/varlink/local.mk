@@ -66,3 +66,12 @@ fuzz-run: fuzz
 	./fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 "$$c/config"
 .PHONY: fuzz fuzz-run
 CLEANFILES += fuzz/fuzz-varlink fuzz/fuzz-config
+
+# The varlink project's certification, both ways, against Debian's varlink-go-certification.
+check_PROGRAMS += tests/varlink-certification
+tests_varlink_certification_SOURCES = tests/varlink-certification.c tests/varlink-certification.h \
+	tests/varlink-certification-server.c tests/varlink-certification-client.c
+tests_varlink_certification_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_varlink_certification_LDADD = libnvvarlink.a libnvcommon.a $(SYSTEMD_LIBS) $(JSONC_LIBS) -lm
+dist_check_SCRIPTS += tests/test-varlink-certification.sh
+TESTS += tests/test-varlink-certification.sh
