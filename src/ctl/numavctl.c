@@ -439,16 +439,25 @@ static int cmd_metrics(nv_varlink_client *c, char **args) {
                         printf("} %.17g\n", get_double(vm, per_vm[k].key));
                 }
         }
-        metric("vm_node_bytes", "gauge", "Guest memory of a VM on a node.");
-        for (size_t i = 0; i < nv; i++) {
-                json_object *vm = json_object_array_get_idx(vms, i), *a;
-                if (!json_object_object_get_ex(vm, "memoryPerNode", &a))
-                        continue;
-                for (size_t n = 0; n < json_object_array_length(a); n++) {
-                        printf("numavd_vm_node_bytes");
-                        vm_label(vm);
-                        printf(",node=\"%zu\"} %" PRIi64 "\n", n,
-                               json_object_get_int64(json_object_array_get_idx(a, n)));
+        static const struct {
+                const char *name, *key, *help;
+        } per_vm_node[] = {
+                { "vm_node_bytes", "memoryPerNode", "Guest memory of a VM on a node." },
+                { "vm_hot_node_bytes", "hotPerNode", "Hot guest memory of a VM on a node." },
+        };
+        for (size_t k = 0; k < ARRAY_SIZE(per_vm_node); k++) {
+                metric(per_vm_node[k].name, "gauge", per_vm_node[k].help);
+                for (size_t i = 0; i < nv; i++) {
+                        json_object *vm = json_object_array_get_idx(vms, i), *a;
+                        if (!json_object_object_get_ex(vm, per_vm_node[k].key, &a) ||
+                            !json_object_is_type(a, json_type_array))
+                                continue;
+                        for (size_t n = 0; n < json_object_array_length(a); n++) {
+                                printf("numavd_%s", per_vm_node[k].name);
+                                vm_label(vm);
+                                printf(",node=\"%zu\"} %" PRIi64 "\n", n,
+                                       json_object_get_int64(json_object_array_get_idx(a, n)));
+                        }
                 }
         }
         metric("vm_verdict_bytes", "gauge",
