@@ -4,3 +4,7 @@ numavctl_SOURCES = src/ctl/numavctl.c src/ctl/ctl-output.c src/ctl/ctl-output.h 
 	src/ctl/output-file.c src/ctl/output-file.h
 numavctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 numavctl_LDADD = libnvvarlink.a libnvcommon.a $(JSONC_LIBS) -lm
+
+# Metrics: promtool, and the node exporter's textfile route (numavctl --output).
+dist_check_SCRIPTS += tests/test-metrics.sh
+TESTS += tests/test-metrics.sh
