@@ -27,6 +27,13 @@ EXTRA_DIST += etc/systemd/numavd.service.in etc/systemd/numavd.socket \
 	etc/libvirt/hooks/qemu.d/numavd.in
 CLEANFILES += etc/systemd/numavd.service etc/systemd/numavd-metrics.service etc/libvirt/hooks/qemu.d/numavd
 
+# bash completion for numavctl, where bash-completion looks it up by the command's name.
+bashcompletiondir = $(datadir)/bash-completion/completions
+bashcompletion_DATA = etc/bash-completion/numavctl
+EXTRA_DIST += etc/bash-completion/numavctl
+dist_check_SCRIPTS += tests/test-completion.sh
+TESTS += tests/test-completion.sh
+
 # `numavd --sim NAME` looks NAME up here: every bench/scenarios/*.scn, without a list to keep up to
 # date (bench/local.mk ships the folder in the tarball). Prerequisite-only lines, so that other
 # local.mk files can hook into install-data-local and uninstall-local too.
