@@ -1,12 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* numavctl's formatting: the per-node bar and the heat map, plain and in colour. */
+/* numavctl's formatting: node bars, Prometheus label values, terminal-safe names, the heat map. */
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ctl/ctl-output.h"
 #include "ctl/heatmap.h"
-#include "tests/tap.h"
+#include "tap.h"
 #include "varlink/varlink.h"
+
+/* What f(s) writes, into a fresh string. */
+static char *capture(void (*f)(FILE *, const char *), void (*g)(FILE *, const char *, int), const char *s,
+                     int width) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream(&buf, &size);
+
+        if (!out)
+                abort();
+        if (f)
+                f(out, s);
+        else
+                g(out, s, width);
+        fclose(out);
+        return buf;
+}
 
 /* Run print into a string (freed by the caller). */
 #define CAPTURE(buf, stmt)                                \
@@ -18,14 +38,26 @@
         })
 
 static void test_node_bar(void) {
-        char bar[21], *out = NULL;
-        const uint64_t half[] = { 50, 50 }, three[] = { 1, 0, 3 }, none[] = { 0, 0 };
+        char buf[17], *out = NULL;
+        const uint64_t half[] = { 50, 50 }, three[] = { 1, 0, 3 };
 
-        is_str(ctl_node_bar(bar, 20, half, 2),
-               "##########==========", "half and half: 10 '#' (node 0), 10 '='");
-        is_str(ctl_node_bar(bar, 20, three, 3), "#####+++++++++++++++",
-               "node 2 draws '+', an empty node nothing");
-        is_str(ctl_node_bar(bar, 8, none, 2), "        ", "no memory: a blank bar");
+        is_str(ctl_node_bar(buf, 8, (const uint64_t[]){ 0, 0 }, 2), "        ", "no bytes: a blank bar");
+        is_str(ctl_node_bar(buf, 8, (const uint64_t[]){ 3, 1 }, 2),
+               "######==", "3:1 over 8 cells: '#' node 0, '=' node 1");
+        is_str(ctl_node_bar(buf, 8, (const uint64_t[]){ 0, 5 }, 2), "========", "all on node 1");
+        is_str(ctl_node_bar(buf, 9, (const uint64_t[]){ 1, 1, 1 }, 3), "###===+++",
+               "thirds: node 2 draws '+'");
+        is_str(ctl_node_bar(buf, 3, (const uint64_t[]){ 1, 1, 1, 1 }, 4), "#=%",
+               "more nodes than cells: rounded, still width cells");
+        is_int((int)strlen(ctl_node_bar(buf, 16, (const uint64_t[]){ 7, 11, 13 }, 3)), 16,
+               "the cells add up to the width exactly");
+        uint64_t many[16] = {};
+        many[11] = 1;
+        is_str(ctl_node_bar(buf, 4, many, 12), "$$$$", "node 11 has a symbol of its own");
+        many[11] = 0;
+        many[15] = 1;
+        is_str(ctl_node_bar(buf, 4, many, 16), "????", "so has node 15, the last");
+        is_str(ctl_node_bar(buf, 0, (const uint64_t[]){ 1 }, 1), "", "width 0: an empty bar");
 
         CAPTURE(out, ctl_node_bar_print(_f, half, 2, 10, false));
         is_str(out, "[#####=====] #0:50% =1:50%", "plain: the bar and each node's symbol and share");
@@ -36,6 +68,29 @@ static void test_node_bar(void) {
            "colour: each node's cells in its background colour, no symbols (%s)", out);
         ok(out && strstr(out, "\033[38;5;142m2\033[0m:75%"), "colour: node 2's number in its colour, 75%%");
         free(out);
+}
+
+static void test_prom_label(void) {
+        char *s = capture(ctl_prom_label, NULL, "a\\b\"c\nd", 0);
+
+        is_str(s, "a\\\\b\\\"c\\nd", "backslash, quote and newline escaped");
+        free(s);
+        s = capture(ctl_prom_label, NULL, "web-1", 0);
+        is_str(s, "web-1", "plain names unchanged");
+        free(s);
+}
+
+static void test_print_safe(void) {
+        char *s = capture(NULL, ctl_print_safe, "a\tb\x1b[2Jc\x7f", 0);
+
+        is_str(s, "a?b?[2Jc?", "control characters become ?");
+        free(s);
+        s = capture(NULL, ctl_print_safe, "vm", 5);
+        is_str(s, "vm   ", "padded to the width");
+        free(s);
+        s = capture(NULL, ctl_print_safe, "longname", 3);
+        is_str(s, "longname", "never cut");
+        free(s);
 }
 
 static void test_heatmap(void) {
@@ -83,6 +138,8 @@ static void test_heatmap(void) {
 
 int main(void) {
         test_node_bar();
+        test_prom_label();
+        test_print_safe();
         test_heatmap();
         return tap_done();
 }

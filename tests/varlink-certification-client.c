@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/macro.h"
-#include "tests/varlink-certification.h"
+#include "varlink-certification.h"
 #include "varlink/varlink.h"
 
 #define TIMEOUT (10 * USEC_PER_SEC)

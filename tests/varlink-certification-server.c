@@ -9,7 +9,7 @@
 #include <sys/random.h>
 
 #include "common/macro.h"
-#include "tests/varlink-certification.h"
+#include "varlink-certification.h"
 #include "varlink/varlink.h"
 
 /* Clients are few and short-lived; when the table is full the oldest is forgotten. */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/macro.h"
-#include "tests/varlink-certification.h"
+#include "varlink-certification.h"
 #include "varlink/varlink.h"
 
 const char cert_interface_description[] =

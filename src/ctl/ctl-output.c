@@ -4,9 +4,12 @@
 #include "common/macro.h"
 #include "ctl/ctl-output.h"
 
-/* Each node's symbol and, on a terminal, its background colour (256-colour palette). */
-static const char node_symbols[] = "#=+%o@&~";
-static const int node_colours[] = { 33, 170, 142, 37, 208, 99, 160, 244 };
+/* Each node's symbol and, on a terminal, its background colour (256-colour palette), one for
+ * each of NV_MAX_NODES. */
+static const char node_symbols[] = "#=+%o@&~*:x$^!<?";
+static const int node_colours[] = {
+        33, 170, 142, 37, 208, 99, 160, 244, 27, 201, 190, 51, 214, 93, 124, 250
+};
 
 static char node_symbol(size_t node) {
         return node_symbols[node % (sizeof(node_symbols) - 1)];
