@@ -68,6 +68,28 @@ sed 's/^Type=notify$/Type=notifyy/' "$tmp/units/numavd.service" >"$tmp/units/bro
         grep -q . <(MANPATH="$tmp/man" systemd-analyze verify $man_opt "$tmp/units/broken.service" 2>&1)
 ok $? "systemd-analyze verify reports a broken unit"
 
+# The metrics route for the node exporter's textfile collector: a oneshot service and its timer.
+metrics="$build/etc/systemd/numavd-metrics.service"
+timer="$src/etc/systemd/numavd-metrics.timer"
+[ -f "$metrics" ] && ! grep -q '@[a-z]*@' "$metrics"
+ok $? "numavd-metrics.service is generated with its paths filled in"
+grep -qE '^ExecStart=/.*/numavctl --output=/var/lib/prometheus/node-exporter/numavd.prom metrics$' "$metrics"
+ok $? "numavd-metrics.service writes numavd.prom atomically (numavctl --output) into node-exporter's directory"
+for line in Type=oneshot CapabilityBoundingSet= ReadWritePaths=/var/lib/prometheus/node-exporter \
+        ConditionPathIsDirectory=/var/lib/prometheus/node-exporter; do
+        has "$metrics" "$line"; ok $? "numavd-metrics.service: $line"
+done
+for line in OnUnitActiveSec=15s WantedBy=timers.target; do
+        has "$timer" "$line"; ok $? "numavd-metrics.timer: $line"
+done
+sed "s|^ExecStart=[^ ]*|ExecStart=$(realpath "$build/numavctl")|" "$metrics" >"$tmp/units/numavd-metrics.service"
+cp "$timer" "$tmp/units/"
+MANPATH="$tmp/man" systemd-analyze verify $man_opt "$tmp/units/numavd-metrics.service" \
+        "$tmp/units/numavd-metrics.timer" >"$tmp/verify-metrics" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ! [ -s "$tmp/verify-metrics" ]
+ok $? "systemd-analyze verify is clean for the metrics units (rc $rc) $(head -c 300 "$tmp/verify-metrics")"
+
 exposure=$(systemd-analyze security --offline=yes "$tmp/units/numavd.service" 2>/dev/null |
         sed -n 's/.*Overall exposure level for numavd.service: \([0-9.]*\).*/\1/p')
 [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 4.0) }'

@@ -79,7 +79,7 @@ ctl --json status >"$tmp/status.json"; ok $? "status --json"
 json_true "$tmp/status.json" '.backend == "sim" and (.nodes | length == 2) and .nodes[0].distances[0] == 10 and .vms == 1'
 ok $? "status --json: backend, two nodes with distances, one VM"
 ctl vms >"$tmp/vms.txt"; ok $? "vms"
-grep -Eq '^web1 .*\[[01-]{20}\]$' "$tmp/vms.txt"; ok $? "vms shows web1 with a bar of its memory per node"
+grep -Eq '^web1 .*\[[#= ]{20}\]( [#=][0-9]:[0-9]+%)+$' "$tmp/vms.txt"; ok $? "vms shows web1 with a bar of its memory per node"
 ctl --no-legend vms | grep -qv NAME; ok $? "vms --no-legend prints no header"
 ctl --json vms >"$tmp/vms.json"; ok $? "vms --json"
 json_true "$tmp/vms.json" '.[0].name == "web1" and (.[0].memoryPerNode | add) == .[0].memoryBytes'

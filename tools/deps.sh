@@ -21,5 +21,12 @@ $APT install -y -qq --no-install-recommends golang-go golang-github-varlink-go-d
 # whose guest is the Debian kernel (linux-image-amd64) with a busybox initramfs (tests/libvirt-env.sh).
 $APT install -y -qq --no-install-recommends libxml2-dev libvirt-daemon-system libvirt-clients \
         qemu-system-x86 busybox-static linux-image-amd64 cpio >/dev/null
+# The varlink project's certification (varlink-go-certification, package varlink-go); promtool and
+# the node exporter for the metrics; tmux and bash-completion for numavctl's terminal and completion
+# tests; debhelper, dh-dkms and lintian for the Debian packages (tests/test-deb.sh, the lab's
+# install test). Their services (prometheus, node exporter) are not what the tests use: those run
+# their own exporter on 127.0.0.1 and a port of their own.
+$APT install -y -qq --no-install-recommends varlink-go prometheus prometheus-node-exporter curl tmux \
+        bash-completion dpkg-dev debhelper dh-dkms dkms lintian >/dev/null
 # Everything the build and `make check` run must be there now; name the package of what is not.
 "$(dirname "$0")/need-tools.sh" build check

@@ -2,7 +2,7 @@
 # Check that every tool a step of the build, the tests or the lab runs is on PATH, and name the
 # Debian package that provides each missing one. Usage: tools/need-tools.sh STEP...
 #   build  autotools, compiler, pkg-config, man page generator, format checker
-#   check  what `make check`, `make fuzz-run` and `make distcheck` run
+#   check  what `make check`, `make fuzz-run`, `make distcheck` and tests/test-deb.sh run
 #   lab    what `make lab-check` runs on the host (tests/lab/lab.sh, kernel module builds)
 # Exits 1 after listing everything missing, so a fresh machine fails here, loudly, and not in the
 # middle of a step that happens to need the tool.
@@ -30,9 +30,17 @@ for step in "$@"; do
                         "timeout coreutils" "flock util-linux" "unshare util-linux" \
                         "virsh libvirt-clients" "libvirtd libvirt-daemon-system" \
                         "virtlogd libvirt-daemon-system" "qemu-system-x86_64 qemu-system-x86" \
-                        "busybox busybox-static" "cpio cpio" "gzip gzip"; do
+                        "busybox busybox-static" "cpio cpio" "gzip gzip" \
+                        "varlink-go-certification varlink-go" "promtool prometheus" \
+                        "prometheus-node-exporter prometheus-node-exporter" "curl curl" "tmux tmux" \
+                        "dpkg-buildpackage dpkg-dev" "dh debhelper" "dh_dkms dh-dkms" "dkms dkms" \
+                        "lintian lintian"; do
                         need check $t
                 done
+                [ -r /usr/share/bash-completion/bash_completion ] || {
+                        echo "need-tools: check: bash-completion's library is missing (Debian package: bash-completion)" >&2
+                        missing=$((missing + 1))
+                }
                 [ -r /usr/share/gocode/src/github.com/varlink/go/varlink/service.go ] || {
                         echo "need-tools: check: the Go varlink library is missing (Debian package: golang-github-varlink-go-dev)" >&2
                         missing=$((missing + 1))

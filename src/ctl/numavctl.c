@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "ctl/ctl-output.h"
+#include "ctl/heatmap.h"
+#include "ctl/output-file.h"
 #include "varlink/varlink.h"
 
 #define DEFAULT_ADDRESS  "unix:/run/numavd/io.numavd.Manager"
@@ -20,6 +22,7 @@
 #define BAR_WIDTH        20
 
 static const char *arg_address = DEFAULT_ADDRESS;
+static const char *arg_output;
 static bool arg_json;
 static bool arg_legend = true;
 static usec_t arg_timeout = 10 * USEC_PER_SEC;
@@ -32,6 +35,7 @@ static void help(void) {
                "  status                     Host: nodes, free memory, backend, epoch, totals\n"
                "  vms                        Table of VMs, each with a bar of its memory per node\n"
                "  vm NAME|UUID|PID           One VM in detail\n"
+               "  heatmap NAME|UUID|PID      The VM's regions of guest RAM by heat, node, target\n"
                "  monitor                    A line per epoch until interrupted\n"
                "  reload                     Ask the daemon to reload its configuration\n"
                "  set-log-level LEVEL        debug, info, notice, warning, err\n"
@@ -46,7 +50,8 @@ static void help(void) {
                "     --json                 Print JSON\n"
                "     --timeout=DURATION     Wait at most this long to connect, to send a call and\n"
                "                            for its reply, each (default: 10s)\n"
-               "     --no-legend            Print no table headers\n\n"
+               "     --no-legend            Print no table headers\n"
+               "     --output=FILE          Replace FILE with the output once it is complete\n\n"
                "Exit status: 0 success, 1 the daemon answered with an error, 2 usage error,\n"
                "3 numavd is not running.\n",
                program_invocation_short_name, DEFAULT_ADDRESS);
@@ -169,7 +174,7 @@ static int cmd_status(nv_varlink_client *c, char **args) {
         return 0;
 }
 
-static void node_bar(json_object *vm, char *buf) {
+static void print_node_bar(json_object *vm) {
         uint64_t bytes[16] = {};
         json_object *a;
         size_t n = 0;
@@ -177,7 +182,7 @@ static void node_bar(json_object *vm, char *buf) {
         if (json_object_object_get_ex(vm, "memoryPerNode", &a) && json_object_is_type(a, json_type_array))
                 for (n = 0; n < MIN(json_object_array_length(a), ARRAY_SIZE(bytes)); n++)
                         bytes[n] = (uint64_t)MAX(json_object_get_int64(json_object_array_get_idx(a, n)), 0);
-        ctl_node_bar(buf, BAR_WIDTH, bytes, n);
+        ctl_node_bar_print(stdout, bytes, n, BAR_WIDTH, ctl_use_colour(stdout));
 }
 
 static int cmd_vms(nv_varlink_client *c, char **args) {
@@ -194,23 +199,24 @@ static int cmd_vms(nv_varlink_client *c, char **args) {
                 return 0;
         }
         if (arg_legend)
-                printf("%-20s %8s %5s %8s %8s %6s %6s %8s  %-*s\n", "NAME", "PID", "VCPUS", "MEMORY", "HOT",
-                       "LOCAL", "TARGET", "MOVED", BAR_WIDTH, "MEMORY PER NODE");
+                printf("%-20s %8s %5s %8s %8s %6s %6s %8s  %s\n", "NAME", "PID", "VCPUS", "MEMORY", "HOT",
+                       "LOCAL", "TARGET", "MOVED", "MEMORY PER NODE");
         for (size_t i = 0; i < json_object_array_length(vms); i++) {
                 json_object *vm = json_object_array_get_idx(vms, i);
-                char a[FORMAT_BUF], b[FORMAT_BUF], d[FORMAT_BUF], bar[BAR_WIDTH + 1];
+                char a[FORMAT_BUF], b[FORMAT_BUF], d[FORMAT_BUF];
                 int64_t target = get_int(vm, "targetNode", -1);
 
-                node_bar(vm, bar);
                 ctl_print_safe(stdout, get_str(vm, "name"), 20);
-                printf(" %8" PRIi64 " %5" PRIi64 " %8s %8s %5.1f%% %6s %8s  [%s]\n", get_int(vm, "pid", 0),
+                printf(" %8" PRIi64 " %5" PRIi64 " %8s %8s %5.1f%% %6s %8s  ", get_int(vm, "pid", 0),
                        get_int(vm, "vcpus", 0), size_str(a, vm, "memoryBytes"), size_str(b, vm, "hotBytes"),
                        get_double(vm, "hotLocalPercent"),
                        target >= 0 ? (char[]){ (char)('0' + target % 10), 0 } : "-",
-                       size_str(d, vm, "migratedBytes"), bar);
+                       size_str(d, vm, "migratedBytes"));
+                print_node_bar(vm);
+                printf("\n");
         }
         if (arg_legend)
-                printf("\n%zu VMs; the bar shows each node's share of a VM's memory by node number.\n",
+                printf("\n%zu VMs; the bar shows each node's share of a VM's memory, node by node.\n",
                        json_object_array_length(vms));
         return 0;
 }
@@ -229,17 +235,24 @@ static bool looks_like_uuid(const char *s) {
         return true;
 }
 
+/* The parameters naming a VM by its NAME, UUID or PID, as the argument looks. */
+static json_object *vm_parameters(const char *arg) {
+        json_object *p = json_object_new_object();
+
+        if (all_digits(arg))
+                json_object_object_add(p, "pid", json_object_new_int64(strtoll(arg, NULL, 10)));
+        else
+                json_object_object_add(p, looks_like_uuid(arg) ? "uuid" : "name",
+                                       json_object_new_string(arg));
+        return p;
+}
+
 static int cmd_vm(nv_varlink_client *c, char **args) {
-        _cleanup_(json_object_putp) json_object *p = json_object_new_object(), *reply = NULL;
+        _cleanup_(json_object_putp) json_object *p = vm_parameters(args[0]), *reply = NULL;
         json_object *vm, *o;
-        char a[FORMAT_BUF], bar[BAR_WIDTH + 1];
+        char a[FORMAT_BUF];
         int r;
 
-        if (all_digits(args[0]))
-                json_object_object_add(p, "pid", json_object_new_int64(strtoll(args[0], NULL, 10)));
-        else
-                json_object_object_add(p, looks_like_uuid(args[0]) ? "uuid" : "name",
-                                       json_object_new_string(args[0]));
         if ((r = call(c, IFACE "GetVM", p, &reply)) < 0)
                 return r;
         if (!json_object_object_get_ex(reply, "vm", &vm))
@@ -255,8 +268,8 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
         printf("vCPUs:           %" PRIi64 " (%.0f%% of their time on node %" PRIi64 ")\n",
                get_int(vm, "vcpus", 0), get_double(vm, "vcpuNodePercent"), get_int(vm, "vcpuNode", -1));
         printf("Memory:          %s\n", size_str(a, vm, "memoryBytes"));
-        node_bar(vm, bar);
-        printf("Memory per node: [%s]", bar);
+        printf("Memory per node: ");
+        print_node_bar(vm);
         if (json_object_object_get_ex(vm, "memoryPerNode", &o))
                 for (size_t i = 0; i < json_object_array_length(o); i++)
                         printf(" %zu:%s", i,
@@ -293,6 +306,21 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
                 json_object_object_foreach(o, key, why) printf(" %s (%s)", key, json_object_get_string(why));
                 printf("\n");
         }
+        return 0;
+}
+
+static int cmd_heatmap(nv_varlink_client *c, char **args) {
+        _cleanup_(json_object_putp) json_object *p = vm_parameters(args[0]), *reply = NULL;
+        int r;
+
+        if ((r = call(c, IFACE "GetHeatMap", p, &reply)) < 0)
+                return r;
+        if (arg_json) {
+                print_json(reply);
+                return 0;
+        }
+        if (ctl_heatmap_print(stdout, reply, ctl_use_colour(stdout), arg_legend) < 0)
+                return fprintf(stderr, "GetHeatMap: the reply has no regions.\n"), -EXIT_FAILURE;
         return 0;
 }
 
@@ -455,16 +483,25 @@ static int cmd_metrics(nv_varlink_client *c, char **args) {
                         printf("} %.17g\n", get_double(vm, per_vm[k].key));
                 }
         }
-        metric("vm_node_bytes", "gauge", "Guest memory of a VM on a node.");
-        for (size_t i = 0; i < nv; i++) {
-                json_object *vm = json_object_array_get_idx(vms, i), *a;
-                if (!json_object_object_get_ex(vm, "memoryPerNode", &a))
-                        continue;
-                for (size_t n = 0; n < json_object_array_length(a); n++) {
-                        printf("numavd_vm_node_bytes");
-                        vm_label(vm);
-                        printf(",node=\"%zu\"} %" PRIi64 "\n", n,
-                               json_object_get_int64(json_object_array_get_idx(a, n)));
+        static const struct {
+                const char *name, *key, *help;
+        } per_vm_node[] = {
+                { "vm_node_bytes", "memoryPerNode", "Guest memory of a VM on a node." },
+                { "vm_hot_node_bytes", "hotPerNode", "Hot guest memory of a VM on a node." },
+        };
+        for (size_t k = 0; k < ARRAY_SIZE(per_vm_node); k++) {
+                metric(per_vm_node[k].name, "gauge", per_vm_node[k].help);
+                for (size_t i = 0; i < nv; i++) {
+                        json_object *vm = json_object_array_get_idx(vms, i), *a;
+                        if (!json_object_object_get_ex(vm, per_vm_node[k].key, &a) ||
+                            !json_object_is_type(a, json_type_array))
+                                continue;
+                        for (size_t n = 0; n < json_object_array_length(a); n++) {
+                                printf("numavd_%s", per_vm_node[k].name);
+                                vm_label(vm);
+                                printf(",node=\"%zu\"} %" PRIi64 "\n", n,
+                                       json_object_get_int64(json_object_array_get_idx(a, n)));
+                        }
                 }
         }
         metric("vm_verdict_bytes", "gauge",
@@ -489,10 +526,15 @@ static const struct command {
         int args;
         int (*run)(nv_varlink_client *c, char **args);
 } commands[] = {
-        { "status", 0, cmd_status },   { "vms", 0, cmd_vms },
-        { "vm", 1, cmd_vm },           { "monitor", 0, cmd_monitor },
-        { "reload", 0, cmd_reload },   { "set-log-level", 1, cmd_set_log_level },
-        { "metrics", 0, cmd_metrics }, { "notify-domain", 3, cmd_notify_domain },
+        { "status", 0, cmd_status },
+        { "vms", 0, cmd_vms },
+        { "vm", 1, cmd_vm },
+        { "heatmap", 1, cmd_heatmap },
+        { "monitor", 0, cmd_monitor },
+        { "reload", 0, cmd_reload },
+        { "set-log-level", 1, cmd_set_log_level },
+        { "metrics", 0, cmd_metrics },
+        { "notify-domain", 3, cmd_notify_domain },
 };
 
 static int parse_argv(int argc, char *argv[]) {
@@ -501,7 +543,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_ADDRESS,
                 ARG_JSON,
                 ARG_TIMEOUT,
-                ARG_NO_LEGEND
+                ARG_NO_LEGEND,
+                ARG_OUTPUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -510,6 +553,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "output", required_argument, NULL, ARG_OUTPUT },
                 {},
         };
         const char *env = getenv("NUMAVD_ADDRESS");
@@ -540,6 +584,13 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_LEGEND:
                         arg_legend = false;
                         break;
+                case ARG_OUTPUT:
+                        if (!*optarg) {
+                                fprintf(stderr, "Invalid --output: an empty file name\n");
+                                return -EXIT_USAGE;
+                        }
+                        arg_output = optarg;
+                        break;
                 default:
                         return -EXIT_USAGE;
                 }
@@ -548,8 +599,9 @@ static int parse_argv(int argc, char *argv[]) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(nv_varlink_client_freep) nv_varlink_client *c = NULL;
+        _cleanup_free_ char *output_tmp = NULL;
         const struct command *cmd = NULL;
-        int r;
+        int r, q;
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -575,7 +627,15 @@ int main(int argc, char *argv[]) {
         r = connect_daemon(&c);
         if (r < 0)
                 return -r;
+        if (arg_output && (q = ctl_output_open(arg_output, &output_tmp)) < 0) {
+                fprintf(stderr, "Cannot write %s: %s\n", arg_output, strerror(-q));
+                return EXIT_FAILURE;
+        }
         r = cmd->run(c, argv + optind + 1);
+        if (arg_output && (q = ctl_output_commit(arg_output, output_tmp, r >= 0)) < 0) {
+                fprintf(stderr, "Cannot write %s: %s\n", arg_output, strerror(-q));
+                return EXIT_FAILURE;
+        }
         fflush(stdout);
         return r < 0 ? -r : 0;
 }

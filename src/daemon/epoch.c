@@ -249,24 +249,22 @@ static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t ep
 }
 
 static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
-        int8_t *targets = NULL;
-        size_t cap = 0;
-
         for (size_t v = 0; v < m->nr_vms; v++) {
                 nv_vm_state *s = m->vms[v];
                 size_t n;
                 nv_region *regions = nv_heatmap_regions(s->heat, &n);
                 int votes[NV_MAX_NODES] = {};
 
-                if (n > cap) {
-                        int8_t *t = realloc(targets, n);
+                if (n > s->nr_region_target) {
+                        int8_t *t = realloc(s->region_target, n);
                         if (!t) {
                                 log_oom();
                                 break;
                         }
-                        targets = t;
-                        cap = n;
+                        s->region_target = t;
                 }
+                s->nr_region_target = n;
+                int8_t *targets = s->region_target;
                 for (size_t i = 0; i < n; i++) {
                         const nv_region_plan *rp = &plan->regions[v][i];
                         nv_region_note_streak(&regions[i], rp->streak_target, rp->target_streak);
@@ -276,8 +274,14 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                 }
                 memcpy(s->counters.bytes_by_verdict, plan->bytes_by_verdict[v],
                        sizeof(s->counters.bytes_by_verdict));
-                nv_heatmap_hot_bytes(s->heat, nv_placement_hot_heat(regions, n, m->config->hot_threshold),
-                                     targets, &s->counters.hot_bytes, &s->counters.hot_local_bytes);
+                s->counters.hot_heat = nv_placement_hot_heat(regions, n, m->config->hot_threshold);
+                nv_heatmap_hot_bytes(s->heat, s->counters.hot_heat, targets, &s->counters.hot_bytes,
+                                     &s->counters.hot_local_bytes);
+                memset(s->counters.hot_node_bytes, 0, sizeof(s->counters.hot_node_bytes));
+                for (size_t i = 0; i < n; i++)
+                        if (regions[i].heat >= s->counters.hot_heat)
+                                for (unsigned nd = 0; nd < NV_MAX_NODES; nd++)
+                                        s->counters.hot_node_bytes[nd] += regions[i].node_bytes[nd];
                 s->counters.target_node = -1;
                 for (int nd = 0, best = 0; nd < NV_MAX_NODES; nd++)
                         if (votes[nd] > best) {
@@ -285,7 +289,6 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                                 s->counters.target_node = nd;
                         }
         }
-        free(targets);
 }
 
 static nv_placement_config placement_config(const nv_manager *m) {

@@ -73,6 +73,16 @@ static json_object *memory_per_node_json(const nv_manager *m, const nv_region *r
         return a;
 }
 
+/* Of the hot memory (the last epoch's view), the bytes on each host node. */
+static json_object *hot_per_node_json(const nv_manager *m, const nv_vm_state *s) {
+        unsigned nr_nodes = MAX(m->inv.nr_nodes, 1u);
+        json_object *a = json_object_new_array();
+
+        for (unsigned nd = 0; nd < nr_nodes && nd < NV_MAX_NODES; nd++)
+                json_object_array_add(a, json_object_new_uint64(s->counters.hot_node_bytes[nd]));
+        return a;
+}
+
 json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object *o = json_object_new_object(), *held = json_object_new_object();
         size_t nr_regions;
@@ -87,6 +97,7 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object_object_add(o, "vcpus", json_object_new_int((int)s->info.nr_vcpus));
         json_object_object_add(o, "memoryBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
         json_object_object_add(o, "memoryPerNode", memory_per_node_json(m, regions, nr_regions));
+        json_object_object_add(o, "hotPerNode", hot_per_node_json(m, s));
         json_object_object_add(o, "vcpuNode", home >= 0 ? json_object_new_int(home) : NULL);
         json_object_object_add(o, "vcpuNodePercent", json_object_new_double(share * 100.0));
         json_object_object_add(o, "regions", json_object_new_uint64(nr_regions));

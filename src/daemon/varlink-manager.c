@@ -118,12 +118,13 @@ static int method_list_vms(nv_varlink_call *call, json_object *p, unsigned flags
         return nv_varlink_reply(call, o);
 }
 
-static int method_get_vm(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
+/* The VM a GetVM or GetHeatMap call names by exactly one of name, uuid and pid. Returns 1 with
+ * *ret set, or what answering the call with an error returned (0, or negative). */
+static int find_vm(nv_varlink_call *call, json_object *p, const nv_manager *m, const nv_vm_state **ret) {
         static const char *const keys[] = { "name", "uuid", "pid", NULL };
         static const json_type types[] = { json_type_string, json_type_string, json_type_int };
-        nv_manager *m = userdata;
         const char *name, *uuid;
-        json_object *v, *o;
+        json_object *v;
         int64_t pid = -1;
         int r;
 
@@ -145,12 +146,74 @@ static int method_get_vm(nv_varlink_call *call, json_object *p, unsigned flags, 
                 if ((name && strcmp(s->info.name, name) == 0) ||
                     (uuid && s->info.uuid[0] && strcasecmp(s->info.uuid, uuid) == 0) ||
                     (pid > 0 && s->info.pid == pid)) {
-                        o = json_object_new_object();
-                        json_object_object_add(o, "vm", nv_report_vm_json(m, s));
-                        return nv_varlink_reply(call, o);
+                        *ret = s;
+                        return 1;
                 }
         }
         return nv_varlink_error(call, ERROR_NO_VM, NULL);
+}
+
+static int method_get_vm(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
+        const nv_vm_state *s;
+        json_object *o;
+        int r;
+
+        if ((r = find_vm(call, p, userdata, &s)) <= 0)
+                return r;
+        o = json_object_new_object();
+        json_object_object_add(o, "vm", nv_report_vm_json(userdata, s));
+        return nv_varlink_reply(call, o);
+}
+
+/* The node holding most of a region's bytes, -1 when its node is not known. */
+static int region_node(const nv_region *r) {
+        uint64_t best = 0;
+        int node = -1;
+
+        for (int nd = 0; nd < NV_MAX_NODES; nd++)
+                if (r->node_bytes[nd] > best) {
+                        best = r->node_bytes[nd];
+                        node = nd;
+                }
+        return node;
+}
+
+static int method_get_heat_map(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
+        const nv_manager *m = userdata;
+        unsigned nr_nodes = MAX(m->inv.nr_nodes, 1u);
+        const nv_vm_state *s;
+        json_object *o, *a;
+        size_t n;
+        int r;
+
+        if ((r = find_vm(call, p, m, &s)) <= 0)
+                return r;
+        const nv_region *regions = nv_heatmap_regions(s->heat, &n);
+        a = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+                json_object *region = json_object_new_object(), *nodes = json_object_new_array();
+                int target = i < s->nr_region_target ? s->region_target[i] : -1;
+
+                for (unsigned nd = 0; nd < nr_nodes; nd++)
+                        json_object_array_add(nodes, json_object_new_uint64(regions[i].node_bytes[nd]));
+                json_object_object_add(region, "start", json_object_new_uint64(regions[i].start));
+                json_object_object_add(region, "bytes",
+                                       json_object_new_uint64(nv_region_bytes(&regions[i])));
+                json_object_object_add(region, "heat", json_object_new_double(regions[i].heat));
+                json_object_object_add(region, "hot",
+                                       json_object_new_boolean(regions[i].heat >= s->counters.hot_heat &&
+                                                               s->counters.hot_heat > 0));
+                json_object_object_add(region, "node", json_object_new_int(region_node(&regions[i])));
+                json_object_object_add(region, "nodeBytes", nodes);
+                json_object_object_add(region, "target", json_object_new_int(target));
+                json_object_array_add(a, region);
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(s->info.name));
+        json_object_object_add(o, "epoch", json_object_new_uint64(m->epoch));
+        json_object_object_add(o, "hotHeat", json_object_new_double(s->counters.hot_heat));
+        json_object_object_add(o, "regions", a);
+        return nv_varlink_reply(call, o);
 }
 
 static json_object *epoch_summary(const nv_manager *m) {
@@ -303,6 +366,7 @@ static const nv_varlink_method manager_methods[] = {
         { "GetHost", method_get_host, false },
         { "ListVMs", method_list_vms, false },
         { "GetVM", method_get_vm, false },
+        { "GetHeatMap", method_get_heat_map, false },
         { "Subscribe", method_subscribe, false },
         { "Reload", method_reload, true },
         { "SetLogLevel", method_set_log_level, true },

@@ -17,6 +17,8 @@ typedef struct nv_vm_counters {
         uint64_t epoch_moved_bytes;                 /* in the last epoch */
         uint64_t bytes_by_verdict[_NV_VERDICT_MAX]; /* last epoch's plan */
         uint64_t hot_bytes, hot_local_bytes;        /* numavd's own view, last epoch */
+        uint64_t hot_node_bytes[NV_MAX_NODES];      /* of the hot bytes, those on each node */
+        double hot_heat;                            /* a region at this heat or above was hot */
         int target_node;                            /* the VM-wide target, -1 none */
 } nv_vm_counters;
 
@@ -33,6 +35,8 @@ typedef struct nv_vm_state {
         bool seen;              /* present in the latest inventory */
         nv_vm_balloon balloon;  /* balloon and KSM, from the overcommit step */
         nv_counters *meters;    /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */
+        int8_t *region_target;  /* the last plan's node for each region, -1 none (for the heat map) */
+        size_t nr_region_target;
 } nv_vm_state;
 
 nv_vm_state *nv_vm_state_free(nv_vm_state *s);

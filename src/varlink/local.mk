@@ -30,3 +30,12 @@ dist_check_SCRIPTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-
 TESTS += tests/test-varlink.sh tests/test-varlink-go.sh tests/test-varlink-burst.sh \
 	tests/test-varlink-subscribers.sh
 EXTRA_DIST += tests/varlink-corpus tests/go-varlink
+
+# The varlink project's certification, both ways, against Debian's varlink-go-certification.
+check_PROGRAMS += tests/varlink-certification
+tests_varlink_certification_SOURCES = tests/varlink-certification.c tests/varlink-certification.h \
+	tests/varlink-certification-server.c tests/varlink-certification-client.c
+tests_varlink_certification_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_varlink_certification_LDADD = libnvvarlink.a libnvcommon.a $(SYSTEMD_LIBS) $(JSONC_LIBS) -lm
+dist_check_SCRIPTS += tests/test-varlink-certification.sh
+TESTS += tests/test-varlink-certification.sh

@@ -110,7 +110,7 @@ func main() {
 			for _, m := range parsed.Methods {
 				methods = append(methods, m.Name)
 			}
-			want := "GetHost GetVM ListVMs NotifyDomain Reload SetLogLevel Subscribe"
+			want := "GetHeatMap GetHost GetVM ListVMs NotifyDomain Reload SetLogLevel Subscribe"
 			got := strings.Join(sortStrings(methods), " ")
 			ok(got == want, "io.numavd.Manager declares %s", got)
 			hasVM, hasNoVM := false, false

@@ -38,3 +38,9 @@ tests_lab_l2_touch_LDFLAGS = -static
 tests_lab_l2_where_SOURCES = tests/lab/l2-where.c
 NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/l2-mkinitramfs.sh
 lab-check: tests/lab/l2-touch tests/lab/l2-where
+
+# t-deb-install installs the packages tests/test-deb.sh built into lab/debs (`make lab-debs`).
+NV_LAB_FILES += tests/lab/t-deb-install.sh
+lab-debs:
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tests/test-deb.sh '$(abs_top_builddir)/lab/debs'
+.PHONY: lab-debs
