@@ -328,7 +328,12 @@ static void test_capacity(void) {
         is_int(nomem, n - moved, "the rest: -ENOMEM");
         nv_inventory_clear(&w.inv);
         w.host.source->refresh(w.host.ctx, &w.inv);
-        is_u64(w.inv.nodes[1].free_bytes, 0, "node 1 is full");
+        is_u64(w.inv.nodes[1].free_bytes, 0,
+               "node 1 is full: the new pages are taken when the copies start");
+        is_u64(w.inv.nodes[0].free_bytes, 48 * MIB, "node 0 keeps the old pages until the copies end");
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
         is_u64(w.inv.nodes[0].free_bytes, 56 * MIB, "node 0 got the moved pages' room back");
         world_done(&w);
         free(addrs);
@@ -408,6 +413,9 @@ static void test_truth(void) {
                 nodes[i] = 0;
         }
         w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 512, addrs, nodes, status);
+        w.host.advance(w.host.ctx, 10 * MS); /* the copies end (512 x 14 us) */
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
         w.host.advance(w.host.ctx, USEC_PER_SEC);
         nv_inventory_clear(&w.inv);
         w.host.source->refresh(w.host.ctx, &w.inv);
@@ -425,9 +433,84 @@ static void test_truth(void) {
 
         nv_sim_costs c;
         nv_sim_get_costs(w.sim, &c);
-        is_near((double)c.accesses, 2.0 * 1048576, 2, "accesses: rate x time");
-        is_near((double)c.remote_accesses, 1.5 * 1048576, 2,
-                "remote accesses: all of the first second, half of the second");
+        is_near((double)c.accesses, 2.01 * 1048576, 2, "accesses: rate x time");
+        ok(c.remote_accesses > 1.505 * 1048576 && c.remote_accesses < 1.51 * 1048576,
+           "remote accesses: all of the first second, half of the last, between while copying (%" PRIu64 ")",
+           c.remote_accesses);
+        world_done(&w);
+}
+
+/* Moves take time: copies run one after another, the page serves from its old node until its copy
+ * ends, accesses in the unmapped window stall, and the shootdowns are charged per batch. */
+static void test_copy_time(void) {
+        static const char *const text = "node 0 mem 1G cpus 0 local 100ns remote 200ns\n"
+                                        "node 1 mem 1G cpus 1 local 100ns remote 200ns\n"
+                                        "node 2 mem 1G cpus 2 local 100ns remote 400ns\n"
+                                        "distance 0 2 40\n"
+                                        "distance 1 2 40\n"
+                                        "vm v mem 8M vcpus 1 first-touch 1\n"
+                                        " run 0 on 0\n"
+                                        " workload hot 8M skew 1.0 rate 1M\n";
+        size_t n = 1024;
+        uint64_t addrs[1024];
+        int nodes[1024], status[1024];
+        usec_t done = 0, start;
+        nv_sim_costs c;
+        nv_truth t;
+        world w;
+
+        ok(world_load(&w, text), "load");
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        start = nv_sim_now(w.sim);
+        for (size_t i = 0; i < n; i++) {
+                addrs[i] = vm0(&w)->ranges[0].hva + i * NV_PAGE_SIZE;
+                nodes[i] = 0;
+        }
+        ok(!nv_sim_copying(w.sim, NULL), "no copy under way before a move");
+        is_int(w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), n, addrs, nodes, status), 0, "move 4M");
+        ok(status[0] == 0 && status[n - 1] == 0, "status: the node the pages go to");
+        ok(nv_sim_copying(w.sim, &done), "the copies are under way");
+        is_near((double)(done - start), (2 * NV_SIM_SHOOTDOWN_NS + n * NV_SIM_MOVE_4K_NS) / 1e3, 2,
+                "they end after two batches' shootdowns and 1024 copies, one after another");
+        nv_sim_get_costs(w.sim, &c);
+        is_u64(c.shootdowns, 2, "one shootdown per batch of 512 pages");
+        is_near(c.move_ns + c.shootdown_ns, n * NV_SIM_MOVE_4K_NS + 2 * NV_SIM_SHOOTDOWN_NS, 1e-3,
+                "host CPU spent moving: the copies and the shootdowns");
+        ok(c.stall_ns > 0 && c.stall_ns <= (double)(done - start) * 1e3,
+           "hot pages unmapped for the copy stall the vCPU, at most for the batches' length (%.0f ns)",
+           c.stall_ns);
+        nodes[n - 1] = 2;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs + n - 1, nodes + n - 1, status);
+        is_int(status[0], -EBUSY, "a page still being copied cannot be moved again: -EBUSY");
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs + n - 1, NULL, status);
+        is_int(status[0], 0, "a query answers where it goes");
+
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_local_bytes, 0, "until the copies run, the pages serve from the old node");
+        w.host.advance(w.host.ctx, (done - start) / 2);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        ok(t.hot_local_bytes > 0 && t.hot_local_bytes < 8 * MIB,
+           "half-way, part of them are local (%" PRIu64 " bytes)", t.hot_local_bytes);
+        w.host.advance(w.host.ctx, done - nv_sim_now(w.sim) + 2 * MS);
+        ok(!nv_sim_copying(w.sim, NULL), "all copies ended");
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_local_bytes, 4 * MIB, "and the moved half of the hot set is local");
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        ok(t.remote_fraction > 0.5 && t.remote_fraction < 1.0,
+           "the epoch of the copies: remote until each copy ended (%.3f)", t.remote_fraction);
+
+        /* Twice the distance, twice the copy time. */
+        nv_sim_get_costs(w.sim, &c);
+        double before = c.move_ns;
+        nodes[0] = 2;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs, nodes, status);
+        nv_sim_get_costs(w.sim, &c);
+        is_near(c.move_ns - before, 2 * NV_SIM_MOVE_4K_NS, 1e-3,
+                "a copy to a node at distance 40 takes twice as long");
         world_done(&w);
 }
 
@@ -438,6 +521,7 @@ int main(void) {
         test_tlb();
         test_nested();
         test_move();
+        test_copy_time();
         test_capacity();
         test_rehome_and_phase();
         test_truth();

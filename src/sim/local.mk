@@ -7,6 +7,7 @@ libnvsim_a_SOURCES = \
 	src/sim/scenario-vm.c \
 	src/sim/access.c \
 	src/sim/rates.c \
+	src/sim/moves.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model

@@ -206,6 +206,7 @@ void sim_vm_done(sim_vm *vm) {
                 free(vm->segs[i].phase);
         free(vm->segs);
         free(vm->node);
+        free(vm->dest);
         free(vm->a_from);
         free(vm->d_from);
         free(vm->vcpu_share);

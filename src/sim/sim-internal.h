@@ -80,7 +80,8 @@ typedef struct sim_vm {
         uint64_t hva;
         unsigned unit_shift;
         size_t nr_units;
-        int8_t *node;
+        int8_t *node;     /* the node each unit serves accesses from */
+        int8_t *dest;     /* where it is going: node, unless a copy is under way */
         uint32_t *a_from; /* accesses at or after this tick set A */
         uint32_t *d_from; /* writes at or after this tick set D */
 
@@ -105,6 +106,17 @@ typedef struct sim_node {
         double local_ns, remote_ns; /* remote_ns < 0: local_ns * distance / 10 */
 } sim_node;
 
+/* One page copy under way: the unit serves from vm->node until done, then from vm->dest. */
+typedef struct sim_copy {
+        usec_t done;
+        uint32_t vm; /* index into nv_sim.vms */
+        size_t unit;
+} sim_copy;
+
+/* Copies complete at most this late: the sim's time advances to copy completions in steps of
+ * this size, not page by page. */
+#define SIM_COPY_QUANTUM_USEC 1000u
+
 struct nv_sim {
         char *name;
         uint64_t seed;
@@ -117,6 +129,9 @@ struct nv_sim {
         sim_vm *vms;
         size_t nr_vms;
         nv_sim_costs costs;
+        sim_copy *copies; /* in completion order: [copies_head, nr_copies) are under way */
+        size_t nr_copies, copies_head, copies_size;
+        double copy_busy_ns; /* when the mover is free again: copies run one after another */
         double acc_total, acc_remote_total, walks_total;
 };
 
@@ -141,6 +156,14 @@ static inline uint64_t sim_unit_size(const sim_vm *vm) {
 void sim_vm_done(sim_vm *vm);
 /* sim.c: lay out and place guest memory, apply what happens at time 0. */
 int sim_build(nv_sim *s);
+
+/* moves.c */
+int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *addrs, const int *nodes,
+                   int *ret_status);
+/* Finish the copies whose time has come (done <= now). */
+void sim_complete_copies(nv_sim *s);
+/* The next moment a copy completes, rounded up to SIM_COPY_QUANTUM_USEC; USEC_INFINITY if none. */
+usec_t sim_next_copy_boundary(const nv_sim *s);
 
 /* access.c */
 /* Accesses per second to unit u in segment seg: in all (writes_only false) or writes only. When
