@@ -8,7 +8,7 @@ epochs=${BENCH_EPOCHS:-30}
 conf=$src/bench/numavd-bench.conf
 mkdir -p "$out"
 rm -f "$out"/summary.csv "$out"/sweep.csv "$out"/*.png "$out"/*-series.csv "$out"/*-remote.dat
-echo "scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,host_cpu_moving_sec,stall_sec" >"$out"/summary.csv
+echo "scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,host_cpu_moving_sec,stall_sec,lowest_node_free_percent,moves_enomem" >"$out"/summary.csv
 echo "scenario,policy,params,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,ping_pong_bytes" >"$out"/sweep.csv
 
 start=$(date +%s)

@@ -307,7 +307,7 @@ static void test_move(void) {
 
 static void test_capacity(void) {
         static const char *const text = "node 0 mem 64M cpus 0\n"
-                                        "node 1 mem 8M cpus 1\n"
+                                        "node 1 mem 9M cpus 1 min 1M low 2M\n"
                                         "vm v mem 16M vcpus 1 first-touch 0\n";
         size_t n = 16 * MIB / NV_PAGE_SIZE, moved = 0, nomem = 0;
         uint64_t *addrs = calloc(n, sizeof(uint64_t));
@@ -324,12 +324,12 @@ static void test_capacity(void) {
                 moved += status[i] == 1;
                 nomem += status[i] == -ENOMEM;
         }
-        is_int(moved, 8 * MIB / NV_PAGE_SIZE, "as many pages as node 1 holds moved");
+        is_int(moved, 8 * MIB / NV_PAGE_SIZE, "as many pages as node 1 holds above its min watermark moved");
         is_int(nomem, n - moved, "the rest: -ENOMEM");
         nv_inventory_clear(&w.inv);
         w.host.source->refresh(w.host.ctx, &w.inv);
-        is_u64(w.inv.nodes[1].free_bytes, 0,
-               "node 1 is full: the new pages are taken when the copies start");
+        is_u64(w.inv.nodes[1].free_bytes, 1 * MIB,
+               "node 1 is at its min watermark: the new pages are taken when the copies start");
         is_u64(w.inv.nodes[0].free_bytes, 48 * MIB, "node 0 keeps the old pages until the copies end");
         w.host.advance(w.host.ctx, USEC_PER_SEC);
         nv_inventory_clear(&w.inv);
@@ -514,6 +514,62 @@ static void test_copy_time(void) {
         world_done(&w);
 }
 
+/* Watermarks as mm/page_alloc.c computes them, first touch that spills at the low watermark, and
+ * memory that is not the VMs' growing over time. */
+static void test_watermarks(void) {
+        nv_sim_node_memory nm;
+        world w;
+
+        ok(world_load(&w, "node 0 mem 16G cpus 0\nnode 1 mem 16G cpus 1\n"), "load two 16G nodes");
+        /* min_free_kbytes = int_sqrt(32 GiB in KiB * 16) = 23170 KiB, half of it per node; low adds
+         * max(min / 4, 10 / 10000 of the node). */
+        is_int(nv_sim_get_node_memory(w.sim, 0, &nm), 0, "node 0's memory");
+        is_u64(nm.wmark_min, UINT64_C(23170) * 1024 / 2, "min: its share of min_free_kbytes");
+        is_u64(nm.wmark_low, UINT64_C(23170) * 1024 / 2 + 16 * GIB / 10000 * 10,
+               "low: min + a thousandth of the node");
+        is_int(nv_sim_get_node_memory(w.sim, 2, &nm), -EINVAL, "no node 2: -EINVAL");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 4T cpus 0\nnode 1 mem 1T cpus 1\n"), "load a 5T host");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.wmark_min, 256 * MIB / 5, "min_free_kbytes is capped at 256 MiB, shared by size");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 64M cpus 0 min 4M low 16M\n"
+                          "node 1 mem 64M cpus 1 min 4M low 8M\n"
+                          "vm v mem 56M vcpus 1 first-touch 0\n"
+                          "at 2s grow 1 40M\n"
+                          "at 3s grow 1 64M over 4s\n"),
+           "load a VM larger than node 0 above its low watermark");
+        nv_sim_get_node_memory(w.sim, 0, &nm);
+        is_u64(nm.free, 16 * MIB, "first touch fills node 0 down to its low watermark");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.free, 56 * MIB, "and spills the rest to node 1");
+        w.host.advance(w.host.ctx, 2 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.other, 40 * MIB, "at 2 s, 40M of page cache on node 1");
+        is_u64(nm.free, 16 * MIB, "node 1 free goes down with it");
+        w.host.advance(w.host.ctx, 2 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        ok(nm.other > 40 * MIB && nm.other < 104 * MIB, "growth over 4 s is under way at 4 s (%" PRIu64 ")",
+           nm.other);
+        w.host.advance(w.host.ctx, 4 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.free, 4 * MIB, "node 1 ends at its min watermark");
+        nv_sim_get_node_memory(w.sim, 0, &nm);
+        is_u64(nm.free, 4 * MIB, "node 0 took what node 1 could not, down to its min");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.other_dropped, 64 * MIB - 24 * MIB, "what found no room is counted, not placed");
+        uint64_t a = vm0(&w)->ranges[0].hva;
+        int to = 1, st = 0;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, &a, &to, &st);
+        is_int(st, -ENOMEM, "a move into a node at its min watermark: -ENOMEM");
+        nv_sim_costs c;
+        nv_sim_get_costs(w.sim, &c);
+        is_u64(c.enomem, 1, "and counted");
+        world_done(&w);
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_determinism();
@@ -522,6 +578,7 @@ int main(void) {
         test_nested();
         test_move();
         test_copy_time();
+        test_watermarks();
         test_capacity();
         test_rehome_and_phase();
         test_truth();

@@ -53,8 +53,9 @@ static void test_good(void) {
                                         "seed 42\n"
                                         "host nested no tlb-lifetime 2ms\n"
                                         "node 0 mem 16G cpus 0-7 local 80ns remote 140ns\n"
-                                        "node 1 mem 16G cpus 8-15\n"
+                                        "node 1 mem 16G cpus 8-15 min 64M low 128M\n"
                                         "distance 0 1 21\n"
+                                        "at 5s grow 1 2G over 10s\n"
                                         "\n"
                                         "vm web1 mem 1G vcpus 4 backing thp first-touch 1  # trailing\n"
                                         "  cell 0 mem 512M vcpus 0-1\n"
@@ -137,6 +138,14 @@ int main(void) {
         test_bad("node 2 mem 1G cpus 3\n", "t.scn:3:", "shares CPUs");
         test_bad("node 2 mem lots cpus 9\n", "t.scn:3:", "bad mem");
         test_bad("distance 0 1 5\n", "t.scn:3:", "distance");
+        test_bad("grow 2 1G\n", "t.scn:3:", "no such node");
+        test_bad("grow 0 0\n", "t.scn:3:", "not a size");
+        test_bad("grow 0 20G\n", "t.scn:3:", "not a size");
+        test_bad("at 1s grow 0 1G over never\n", "t.scn:3:", "bad duration");
+        test_bad("at 1s grow 0 1G during 2s\n", "t.scn:3:", "expected: [at TIME] grow");
+        test_bad("node 2 mem 1G cpus 20 min 200M low 100M\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 min 1G\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 low lots\n", "t.scn:3:", "bad low watermark");
         test_bad("distance 0 7 20\n", "t.scn:3:", "no such node");
         test_bad("vm a mem 1G\n", "t.scn:3:", "required");
         test_bad("vm a mem 1G vcpus 2 backing paper\n", "t.scn:3:", "unknown backing");

@@ -8,6 +8,7 @@ libnvsim_a_SOURCES = \
 	src/sim/access.c \
 	src/sim/rates.c \
 	src/sim/moves.c \
+	src/sim/memory.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model

@@ -148,7 +148,10 @@ int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *
                         ret_status[i] = -EBUSY;
                         continue;
                 }
-                if (s->nodes[to].free < ub) {
+                if (!sim_node_can_take(s, (unsigned)to, ub, false)) {
+                        /* alloc_migration_target() with __GFP_THISNODE: no other node, and the
+                         * allocation fails below the min watermark (no reclaim is modelled). */
+                        s->costs.enomem++;
                         ret_status[i] = -ENOMEM;
                         continue;
                 }
@@ -168,7 +171,8 @@ int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *
                 vm->dest[u] = (int8_t)to;
                 /* Accesses from the batch's unmap to this page's copy end wait, half of it on average. */
                 window_ns = b.t_ns - b.unmapped_ns;
-                b.stall_ns += sim_unit_rate(vm, vm->cur_seg, u, false, -1, NULL) * window_ns * 1e-9 * window_ns / 2;
+                b.stall_ns += sim_unit_rate(vm, vm->cur_seg, u, false, -1, NULL) * window_ns * 1e-9 *
+                              window_ns / 2;
 
                 s->costs.move_ns += copy_ns;
                 if (huge)

@@ -102,9 +102,21 @@ typedef struct sim_vm {
 
 typedef struct sim_node {
         uint64_t total, free;
+        uint64_t wmark_min, wmark_low; /* watermarks (sim/memory.c) */
+        bool min_set, low_set;         /* given by the scenario, not computed */
+        uint64_t other;                /* bytes of memory that is not the VMs' */
+        uint64_t other_dropped;        /* growth that found no room above the min watermarks */
         uint64_t cpus[SIM_CPU_WORDS];
         double local_ns, remote_ns; /* remote_ns < 0: local_ns * distance / 10 */
 } sim_node;
+
+/* Memory that is not the VMs' grows on a node at a time. */
+typedef struct sim_growth {
+        usec_t t;
+        unsigned node;
+        uint64_t bytes;
+        size_t order; /* file order, for a stable sort */
+} sim_growth;
 
 /* One page copy under way: the unit serves from vm->node until done, then from vm->dest. */
 typedef struct sim_copy {
@@ -132,6 +144,8 @@ struct nv_sim {
         sim_copy *copies; /* in completion order: [copies_head, nr_copies) are under way */
         size_t nr_copies, copies_head, copies_size;
         double copy_busy_ns; /* when the mover is free again: copies run one after another */
+        sim_growth *growth;  /* sorted by time */
+        size_t nr_growth, next_growth;
         double acc_total, acc_remote_total, walks_total;
 };
 
@@ -156,6 +170,18 @@ static inline uint64_t sim_unit_size(const sim_vm *vm) {
 void sim_vm_done(sim_vm *vm);
 /* sim.c: lay out and place guest memory, apply what happens at time 0. */
 int sim_build(nv_sim *s);
+
+/* memory.c */
+/* Compute the watermarks the scenario did not set, from the nodes' sizes. */
+void sim_setup_watermarks(nv_sim *s);
+/* Whether node can give bytes and stay at or above its low (or min) watermark. */
+bool sim_node_can_take(const nv_sim *s, unsigned node, uint64_t bytes, bool low);
+/* Allocate on pref or the nearest node that can: returns the node, or -ENOMEM. */
+int sim_alloc(nv_sim *s, unsigned pref, uint64_t size);
+void sim_sort_growth(nv_sim *s);
+/* Apply the growth due by now; the time of the next, USEC_INFINITY if none. */
+void sim_apply_growth(nv_sim *s);
+usec_t sim_next_growth(const nv_sim *s);
 
 /* moves.c */
 int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *addrs, const int *nodes,

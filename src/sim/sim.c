@@ -24,22 +24,6 @@ static double latency_ns(const nv_sim *s, unsigned cpu_node, unsigned mem_node) 
         return n->local_ns * s->distance[cpu_node][mem_node] / 10.0;
 }
 
-/* The node a unit lands on: the preferred one, else the nearest with room (as the kernel falls
- * back along the zonelist). */
-static int place_unit(nv_sim *s, unsigned pref, uint64_t size) {
-        int best = -1;
-
-        for (unsigned n = 0; n < s->nr_nodes; n++) {
-                if (s->nodes[n].free < size)
-                        continue;
-                if (best < 0 || s->distance[pref][n] < s->distance[pref][best])
-                        best = (int)n;
-        }
-        if (best >= 0)
-                s->nodes[best].free -= size;
-        return best;
-}
-
 static void apply_runs(nv_sim *s, sim_vm *vm) {
         for (; vm->next_run < vm->nr_runs && vm->runs[vm->next_run].t <= s->now; vm->next_run++) {
                 const sim_run_event *e = &vm->runs[vm->next_run];
@@ -143,10 +127,11 @@ static int build_vm(nv_sim *s, sim_vm *vm, uint64_t hva) {
                 int ft = vm->nr_cells ? vm->cells[c].first_touch : vm->first_touch;
                 for (; u < end; u++) {
                         unsigned pref = ft >= 0 ? (unsigned)ft : (unsigned)(u % s->nr_nodes);
-                        int n = place_unit(s, pref, ub);
+                        int n = sim_alloc(s, pref, ub);
                         if (n < 0)
                                 return log_error_errno(EINVAL,
-                                                       "%s: vm %s does not fit in the host's free memory",
+                                                       "%s: vm %s does not fit in the host's free memory "
+                                                       "above the min watermarks",
                                                        s->name, vm->name);
                         vm->node[u] = vm->dest[u] = (int8_t)n;
                 }
@@ -177,6 +162,9 @@ int sim_build(nv_sim *s) {
         uint64_t hva = SIM_HVA_BASE;
         int r;
 
+        sim_setup_watermarks(s);
+        sim_sort_growth(s);
+        sim_apply_growth(s); /* what is there at time 0, before the VMs touch their memory */
         for (size_t i = 0; i < s->nr_vms; i++) {
                 sim_vm *vm = &s->vms[i];
                 vm->id = i + 1;
@@ -195,6 +183,7 @@ nv_sim *nv_sim_free(nv_sim *s) {
                 sim_vm_done(&s->vms[i]);
         free(s->vms);
         free(s->copies);
+        free(s->growth);
         free(s->name);
         free(s);
         return NULL;
@@ -251,10 +240,12 @@ void nv_sim_advance(nv_sim *s, usec_t dt) {
                                 next = MIN(next, vm->segs[vm->cur_seg + 1].t);
                 }
                 next = MIN(next, sim_next_copy_boundary(s));
+                next = MIN(next, sim_next_growth(s));
                 next = MAX(next, s->now);
                 step(s, next - s->now);
                 s->now = next;
                 sim_complete_copies(s);
+                sim_apply_growth(s);
                 for (size_t i = 0; i < s->nr_vms; i++) {
                         sim_vm *vm = &s->vms[i];
                         apply_runs(s, vm);
