@@ -75,6 +75,21 @@ ok $([ $? -eq 1 ] && echo 0 || echo 1) "a missing scenario makes startup exit 1"
 "$numavd" --epochs=0 >/dev/null 2>&1
 ok $([ $? -eq 1 ] && echo 0 || echo 1) "--epochs=0 is refused"
 
+# 5b. NodeFreeFloor=2% is 2% of each node: a small node (a CXL expander, say) with about 1 GiB free
+# takes a VM's hot set, which a floor of 2% of the 64 GiB node (1.3 GiB) would have kept out.
+cat >"$tmp/small-node.scn" <<SCN
+node 0 mem 64G cpus 0-7
+node 1 mem 2G cpus 8-9
+grow 1 1G
+vm small mem 512M vcpus 2 first-touch 0
+  run 0-1 on 8-9
+  workload hot 128M rate 1M
+SCN
+"$numavd" --config="$tmp/numavd.conf" --sim="$tmp/small-node.scn" --speed=0 --epochs=6 --summary=json \
+        >"$tmp/small.json" 2>/dev/null
+json_true "$tmp/small.json" '.vms.small.truth.hotLocalPercent >= 95'
+ok $? "a small node takes hot memory down to 2% of its own size: $(jq .vms.small.truth.hotLocalPercent "$tmp/small.json")% local"
+
 # 6. Reload: a broken file keeps the old config; a good one is applied; SIGTERM exits cleanly.
 cp "$tmp/numavd.conf" "$tmp/live.conf"
 "$numavd" --config="$tmp/live.conf" --sim="$scn" --speed=20 --summary=json >"$tmp/live.json" 2>"$tmp/live.err" &

@@ -114,10 +114,10 @@ int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms
         return 0;
 }
 
-/* Bytes a move of `bytes` to `target` may keep: node free memory stays at or above floor. */
-static uint64_t fit_to_floor(const uint64_t *free_bytes, int target, uint64_t floor, uint64_t bytes,
+/* Bytes a move of `bytes` to `target` may keep: node free memory stays at or above its floor. */
+static uint64_t fit_to_floor(const uint64_t *free_bytes, int target, const uint64_t *floor, uint64_t bytes,
                              uint64_t page) {
-        uint64_t room = free_bytes[target] > floor ? free_bytes[target] - floor : 0;
+        uint64_t room = free_bytes[target] > floor[target] ? free_bytes[target] - floor[target] : 0;
 
         if (bytes <= room)
                 return bytes;
@@ -144,7 +144,7 @@ static void project_move(uint64_t *free_bytes, unsigned nr_nodes, const nv_candi
 /* Grant as much of `want - planned` as `avail` and the target's floor allow; returns the bytes
  * granted, sets the limit. */
 static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, unsigned nr_nodes,
-                      uint64_t floor) {
+                      const uint64_t *floor) {
         uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, avail), x->page), fit;
 
         if (g == 0)
@@ -162,7 +162,8 @@ static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, uns
 }
 
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
-                       const nv_inventory *inv, uint64_t floor, size_t *ret_order, size_t *ret_nr_order) {
+                       const nv_inventory *inv, const uint64_t *floor, size_t *ret_order,
+                       size_t *ret_nr_order) {
         _cleanup_free_ rank_key *keys = NULL, *tmp = NULL;
         unsigned nr_nodes = MIN(inv->nr_nodes, (unsigned)NV_MAX_NODES);
         uint64_t free_bytes[NV_MAX_NODES] = {};

@@ -28,9 +28,10 @@ int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms
 
 /* Grant bytes to candidates in benefit order (descending; ties by VM index, then region index,
  * which must be the order the candidates come in): from each VM's share (consumed), then whatever
- * the budget still holds, never bringing a node's projected free memory below floor. Sets planned
+ * the budget still holds, never bringing a node's projected free memory below its floor[node]. Sets planned
  * and limit of every candidate; writes to ret_order (room for n) the positions of the candidates
  * it considered, in benefit order: those not listed got nothing for lack of budget.
  * Returns 0 or -ENOMEM. */
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
-                       const nv_inventory *inv, uint64_t floor, size_t *ret_order, size_t *ret_nr_order);
+                       const nv_inventory *inv, const uint64_t *floor, size_t *ret_order,
+                       size_t *ret_nr_order);

@@ -9,12 +9,12 @@
 #include "common/region.h"
 
 typedef struct nv_placement_config {
-        uint64_t budget_bytes;     /* bytes that may move this epoch, all VMs together */
-        uint64_t node_floor_bytes; /* free memory each node keeps; moves never cross it */
-        double hot_threshold;      /* heat at or above which a region counts as hot */
-        double dominance;          /* share of the accessors' run time a node needs to be a target */
-        uint32_t min_residency;    /* epochs a moved region stays put ... */
-        uint32_t retarget_epochs;  /* ... unless its target differed for this many epochs in a row */
+        uint64_t budget_bytes;                   /* bytes that may move this epoch, all VMs together */
+        uint64_t node_floor_bytes[NV_MAX_NODES]; /* free memory each node keeps; moves never cross it */
+        double hot_threshold;                    /* heat at or above which a region counts as hot */
+        double dominance;         /* share of the accessors' run time a node needs to be a target */
+        uint32_t min_residency;   /* epochs a moved region stays put ... */
+        uint32_t retarget_epochs; /* ... unless its target differed for this many epochs in a row */
 } nv_placement_config;
 
 /* Per-VM input. Regions are the sampler's, read only. */
