@@ -46,6 +46,7 @@ typedef enum nv_verdict {
         NV_VERDICT_BUDGET,           /* out of budget this epoch */
         NV_VERDICT_NODE_FLOOR,       /* the target node is at its free-memory floor */
         NV_VERDICT_DISABLED,         /* placement disabled or frozen for this VM */
+        NV_VERDICT_MAKE_ROOM,        /* planned to leave a full node to make room for hotter data */
         _NV_VERDICT_MAX,
 } nv_verdict;
 
