@@ -570,6 +570,50 @@ static void test_watermarks(void) {
         world_done(&w);
 }
 
+/* Several hot ranges per workload, and sparse hot pages. */
+static void test_hot_shapes(void) {
+        nv_sim_page pg;
+        nv_truth t;
+        world w;
+        uint64_t base;
+        unsigned hot_pages = 0;
+
+        ok(world_load(&w, "node 0 mem 1G cpus 0\nnode 1 mem 1G cpus 1\n"
+                          "vm v mem 16M vcpus 1\n run 0 on 0\n workload hot 1M@0,2M@8M skew 1.0 rate 3M\n"),
+           "load a workload with two hot ranges");
+        base = vm0(&w)->ranges[0].hva;
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        is_int(w.host.truth(w.host.ctx, vm0(&w)->id, &t), 0, "truth");
+        is_u64(t.hot_bytes, 3 * MIB, "hot bytes: both ranges");
+        ok(nv_sim_page_info(w.sim, 1, base, &pg) == 0 && pg.hot, "the first range is hot");
+        double r0 = pg.rates[0];
+        ok(nv_sim_page_info(w.sim, 1, base + 9 * MIB, &pg) == 0 && pg.hot, "the second range is hot");
+        is_near(pg.rates[0], r0, 1e-6 * r0, "at the same density: accesses spread over the hot bytes");
+        is_near(r0, 3.0 * 1048576 / 768, 1e-6 * r0, "3M accesses/s over 768 hot pages");
+        ok(nv_sim_page_info(w.sim, 1, base + 4 * MIB, &pg) == 0 && !pg.hot && pg.rates[0] == 0,
+           "between the ranges nothing is touched (skew 1)");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 1G cpus 0\n"
+                          "vm v mem 64M vcpus 1\n workload hot 32M@16M sparse 64 skew 0.5 rate 1M\n"),
+           "load a workload with 64 sparse hot pages");
+        base = vm0(&w)->ranges[0].hva;
+        for (uint64_t off = 0; off < 64 * MIB; off += NV_PAGE_SIZE) {
+                nv_sim_page_info(w.sim, 1, base + off, &pg);
+                if (pg.hot) {
+                        hot_pages++;
+                        ok(off >= 16 * MIB && off < 48 * MIB,
+                           "sparse page at %" PRIu64 " KiB lies in the range", off / KIB);
+                }
+        }
+        is_int(hot_pages, 64, "exactly 64 hot 4 KiB pages");
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_bytes, 64 * NV_PAGE_SIZE, "hot bytes: the sparse pages");
+        world_done(&w);
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_determinism();
@@ -579,6 +623,7 @@ int main(void) {
         test_move();
         test_copy_time();
         test_watermarks();
+        test_hot_shapes();
         test_capacity();
         test_rehome_and_phase();
         test_truth();

@@ -160,6 +160,14 @@ int main(void) {
         test_bad("vm a mem 1G vcpus 2\n at soon run 0 on 1\n", "t.scn:4:", "at TIME");
         test_bad("vm a mem 1G vcpus 2\n workload hot 2G\n", "t.scn:4:", "exceeds");
         test_bad("vm a mem 1G vcpus 2\n workload skew 1.5\n", "t.scn:4:", "bad skew");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@32M\n", "t.scn:4:", "must not overlap");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@1G\n", "t.scn:4:", "exceeds");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M\n", "t.scn:4:", "SIZE@OFFSET");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@128M offset 1M\n",
+                 "t.scn:4:", "single hot range");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64K sparse 17\n", "t.scn:4:", "more 4 KiB pages");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M sparse 16 private 0.5\n",
+                 "t.scn:4:", "private slices");
         test_bad("vm a mem 1G vcpus 2\n workload speed 3\n", "t.scn:4:", "unknown key");
         test_bad("vm a mem 1G vcpus 2\n at 5s workload hot 1M\n at 2s workload hot 2M\n",
                  "t.scn:5:", "time order");

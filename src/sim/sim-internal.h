@@ -17,9 +17,23 @@
 /* Accessed/dirty windows are stored per unit as uint32 ticks of this many µs (~19 h in all). */
 #define SIM_TICK_USEC 16u
 
+#define SIM_MAX_HOT_RANGES 8
+
+/* One piece of a hot set: [offset, offset + size) inside the workload's RAM. */
+typedef struct sim_hot_range {
+        uint64_t offset, size;
+} sim_hot_range;
+
 typedef struct sim_phase {
         usec_t t;
-        uint64_t hot, offset; /* hot set [offset, offset + hot) inside the guest's RAM */
+        /* The hot set: its ranges, which the workload sees as one set of `hot` bytes laid end to
+         * end (shared part first, then the private slices); or, when sparse > 0, that many 4 KiB
+         * pages scattered over those ranges, one at a fixed random place in each of `sparse` equal
+         * strides. */
+        sim_hot_range ranges[SIM_MAX_HOT_RANGES];
+        unsigned nr_ranges;
+        uint64_t hot;         /* bytes of the ranges, all together */
+        uint64_t sparse;      /* hot 4 KiB pages scattered over them, 0: the ranges are hot */
         double skew;          /* share of accesses that go to the hot set */
         double rate;          /* accesses per second per vCPU */
         double private_share; /* share of the hot set private to one vCPU */
