@@ -12,7 +12,7 @@ BENCH_EPOCHS ?= 30
 bench: bench/bench-epoch$(EXEEXT) bench/bench-placement$(EXEEXT)
 	$(AM_V_GEN)BENCH_EPOCHS=$(BENCH_EPOCHS) $(SHELL) $(top_srcdir)/bench/run.sh $(top_srcdir) bench/out
 .PHONY: bench
-EXTRA_DIST += bench/scenarios bench/run.sh bench/plot.gp bench/numavd-bench.conf docs/bench.md
+EXTRA_DIST += bench/scenarios bench/heldout bench/run.sh bench/plot.gp bench/numavd-bench.conf docs/bench.md
 
 # The sim's page API that the AutoNUMA baseline and the oracle use.
 check_PROGRAMS += tests/test-sim-page

@@ -111,8 +111,11 @@ static void test_good(void) {
 
 static void test_bench_scenarios(void) {
         static const char *const names[] = {
-                "rehome", "phase",     "spread", "vnuma",      "crowded",
-                "many",   "large-thp", "nested", "rehome-thp", "host1t",
+                "scenarios/rehome",     "scenarios/phase",  "scenarios/spread",    "scenarios/vnuma",
+                "scenarios/crowded",    "scenarios/many",   "scenarios/large-thp", "scenarios/nested",
+                "scenarios/rehome-thp", "scenarios/host1t", "heldout/quad-socket", "heldout/vnuma-guest",
+                "heldout/pressure",     "heldout/drift",    "heldout/thp-db",      "heldout/nested-two",
+                "heldout/sparse-cache", "heldout/many-vms",
         };
         const char *top = getenv("top_srcdir");
         char path[4096];
@@ -125,7 +128,7 @@ static void test_bench_scenarios(void) {
                 top = ".";
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 _cleanup_(nv_sim_freep) nv_sim *s = NULL;
-                snprintf(path, sizeof(path), "%s/bench/scenarios/%s.scn", top, names[i]);
+                snprintf(path, sizeof(path), "%s/bench/%s.scn", top, names[i]);
                 is_int(nv_sim_load_file(path, &s), 0, "bench scenario %s.scn loads", names[i]);
         }
 }
