@@ -46,12 +46,14 @@ static void fixture_init(fixture *f, unsigned nr_nodes) {
 static unsigned add_vm(fixture *f, int node) {
         unsigned i = (unsigned)f->in.nr_vms++;
 
-        f->ranges[i] = (nv_ram_range){
-                .hva = 0x7f0000000000 + (uint64_t)i * 0x10000000000, .size = 64 * GIB, .cell = -1
-        };
+        f->ranges[i] = (nv_ram_range){ .hva = 0x7f0000000000 + (uint64_t)i * 0x10000000000,
+                                       .size = 64 * GIB,
+                                       .cell = -1 };
         f->info[i] = (nv_vm_info){ .id = i + 1, .nr_vcpus = 4, .ranges = &f->ranges[i], .nr_ranges = 1 };
         f->info[i].vcpu_time.sec[node] = 1.0;
-        f->vms[i] = (nv_placement_vm){ .info = &f->info[i], .regions = f->regions[i], .enabled = true, .weight = 1 };
+        f->vms[i] = (nv_placement_vm){
+                .info = &f->info[i], .regions = f->regions[i], .enabled = true, .weight = 1
+        };
         return i;
 }
 
@@ -90,9 +92,9 @@ static void test_others_first(void) {
 
         fixture_init(&f, 3);
         unsigned a = add_vm(&f, 1), other = add_vm(&f, 2);
-        add_region(&f, a, 128 * MIB, 0.9, 0);        /* hot, wants node 1 */
-        add_region(&f, a, 128 * MIB, 0.05, 1);       /* a's own cold memory on node 1 */
-        add_region(&f, other, 128 * MIB, 0.30, 1);  /* lukewarm, of a VM living on node 2 */
+        add_region(&f, a, 128 * MIB, 0.9, 0);      /* hot, wants node 1 */
+        add_region(&f, a, 128 * MIB, 0.05, 1);     /* a's own cold memory on node 1 */
+        add_region(&f, other, 128 * MIB, 0.30, 1); /* lukewarm, of a VM living on node 2 */
         f.cfg.hot_threshold = 0.5;
         is_int(nv_placement_plan_compute(&f.in, &p), 0, "others first: plan computed");
         m = move_of(&p, other, 0, &pos_victim);
@@ -116,7 +118,8 @@ static void test_coldest_first(void) {
         add_region(&f, b, 128 * MIB, 0.20, 1); /* cold, but warmer */
         add_region(&f, b, 128 * MIB, 0.02, 1); /* the coldest */
         is_int(nv_placement_plan_compute(&f.in, &p), 0, "coldest first: plan computed");
-        ok(move_of(&p, b, 1, NULL) && !move_of(&p, b, 0, NULL), "coldest first: the coldest region leaves, not the warmer");
+        ok(move_of(&p, b, 1, NULL) && !move_of(&p, b, 0, NULL),
+           "coldest first: the coldest region leaves, not the warmer");
         ok(move_of(&p, a, 0, NULL), "coldest first: the hot region moves in");
         nv_placement_plan_clear(&p);
 }
@@ -131,9 +134,11 @@ static void test_budget(void) {
         add_region(&f, a, 512 * MIB, 0.9, 0);
         add_region(&f, b, 512 * MIB, 0.01, 1);
         is_int(nv_placement_plan_compute(&f.in, &p), 0, "budget: plan computed");
-        ok(p.planned_bytes <= f.cfg.budget_bytes, "budget: evictions and moves within %" PRIu64 " MiB (%" PRIu64 ")",
-           f.cfg.budget_bytes / MIB, p.planned_bytes / MIB);
-        ok(move_of(&p, a, 0, NULL) && move_of(&p, b, 0, NULL), "budget: both an eviction and a move are planned");
+        ok(p.planned_bytes <= f.cfg.budget_bytes,
+           "budget: evictions and moves within %" PRIu64 " MiB (%" PRIu64 ")", f.cfg.budget_bytes / MIB,
+           p.planned_bytes / MIB);
+        ok(move_of(&p, a, 0, NULL) && move_of(&p, b, 0, NULL),
+           "budget: both an eviction and a move are planned");
         is_u64(move_of(&p, a, 0, NULL)->bytes, move_of(&p, b, 0, NULL)->bytes,
                "budget: the room made is the room used (half the budget each)");
         nv_placement_plan_clear(&p);
@@ -152,8 +157,8 @@ static void test_floors(void) {
         is_int(nv_placement_plan_compute(&f.in, &p), 0, "floors: plan computed");
         const nv_move *m = move_of(&p, b, 0, NULL);
         ok(!m || m->bytes <= 16 * MIB, "floors: at most the destination's room above its floor is evicted");
-        ok(p.planned_bytes <= 2 * 16 * MIB, "floors: what moves in is no more than what left (%" PRIu64 " MiB)",
-           p.planned_bytes / MIB);
+        ok(p.planned_bytes <= 2 * 16 * MIB,
+           "floors: what moves in is no more than what left (%" PRIu64 " MiB)", p.planned_bytes / MIB);
         nv_placement_plan_clear(&p);
 
         f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
