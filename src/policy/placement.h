@@ -3,7 +3,28 @@
 
 /* The placement policy: pure. A snapshot of every VM's regions and vCPU placement goes in, a
  * plan comes out: which regions move to which node this epoch, and for every region that does
- * not move, why. No I/O, no clock, no globals; tests and benchmarks call it directly. */
+ * not move, why. No I/O, no clock, no globals; tests and benchmarks call it directly.
+ *
+ * The rules, in the order they apply (comments in src/policy cite them by number):
+ *   1. A VM with placement disabled, or frozen by a live migration, plans nothing (DISABLED).
+ *   2. A region outside the VM's known RAM ranges, or on a pinned backing, never moves (PINNED).
+ *   3. The target is the node holding at least `dominance` of the accessors' run time (the vNUMA
+ *      cell's vCPUs where the range belongs to a cell, else all vCPUs); none: IDLE or
+ *      NO_DOMINANT_NODE.
+ *   4. Only hot regions move: heat at least hot_threshold, or far above the VM's background
+ *      (nv_placement_hot_heat()); else COLD.
+ *   5. A region with no bytes off its target stays (LOCAL).
+ *   6. Hysteresis: a region moved within min_residency epochs stays unless its new target held
+ *      for retarget_epochs epochs in a row (RESIDENCY).
+ *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
+ *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *   9. No move takes a node below its own free-memory floor (NODE_FLOOR).
+ *  10. Every region gets its verdict and bytes, and the moves come out in benefit order.
+ *  11. Where a floor stops a candidate, colder memory leaves that node first (MAKE_ROOM): memory
+ *      of VMs that do not live there, then the coldest, each to its own node or the nearest that
+ *      stays above its floor, paid from the same budget, and only when the candidate gains at
+ *      least NV_ROOM_HYSTERESIS times per byte (heat x latency saved) what the victim loses; a
+ *      region moved within min_residency epochs never leaves for this (src/policy/room.h). */
 
 #include "common/inventory.h"
 #include "common/region.h"

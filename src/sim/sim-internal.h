@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The simulated host's internal model, shared by scenario*.c (building it), access.c (rates,
+/* The simulated host's internal model, shared by scenario*.c (building it), unit-access.c (rates,
  * accessed/dirty bits, harvest) and sim.c (time, inventory, moves, truth). */
 
 #include <sys/types.h>
@@ -205,7 +205,7 @@ void sim_complete_copies(nv_sim *s);
 /* The next moment a copy completes, rounded up to SIM_COPY_QUANTUM_USEC; USEC_INFINITY if none. */
 usec_t sim_next_copy_boundary(const nv_sim *s);
 
-/* access.c */
+/* unit-access.c */
 /* Accesses per second to unit u in segment seg: in all (writes_only false) or writes only. When
  * per_vcpu is given, it receives each of the VM's vCPUs' share (nr_vcpus doubles, added to).
  * only_wl >= 0 counts only that workload's accesses. */
