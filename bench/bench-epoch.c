@@ -70,7 +70,7 @@ int main(int argc, char *argv[]) {
 
         nv_placement_config pc = {
                 .budget_bytes = 256 * MIB,
-                .node_floor_bytes = GIB,
+                .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = GIB },
                 .hot_threshold = 0.3,
                 .dominance = 0.6,
                 .min_residency = 30,

@@ -41,7 +41,10 @@ typedef struct run {
         double auc, mean_latency;
         int to95; /* worst epochs to get back to 95% hot-local; -1 never */
         uint64_t moved, ping_pong, hot_bytes;
-        double move_sec; /* what the moves cost, in seconds of copying (sim/costs.h) */
+        double move_cpu_sec; /* host CPU spent moving: copies and TLB shootdowns (sim/costs.h) */
+        double stall_sec;    /* vCPU time spent waiting for pages being copied */
+        double lowest_free;  /* the lowest free memory of any node at any epoch, % of the node */
+        uint64_t enomem;     /* pages a move could not place above the target's min watermark */
 } run;
 
 typedef struct probe {
@@ -71,6 +74,13 @@ static void probe_epoch(probe *p, run *out, unsigned e) {
                 local += t.hot_local_bytes;
         }
         out->hot_local[e] = hot > 0 ? (double)local / (double)hot : 1;
+        if (e == 0)
+                out->lowest_free = 100;
+        for (unsigned n = 0; n < p->inv->nr_nodes; n++) {
+                nv_sim_node_memory nm;
+                if (nv_sim_get_node_memory(p->sim, n, &nm) == 0 && nm.total > 0)
+                        out->lowest_free = MIN(out->lowest_free, 100.0 * (double)nm.free / (double)nm.total);
+        }
         out->epochs = e + 1;
 }
 
@@ -80,7 +90,9 @@ static void finish(run *r, const nv_sim *sim, const mover_shim *ms) {
 
         nv_sim_get_costs(sim, &c);
         r->mean_latency = c.accesses > 0 ? c.access_ns / (double)c.accesses : 0;
-        r->move_sec = c.move_ns * 1e-9;
+        r->move_cpu_sec = (c.move_ns + c.shootdown_ns) * 1e-9;
+        r->stall_sec = c.stall_ns * 1e-9;
+        r->enomem = c.enomem;
         r->auc = 0;
         for (unsigned e = 0; e < r->epochs; e++) {
                 r->auc += r->remote[e]; /* one epoch is one second */
@@ -269,8 +281,17 @@ static double g_to95(const run *r) {
 static double g_moved(const run *r) {
         return (double)r->moved / (double)MIB;
 }
-static double g_move_sec(const run *r) {
-        return r->move_sec;
+static double g_move_cpu(const run *r) {
+        return r->move_cpu_sec;
+}
+static double g_stall(const run *r) {
+        return r->stall_sec;
+}
+static double g_lowest_free(const run *r) {
+        return r->lowest_free;
+}
+static double g_enomem(const run *r) {
+        return (double)r->enomem;
 }
 static double g_moved_hot(const run *r) {
         return r->hot_bytes > 0 ? (double)r->moved / (double)r->hot_bytes : NAN;
@@ -355,10 +376,12 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         _cleanup_fclose_ FILE *sum = open_out(outdir, "summary.csv", "", "a");
         for (size_t i = 0; sum && i < n; i++)
                 fprintf(sum,
-                        "%s,%s,\"%s\",%u,%.4f,%.2f,%d,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%.6f,%.3f\n",
+                        "%s,%s,\"%s\",%u,%.4f,%.2f,%d,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64
+                        ",%.6f,%.3f,%.4f,%.3f,%" PRIu64 "\n",
                         name, runs[i].policy, runs[i].params, runs[i].epochs, runs[i].auc,
                         runs[i].mean_latency, runs[i].to95, runs[i].moved, runs[i].hot_bytes,
-                        g_moved_hot(&runs[i]), runs[i].ping_pong, g_pp_share(&runs[i]), runs[i].move_sec);
+                        g_moved_hot(&runs[i]), runs[i].ping_pong, g_pp_share(&runs[i]), runs[i].move_cpu_sec,
+                        runs[i].stall_sec, runs[i].lowest_free, runs[i].enomem);
 
         printf("\n%s (%u epochs of 1 s)\n  %-22s", name, epochs, "metric");
         for (size_t i = 0; i < n; i++)
@@ -368,10 +391,14 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         print_row("mean latency", "ns", runs, n, 0, g_lat, true, true);
         print_row("epochs to 95% local", "worst recovery (nan: never)", runs, n, 0, g_to95, true, false);
         print_row("bytes moved", "MiB", runs, n, 0, g_moved, true, false);
-        print_row("copy time of moves", "s (not charged to the workload)", runs, n, 0, g_move_sec, true,
+        print_row("host CPU spent moving", "s (copies, TLB shootdowns)", runs, n, 0, g_move_cpu, true,
                   false);
+        print_row("stalled on copies", "vCPU s (in the latency)", runs, n, 0, g_stall, true, false);
         print_row("moved / hot bytes", "hot bytes: what the oracle moves", runs, n, 0, g_moved_hot, true,
                   false);
+        print_row("lowest node free", "% of the node, any node, any epoch", runs, n, 0, g_lowest_free, false,
+                  true);
+        print_row("moves refused", "pages: -ENOMEM at the min watermark", runs, n, 0, g_enomem, true, false);
         print_row("ping-pong", "MiB", runs, n, 0, g_pp, true, false);
         print_row("ping-pong / moved", "", runs, n, 0, g_pp_share, true, false);
         printf("  baselines' best sweep points:");

@@ -14,9 +14,18 @@
  *  - kernel/sched/fair.c should_numa_migrate_memory(): the two-stage filter. A hinting fault
  *    swaps the page's last_cpupid; a misplaced page migrates only when the previous fault came
  *    from the same node (P(migrate) ~ P(node)^2), or when it had no previous fault (cpupid unset).
- *  - mm/migrate.c (v3.8 to v5.17), "mm: numa: Rate limit the amount of memory that is migrated
- *    between nodes" (Mel Gorman, 2012): at most ratelimit_pages = 128 MiB into a node per
- *    migrate_interval_millisecs = 100 ms; faults over the limit do not migrate.
+ *  - Locality of a fault: mm/memory.c numa_migrate_prep() sets TNF_FAULT_LOCAL when the page's
+ *    node is the faulting CPU's at the time of the fault, and task_numa_fault() counts
+ *    numa_faults_locality[local] from that flag alone; so a fault that migrates its page (the
+ *    page was remote) counts as remote. A migration that fails sets TNF_MIGRATE_FAIL, counted in
+ *    numa_faults_locality[2], and update_task_scan_period() then doubles the period ("we are
+ *    migrating too quickly or the local node is overloaded").
+ *  - No migration rate limit. mm/migrate.c numamigrate_update_ratelimit() capped migrations into
+ *    a node at 128 MiB per 100 ms from Linux 3.8 to 4.19; Mel Gorman's "mm, numa: Remove
+ *    rate-limiting of automatic numa balancing migration" removed it in 4.20. Linux 6.0 added
+ *    numa_balancing_promote_rate_limit_MBps, which applies only to promotions in the memory
+ *    tiering mode (NUMA_BALANCING_MEMORY_TIERING), not to this one. The kernels numavd runs on
+ *    (Debian 12's 6.1, 6.12) therefore migrate every misplaced page that passes the filter.
  * Simplifications: a page's hinting fault is resolved when its window is unmapped (whether it
  * faults before the next pass is drawn from its access rate, the faulting CPU's node from the
  * per-node rates of nv_sim_page_info()); the private/shared ratio and numa_group heuristics
@@ -36,8 +45,6 @@
 #define MAX_SCAN_WINDOW_MB 2560.0
 #define PERIOD_SLOTS       10
 #define PERIOD_THRESHOLD   7
-#define RATELIMIT_BYTES    (128 * MIB)
-#define RATELIMIT_USEC     (100 * USEC_PER_MSEC)
 
 typedef struct an_vm {
         uint64_t id, hva;
@@ -49,6 +56,7 @@ typedef struct an_vm {
         usec_t next_scan;
         uint64_t pass;
         uint64_t local, remote; /* faults in this pass */
+        uint64_t failed;        /* migrations that failed in this pass */
 } an_vm;
 
 typedef struct autonuma {
@@ -56,8 +64,6 @@ typedef struct autonuma {
         double scan_mb;
         an_vm *vms;
         size_t nr_vms;
-        usec_t rl_start[NV_MAX_NODES];
-        uint64_t rl_bytes[NV_MAX_NODES];
 } autonuma;
 
 static double windows(const autonuma *a, const an_vm *v) {
@@ -119,23 +125,13 @@ static int autonuma_new(const bl_env *env, const bl_params *p, const nv_inventor
         return 0;
 }
 
-static bool ratelimited(autonuma *a, int node, uint64_t bytes, usec_t now) {
-        if (now - a->rl_start[node] > RATELIMIT_USEC) {
-                a->rl_start[node] = now;
-                a->rl_bytes[node] = 0;
-        }
-        if (a->rl_bytes[node] > RATELIMIT_BYTES)
-                return true;
-        a->rl_bytes[node] += bytes;
-        return false;
-}
-
 static void end_pass(autonuma *a, an_vm *v) {
         double lo = scan_min_ms(a, v), hi = scan_max_ms(a, v), slot, diff;
 
         v->pass++;
-        if (v->local + v->remote == 0) {
+        if (v->local + v->remote == 0 || v->failed > 0) {
                 v->period_ms = MIN(hi, v->period_ms * 2);
+                v->local = v->remote = v->failed = 0;
                 return;
         }
         slot = ceil(v->period_ms / PERIOD_SLOTS);
@@ -185,9 +181,8 @@ static void scan_window(autonuma *a, const nv_vm_info *vm, an_vm *v, usec_t now)
                 v->remote++;
                 if (last >= 0 && last != fnode)
                         continue; /* the first stage of the two-stage filter */
-                if (ratelimited(a, fnode, UINT64_C(1) << v->shift, now))
-                        continue;
-                (void)bl_move(&a->env, vm, &addr, 1, v->shift, fnode);
+                if (bl_move(&a->env, vm, &addr, 1, v->shift, fnode) == 0)
+                        v->failed++; /* TNF_MIGRATE_FAIL: -ENOMEM at the min watermark, or -EBUSY */
         }
 }
 

@@ -19,7 +19,7 @@
  *    region larger than what is left of the quota is split at that size.
  * Accessed bits are read and cleared through the same access port numavd uses, without a flush
  * (DAMON's vaddr ops clear young bits without flushing). Free parameters swept: min_nr_accesses
- * and the size quota. */
+ * and the size quota, including none. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -362,6 +362,9 @@ static void damon_epoch(void *st, const nv_inventory *inv, usec_t now) {
 static const bl_params damon_sweep[] = {
         { "min_nr_accesses=1,quota=256M/s", { 1, 256 } },
         { "min_nr_accesses=4,quota=1G/s", { 4, 1024 } },
+        /* No quota: DAMOS's default (usage.rst: a zero size and time quota mean no limit), so
+         * migrate_hot moves every eligible region at each apply interval. */
+        { "min_nr_accesses=4,quota=none", { 4, 0 } },
 };
 
 const bl_ops bl_damon = {

@@ -10,11 +10,16 @@
  * numad binds at most one process per scan (the best candidate) and moves its memory with
  * migrate_pages(2), all of it at once (no rate limit). Its node set is the fewest nodes that hold
  * the process's CPU demand: here, the nodes covering 90% of the VM's vCPU run time (the vCPUs run
- * where the scenario says; numad's CPU binding is not modelled). Memory off the node set moves to
- * the set's busiest node. The only free parameters are the two intervals (swept). */
+ * where the scenario says; numad's CPU binding is not modelled). Memory on any node of the set
+ * counts as local to it, and stays where it is: numad.c bind_process_and_migrate_memory() moves,
+ * one migrate_pages(2) call at a time, all of the process's memory on the source node outside the
+ * set that holds the most of it to the node of the set that holds the least of it (ties to the
+ * higher-numbered node), counts that memory as moved, and repeats until no node outside the set
+ * holds any. The only free parameters are the two intervals (swept). */
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench/baselines.h"
 
@@ -84,8 +89,8 @@ static size_t numad_scan(numad *d, const nv_vm_info *vm, unsigned *ret_shift) {
 static void numad_epoch(void *st, const nv_inventory *inv, usec_t now) {
         numad *d = st;
         const nv_vm_info *best = NULL;
+        bool best_set[NV_MAX_NODES] = {};
         double best_off = 0;
-        int best_node = -1;
 
         if (now < d->next)
                 return;
@@ -96,7 +101,6 @@ static void numad_epoch(void *st, const nv_inventory *inv, usec_t now) {
                 double sum = 0, covered = 0;
                 unsigned shift;
                 size_t n, local = 0;
-                int top = -1;
 
                 for (unsigned k = 0; k < inv->nr_nodes; k++)
                         sum += vm->vcpu_time.sec[k];
@@ -109,8 +113,6 @@ static void numad_epoch(void *st, const nv_inventory *inv, usec_t now) {
                                         b = (int)k;
                         in_set[b] = true;
                         covered += vm->vcpu_time.sec[b];
-                        if (top < 0)
-                                top = b;
                 }
                 n = numad_scan(d, vm, &shift);
                 for (size_t k = 0; k < n; k++)
@@ -121,20 +123,44 @@ static void numad_epoch(void *st, const nv_inventory *inv, usec_t now) {
                 if ((double)(n - local) * (double)(UINT64_C(1) << shift) > best_off) {
                         best_off = (double)(n - local) * (double)(UINT64_C(1) << shift);
                         best = vm;
-                        best_node = top;
+                        memcpy(best_set, in_set, sizeof(best_set));
                 }
         }
         if (!best) {
                 d->next = now + d->max_iv;
                 return;
         }
-        /* migrate_pages(2) of the whole process to the node set: everything not there moves. */
+        /* bind_process_and_migrate_memory(): from the largest source outside the set to the
+         * emptiest node of the set, one pair at a time, until the sources are empty. */
         unsigned shift;
-        size_t n = numad_scan(d, best, &shift), k = 0;
+        size_t n = numad_scan(d, best, &shift), on[NV_MAX_NODES] = {};
+        int prev_from = -1;
+
         for (size_t j = 0; j < n; j++)
-                if (d->nodes[j] != best_node)
-                        d->addrs[k++] = d->addrs[j];
-        (void)bl_move(&d->env, best, d->addrs, k, shift, best_node);
+                if (d->nodes[j] >= 0 && d->nodes[j] < NV_MAX_NODES)
+                        on[d->nodes[j]]++;
+        for (;;) {
+                int from = -1, dest = -1;
+                size_t k = 0;
+
+                for (unsigned m = 0; m < inv->nr_nodes; m++)
+                        if (best_set[m]) {
+                                if (dest < 0 || on[dest] >= on[m])
+                                        dest = (int)m;
+                        } else if (from < 0 || on[from] < on[m])
+                                from = (int)m;
+                if (from < 0 || dest < 0 || on[from] == 0 || from == prev_from)
+                        break;
+                for (size_t j = 0; j < n; j++)
+                        if (d->nodes[j] == from)
+                                d->addrs[k++] = d->addrs[j];
+                (void)bl_move(&d->env, best, d->addrs, k, shift, dest);
+                /* numad assumes it all moved, for its accounting. */
+                on[dest] += on[from];
+                on[from] = 0;
+                prev_from = from;
+                n = numad_scan(d, best, &shift);
+        }
         d->next = now + d->min_iv;
 }
 

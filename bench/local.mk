@@ -12,4 +12,4 @@ BENCH_EPOCHS ?= 30
 bench: bench/bench-epoch$(EXEEXT) bench/bench-placement$(EXEEXT)
 	$(AM_V_GEN)BENCH_EPOCHS=$(BENCH_EPOCHS) $(SHELL) $(top_srcdir)/bench/run.sh $(top_srcdir) bench/out
 .PHONY: bench
-EXTRA_DIST += bench/scenarios bench/run.sh bench/plot.gp bench/numavd-bench.conf docs/bench.md
+EXTRA_DIST += bench/scenarios bench/heldout bench/run.sh bench/plot.gp bench/numavd-bench.conf docs/bench.md

@@ -32,7 +32,7 @@ static void fixture_init(fixture *f, unsigned nr_nodes) {
                 f->inv.nodes[n] = (nv_node_info){ .total_bytes = 64 * GIB, .free_bytes = 32 * GIB };
         f->cfg = (nv_placement_config){
                 .budget_bytes = 1 * GIB,
-                .node_floor_bytes = 1 * GIB,
+                .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = 1 * GIB },
                 .hot_threshold = 0.5,
                 .dominance = 0.75,
                 .min_residency = 10,
@@ -627,7 +627,7 @@ static void test_rule8_leftover(void) {
         /* A VM whose target node is full cannot spend its share: the other VM may. */
         fixture_init(&f, 3);
         f.cfg.budget_bytes = 20 * MIB;
-        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes;
+        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
         a = add_vm(&f, NV_BACKING_ANON, 0);
         add_region(&f, a, 16 * MIB, 1.0, 1);
         b = add_vm(&f, NV_BACKING_ANON, 1);
@@ -682,7 +682,7 @@ static void test_rule9_floor(void) {
 
         /* Exactly at the floor after the move: allowed. */
         fixture_init(&f, 2);
-        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes + 8 * MIB;
+        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes[0] + 8 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 8 * MIB, 1.0, 0);
         is_int(compute(&f, &p), 0, "rule 9: at-floor plan computed");
@@ -690,7 +690,7 @@ static void test_rule9_floor(void) {
         nv_placement_plan_clear(&p);
 
         /* One byte short: cut to whole pages that fit. */
-        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes + 8 * MIB - 1;
+        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes[0] + 8 * MIB - 1;
         is_int(compute(&f, &p), 0, "rule 9: short plan computed");
         is_u64(p.planned_bytes, 8 * MIB - 4 * KIB, "rule 9: one byte over the floor cuts a 4 KiB page");
         is_int(rp(&p, a, 0)->verdict, NV_VERDICT_MOVE, "rule 9: cut move still MOVE");
@@ -700,7 +700,7 @@ static void test_rule9_floor(void) {
 
         /* THP, one byte short of one huge page: refused. */
         fixture_init(&f, 2);
-        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes + 2 * MIB - 1;
+        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes[0] + 2 * MIB - 1;
         a = add_vm(&f, NV_BACKING_THP, 1);
         add_region(&f, a, 2 * MIB, 1.0, 0);
         is_int(compute(&f, &p), 0, "rule 9: THP floor plan computed");
@@ -713,7 +713,7 @@ static void test_rule9_floor(void) {
 
         /* A node below its floor becomes usable once a move takes bytes away from it. */
         fixture_init(&f, 2);
-        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes;
+        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
         f.inv.nodes[1].free_bytes = 32 * GIB;
         a = add_vm(&f, NV_BACKING_ANON, 1); /* 8 MiB from node 0 to node 1, benefit 8 MiB */
         add_region(&f, a, 8 * MIB, 1.0, 0);
@@ -734,8 +734,8 @@ static void test_rule9_floor(void) {
 
         /* Split source: bytes counted back in proportion to where they were. */
         fixture_init(&f, 3);
-        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes;
-        f.inv.nodes[2].free_bytes = f.cfg.node_floor_bytes;
+        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
+        f.inv.nodes[2].free_bytes = f.cfg.node_floor_bytes[0];
         a = add_vm(&f, NV_BACKING_ANON, 1); /* 6 MiB on node 0, 2 MiB on node 2 */
         add_region(&f, a, 8 * MIB, 1.0, 0);
         f.regions[a][0].node_bytes[0] = 6 * MIB;
@@ -812,6 +812,45 @@ static void test_input_unchanged(void) {
         nv_placement_plan_clear(&p);
 }
 
+/* Rule 9 with a floor per node: each node keeps its own floor (NodeFreeFloor as a share of each
+ * node's memory), so a small node takes moves down to its small floor whatever the others'. */
+static void test_rule9_floor_per_node(void) {
+        nv_placement_plan p = {};
+        fixture f;
+        unsigned a;
+
+        for (int large_full = 0; large_full <= 1; large_full++) {
+                fixture_init(&f, 2);
+                f.inv.nodes[0] = (nv_node_info){ .total_bytes = 256 * GIB, .free_bytes = 100 * GIB };
+                f.inv.nodes[1] = (nv_node_info){ .total_bytes = 1 * GIB, .free_bytes = 64 * MIB };
+                f.cfg.node_floor_bytes[0] = 256 * GIB / 50; /* 2% of each */
+                f.cfg.node_floor_bytes[1] = 1 * GIB / 50;
+                if (large_full)
+                        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
+                a = add_vm(&f, NV_BACKING_ANON, 1);
+                add_region(&f, a, 64 * MIB, 1.0, 0);
+                is_int(compute(&f, &p), 0, "rule 9 per node: plan computed");
+                is_u64(move_bytes_of(&p, a), ALIGN_DOWN(64 * MIB - 1 * GIB / 50, 4 * KIB),
+                       "rule 9 per node: the small node fills down to its own floor, not the large "
+                       "node's (large node %s)",
+                       large_full ? "at its floor" : "free");
+                is_int(rp(&p, a, 0)->verdict, NV_VERDICT_MOVE, "rule 9 per node: cut, still MOVE");
+                nv_placement_plan_clear(&p);
+        }
+
+        /* Into the large node, its own floor holds. */
+        fixture_init(&f, 2);
+        f.inv.nodes[0] = (nv_node_info){ .total_bytes = 256 * GIB, .free_bytes = 256 * GIB / 50 + 4 * MIB };
+        f.inv.nodes[1] = (nv_node_info){ .total_bytes = 1 * GIB, .free_bytes = 512 * MIB };
+        f.cfg.node_floor_bytes[0] = 256 * GIB / 50;
+        f.cfg.node_floor_bytes[1] = 1 * GIB / 50;
+        a = add_vm(&f, NV_BACKING_ANON, 0);
+        add_region(&f, a, 8 * MIB, 1.0, 1);
+        is_int(compute(&f, &p), 0, "rule 9 per node: plan into the large node computed");
+        is_u64(move_bytes_of(&p, a), 4 * MIB, "rule 9 per node: the large node keeps its own floor");
+        nv_placement_plan_clear(&p);
+}
+
 static void test_plan_clear(void) {
         nv_placement_plan p = {};
         fixture f;
@@ -863,7 +902,7 @@ static void test_scale(void) {
         nv_ram_range *ranges = calloc(NR_VMS, sizeof(*ranges));
         nv_region *regions = calloc((size_t)NR_VMS * NR_REGIONS, sizeof(*regions));
         nv_placement_config cfg = { .budget_bytes = 2 * GIB,
-                                    .node_floor_bytes = 1 * GIB,
+                                    .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = 1 * GIB },
                                     .hot_threshold = 0.3,
                                     .dominance = 0.7,
                                     .min_residency = 5,
@@ -927,7 +966,7 @@ static void test_scale(void) {
         ok(aligned, "scale: every move a whole number of the backing's pages");
         ok(sorted, "scale: moves in descending benefit, ties by VM then region index");
         ok(p.planned_bytes <= cfg.budget_bytes, "scale: within the budget");
-        ok(free_after[0] >= cfg.node_floor_bytes && free_after[1] >= cfg.node_floor_bytes,
+        ok(free_after[0] >= cfg.node_floor_bytes[0] && free_after[1] >= cfg.node_floor_bytes[0],
            "scale: no node below its floor");
 out:
         nv_placement_plan_clear(&p);
@@ -953,6 +992,7 @@ int main(void) {
         test_rule8_leftover();
         test_rank_signs();
         test_rule9_floor();
+        test_rule9_floor_per_node();
         test_rule10_plan();
         test_input_unchanged();
         test_plan_clear();

@@ -307,7 +307,7 @@ static void test_move(void) {
 
 static void test_capacity(void) {
         static const char *const text = "node 0 mem 64M cpus 0\n"
-                                        "node 1 mem 8M cpus 1\n"
+                                        "node 1 mem 9M cpus 1 min 1M low 2M\n"
                                         "vm v mem 16M vcpus 1 first-touch 0\n";
         size_t n = 16 * MIB / NV_PAGE_SIZE, moved = 0, nomem = 0;
         uint64_t *addrs = calloc(n, sizeof(uint64_t));
@@ -324,11 +324,16 @@ static void test_capacity(void) {
                 moved += status[i] == 1;
                 nomem += status[i] == -ENOMEM;
         }
-        is_int(moved, 8 * MIB / NV_PAGE_SIZE, "as many pages as node 1 holds moved");
+        is_int(moved, 8 * MIB / NV_PAGE_SIZE, "as many pages as node 1 holds above its min watermark moved");
         is_int(nomem, n - moved, "the rest: -ENOMEM");
         nv_inventory_clear(&w.inv);
         w.host.source->refresh(w.host.ctx, &w.inv);
-        is_u64(w.inv.nodes[1].free_bytes, 0, "node 1 is full");
+        is_u64(w.inv.nodes[1].free_bytes, 1 * MIB,
+               "node 1 is at its min watermark: the new pages are taken when the copies start");
+        is_u64(w.inv.nodes[0].free_bytes, 48 * MIB, "node 0 keeps the old pages until the copies end");
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
         is_u64(w.inv.nodes[0].free_bytes, 56 * MIB, "node 0 got the moved pages' room back");
         world_done(&w);
         free(addrs);
@@ -408,6 +413,9 @@ static void test_truth(void) {
                 nodes[i] = 0;
         }
         w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 512, addrs, nodes, status);
+        w.host.advance(w.host.ctx, 10 * MS); /* the copies end (512 x 14 us) */
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
         w.host.advance(w.host.ctx, USEC_PER_SEC);
         nv_inventory_clear(&w.inv);
         w.host.source->refresh(w.host.ctx, &w.inv);
@@ -425,9 +433,184 @@ static void test_truth(void) {
 
         nv_sim_costs c;
         nv_sim_get_costs(w.sim, &c);
-        is_near((double)c.accesses, 2.0 * 1048576, 2, "accesses: rate x time");
-        is_near((double)c.remote_accesses, 1.5 * 1048576, 2,
-                "remote accesses: all of the first second, half of the second");
+        is_near((double)c.accesses, 2.01 * 1048576, 2, "accesses: rate x time");
+        ok(c.remote_accesses > 1.505 * 1048576 && c.remote_accesses < 1.51 * 1048576,
+           "remote accesses: all of the first second, half of the last, between while copying (%" PRIu64 ")",
+           c.remote_accesses);
+        world_done(&w);
+}
+
+/* Moves take time: copies run one after another, the page serves from its old node until its copy
+ * ends, accesses in the unmapped window stall, and the shootdowns are charged per batch. */
+static void test_copy_time(void) {
+        static const char *const text = "node 0 mem 1G cpus 0 local 100ns remote 200ns\n"
+                                        "node 1 mem 1G cpus 1 local 100ns remote 200ns\n"
+                                        "node 2 mem 1G cpus 2 local 100ns remote 400ns\n"
+                                        "distance 0 2 40\n"
+                                        "distance 1 2 40\n"
+                                        "vm v mem 8M vcpus 1 first-touch 1\n"
+                                        " run 0 on 0\n"
+                                        " workload hot 8M skew 1.0 rate 1M\n";
+        size_t n = 1024;
+        uint64_t addrs[1024];
+        int nodes[1024], status[1024];
+        usec_t done = 0, start;
+        nv_sim_costs c;
+        nv_truth t;
+        world w;
+
+        ok(world_load(&w, text), "load");
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        start = USEC_PER_SEC; /* the sim's clock after that advance */
+        for (size_t i = 0; i < n; i++) {
+                addrs[i] = vm0(&w)->ranges[0].hva + i * NV_PAGE_SIZE;
+                nodes[i] = 0;
+        }
+        ok(!nv_sim_copying(w.sim, NULL), "no copy under way before a move");
+        is_int(w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), n, addrs, nodes, status), 0, "move 4M");
+        ok(status[0] == 0 && status[n - 1] == 0, "status: the node the pages go to");
+        ok(nv_sim_copying(w.sim, &done), "the copies are under way");
+        is_near((double)(done - start), (2 * NV_SIM_SHOOTDOWN_NS + n * NV_SIM_MOVE_4K_NS) / 1e3, 2,
+                "they end after two batches' shootdowns and 1024 copies, one after another");
+        nv_sim_get_costs(w.sim, &c);
+        is_u64(c.shootdowns, 2, "one shootdown per batch of 512 pages");
+        is_near(c.move_ns + c.shootdown_ns, n * NV_SIM_MOVE_4K_NS + 2 * NV_SIM_SHOOTDOWN_NS, 1e-3,
+                "host CPU spent moving: the copies and the shootdowns");
+        ok(c.stall_ns > 0 && c.stall_ns <= (double)(done - start) * 1e3,
+           "hot pages unmapped for the copy stall the vCPU, at most for the batches' length (%.0f ns)",
+           c.stall_ns);
+        nodes[n - 1] = 2;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs + n - 1, nodes + n - 1, status);
+        is_int(status[0], -EBUSY, "a page still being copied cannot be moved again: -EBUSY");
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs + n - 1, NULL, status);
+        is_int(status[0], 0, "a query answers where it goes");
+
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_local_bytes, 0, "until the copies run, the pages serve from the old node");
+        w.host.advance(w.host.ctx, (done - start) / 2);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        ok(t.hot_local_bytes > 0 && t.hot_local_bytes < 8 * MIB,
+           "half-way, part of them are local (%" PRIu64 " bytes)", t.hot_local_bytes);
+        w.host.advance(w.host.ctx, done - (start + (done - start) / 2) + 2 * MS);
+        ok(!nv_sim_copying(w.sim, NULL), "all copies ended");
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_local_bytes, 4 * MIB, "and the moved half of the hot set is local");
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        ok(t.remote_fraction > 0.5 && t.remote_fraction < 1.0,
+           "the epoch of the copies: remote until each copy ended (%.3f)", t.remote_fraction);
+
+        /* Twice the distance, twice the copy time. */
+        nv_sim_get_costs(w.sim, &c);
+        double before = c.move_ns;
+        nodes[0] = 2;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, addrs, nodes, status);
+        nv_sim_get_costs(w.sim, &c);
+        is_near(c.move_ns - before, 2 * NV_SIM_MOVE_4K_NS, 1e-3,
+                "a copy to a node at distance 40 takes twice as long");
+        world_done(&w);
+}
+
+/* Watermarks as mm/page_alloc.c computes them, first touch that spills at the low watermark, and
+ * memory that is not the VMs' growing over time. */
+static void test_watermarks(void) {
+        nv_sim_node_memory nm;
+        world w;
+
+        ok(world_load(&w, "node 0 mem 16G cpus 0\nnode 1 mem 16G cpus 1\n"), "load two 16G nodes");
+        /* min_free_kbytes = int_sqrt(32 GiB in KiB * 16) = 23170 KiB, half of it per node; low adds
+         * max(min / 4, 10 / 10000 of the node). */
+        is_int(nv_sim_get_node_memory(w.sim, 0, &nm), 0, "node 0's memory");
+        is_u64(nm.wmark_min, UINT64_C(23170) * 1024 / 2, "min: its share of min_free_kbytes");
+        is_u64(nm.wmark_low, UINT64_C(23170) * 1024 / 2 + 16 * GIB / 10000 * 10,
+               "low: min + a thousandth of the node");
+        is_int(nv_sim_get_node_memory(w.sim, 2, &nm), -EINVAL, "no node 2: -EINVAL");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 4T cpus 0\nnode 1 mem 1T cpus 1\n"), "load a 5T host");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.wmark_min, 256 * MIB / 5, "min_free_kbytes is capped at 256 MiB, shared by size");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 64M cpus 0 min 4M low 16M\n"
+                          "node 1 mem 64M cpus 1 min 4M low 8M\n"
+                          "vm v mem 56M vcpus 1 first-touch 0\n"
+                          "at 2s grow 1 40M\n"
+                          "at 3s grow 1 64M over 4s\n"),
+           "load a VM larger than node 0 above its low watermark");
+        nv_sim_get_node_memory(w.sim, 0, &nm);
+        is_u64(nm.free, 16 * MIB, "first touch fills node 0 down to its low watermark");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.free, 56 * MIB, "and spills the rest to node 1");
+        w.host.advance(w.host.ctx, 2 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.other, 40 * MIB, "at 2 s, 40M of page cache on node 1");
+        is_u64(nm.free, 16 * MIB, "node 1 free goes down with it");
+        w.host.advance(w.host.ctx, 2 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        ok(nm.other > 40 * MIB && nm.other < 104 * MIB, "growth over 4 s is under way at 4 s (%" PRIu64 ")",
+           nm.other);
+        w.host.advance(w.host.ctx, 4 * USEC_PER_SEC);
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.free, 4 * MIB, "node 1 ends at its min watermark");
+        nv_sim_get_node_memory(w.sim, 0, &nm);
+        is_u64(nm.free, 4 * MIB, "node 0 took what node 1 could not, down to its min");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        is_u64(nm.other_dropped, 64 * MIB - 24 * MIB, "what found no room is counted, not placed");
+        uint64_t a = vm0(&w)->ranges[0].hva;
+        int to = 1, st = 0;
+        w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 1, &a, &to, &st);
+        is_int(st, -ENOMEM, "a move into a node at its min watermark: -ENOMEM");
+        nv_sim_costs c;
+        nv_sim_get_costs(w.sim, &c);
+        is_u64(c.enomem, 1, "and counted");
+        world_done(&w);
+}
+
+/* Several hot ranges per workload, and sparse hot pages. */
+static void test_hot_shapes(void) {
+        nv_sim_page pg;
+        nv_truth t;
+        world w;
+        uint64_t base;
+        unsigned hot_pages = 0;
+
+        ok(world_load(&w, "node 0 mem 1G cpus 0\nnode 1 mem 1G cpus 1\n"
+                          "vm v mem 16M vcpus 1\n run 0 on 0\n workload hot 1M@0,2M@8M skew 1.0 rate 3M\n"),
+           "load a workload with two hot ranges");
+        base = vm0(&w)->ranges[0].hva;
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        is_int(w.host.truth(w.host.ctx, vm0(&w)->id, &t), 0, "truth");
+        is_u64(t.hot_bytes, 3 * MIB, "hot bytes: both ranges");
+        ok(nv_sim_page_info(w.sim, 1, base, &pg) == 0 && pg.hot, "the first range is hot");
+        double r0 = pg.rates[0];
+        ok(nv_sim_page_info(w.sim, 1, base + 9 * MIB, &pg) == 0 && pg.hot, "the second range is hot");
+        is_near(pg.rates[0], r0, 1e-6 * r0, "at the same density: accesses spread over the hot bytes");
+        is_near(r0, 3.0 * 1048576 / 768, 1e-6 * r0, "3M accesses/s over 768 hot pages");
+        ok(nv_sim_page_info(w.sim, 1, base + 4 * MIB, &pg) == 0 && !pg.hot && pg.rates[0] == 0,
+           "between the ranges nothing is touched (skew 1)");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 1G cpus 0\n"
+                          "vm v mem 64M vcpus 1\n workload hot 32M@16M sparse 64 skew 0.5 rate 1M\n"),
+           "load a workload with 64 sparse hot pages");
+        base = vm0(&w)->ranges[0].hva;
+        for (uint64_t off = 0; off < 64 * MIB; off += NV_PAGE_SIZE) {
+                nv_sim_page_info(w.sim, 1, base + off, &pg);
+                if (pg.hot) {
+                        hot_pages++;
+                        ok(off >= 16 * MIB && off < 48 * MIB,
+                           "sparse page at %" PRIu64 " KiB lies in the range", off / KIB);
+                }
+        }
+        is_int(hot_pages, 64, "exactly 64 hot 4 KiB pages");
+        w.host.truth(w.host.ctx, vm0(&w)->id, &t);
+        is_u64(t.hot_bytes, 64 * NV_PAGE_SIZE, "hot bytes: the sparse pages");
         world_done(&w);
 }
 
@@ -438,6 +621,9 @@ int main(void) {
         test_tlb();
         test_nested();
         test_move();
+        test_copy_time();
+        test_watermarks();
+        test_hot_shapes();
         test_capacity();
         test_rehome_and_phase();
         test_truth();

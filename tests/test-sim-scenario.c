@@ -53,8 +53,9 @@ static void test_good(void) {
                                         "seed 42\n"
                                         "host nested no tlb-lifetime 2ms\n"
                                         "node 0 mem 16G cpus 0-7 local 80ns remote 140ns\n"
-                                        "node 1 mem 16G cpus 8-15\n"
+                                        "node 1 mem 16G cpus 8-15 min 64M low 128M\n"
                                         "distance 0 1 21\n"
+                                        "at 5s grow 1 2G over 10s\n"
                                         "\n"
                                         "vm web1 mem 1G vcpus 4 backing thp first-touch 1  # trailing\n"
                                         "  cell 0 mem 512M vcpus 0-1\n"
@@ -110,8 +111,11 @@ static void test_good(void) {
 
 static void test_bench_scenarios(void) {
         static const char *const names[] = {
-                "rehome", "phase",     "spread", "vnuma",      "crowded",
-                "many",   "large-thp", "nested", "rehome-thp", "host1t",
+                "scenarios/rehome",     "scenarios/phase",  "scenarios/spread",    "scenarios/vnuma",
+                "scenarios/crowded",    "scenarios/many",   "scenarios/large-thp", "scenarios/nested",
+                "scenarios/rehome-thp", "scenarios/host1t", "heldout/quad-socket", "heldout/vnuma-guest",
+                "heldout/pressure",     "heldout/drift",    "heldout/thp-db",      "heldout/nested-two",
+                "heldout/sparse-cache", "heldout/many-vms",
         };
         const char *top = getenv("top_srcdir");
         char path[4096];
@@ -124,7 +128,7 @@ static void test_bench_scenarios(void) {
                 top = ".";
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 _cleanup_(nv_sim_freep) nv_sim *s = NULL;
-                snprintf(path, sizeof(path), "%s/bench/scenarios/%s.scn", top, names[i]);
+                snprintf(path, sizeof(path), "%s/bench/%s.scn", top, names[i]);
                 is_int(nv_sim_load_file(path, &s), 0, "bench scenario %s.scn loads", names[i]);
         }
         {
@@ -218,6 +222,14 @@ int main(void) {
         test_bad("node 2 mem 1G cpus 3\n", "t.scn:3:", "shares CPUs");
         test_bad("node 2 mem lots cpus 9\n", "t.scn:3:", "bad mem");
         test_bad("distance 0 1 5\n", "t.scn:3:", "distance");
+        test_bad("grow 2 1G\n", "t.scn:3:", "no such node");
+        test_bad("grow 0 0\n", "t.scn:3:", "not a size");
+        test_bad("grow 0 20G\n", "t.scn:3:", "not a size");
+        test_bad("at 1s grow 0 1G over never\n", "t.scn:3:", "bad duration");
+        test_bad("at 1s grow 0 1G during 2s\n", "t.scn:3:", "expected: [at TIME] grow");
+        test_bad("node 2 mem 1G cpus 20 min 200M low 100M\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 min 1G\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 low lots\n", "t.scn:3:", "bad low watermark");
         test_bad("distance 0 7 20\n", "t.scn:3:", "no such node");
         test_bad("vm a mem 1G\n", "t.scn:3:", "required");
         test_bad("vm a mem 1G vcpus 2 backing paper\n", "t.scn:3:", "unknown backing");
@@ -232,6 +244,14 @@ int main(void) {
         test_bad("vm a mem 1G vcpus 2\n at soon run 0 on 1\n", "t.scn:4:", "at TIME");
         test_bad("vm a mem 1G vcpus 2\n workload hot 2G\n", "t.scn:4:", "exceeds");
         test_bad("vm a mem 1G vcpus 2\n workload skew 1.5\n", "t.scn:4:", "bad skew");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@32M\n", "t.scn:4:", "must not overlap");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@1G\n", "t.scn:4:", "exceeds");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M\n", "t.scn:4:", "SIZE@OFFSET");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M@0,64M@128M offset 1M\n",
+                 "t.scn:4:", "single hot range");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64K sparse 17\n", "t.scn:4:", "more 4 KiB pages");
+        test_bad("vm a mem 1G vcpus 2\n workload hot 64M sparse 16 private 0.5\n",
+                 "t.scn:4:", "private slices");
         test_bad("vm a mem 1G vcpus 2\n workload speed 3\n", "t.scn:4:", "unknown key");
         test_bad("vm a mem 1G vcpus 2\n at 5s workload hot 1M\n at 2s workload hot 2M\n",
                  "t.scn:5:", "time order");

@@ -188,7 +188,7 @@ int cert_client_run(const char *address) {
         _cleanup_free_ char *client_id = NULL;
         int r;
 
-        if ((r = nv_varlink_client_connect(address, &c)) < 0)
+        if ((r = nv_varlink_client_connect(address, TIMEOUT, &c)) < 0)
                 return r;
         if ((r = certify_sequence(c, &client_id)) < 0 || (r = certify_errors(c, client_id)) < 0)
                 return r;

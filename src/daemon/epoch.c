@@ -293,18 +293,18 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
 
 static nv_placement_config placement_config(const nv_manager *m) {
         const nv_config *c = m->config;
-        uint64_t largest = 0;
-
-        for (unsigned n = 0; n < m->inv.nr_nodes; n++)
-                largest = MAX(largest, m->inv.nodes[n].total_bytes);
-        return (nv_placement_config){
+        nv_placement_config p = {
                 .budget_bytes = MIN(nv_config_epoch_bytes(c, c->max_move_rate), nv_mover_tokens(m->mover)),
-                .node_floor_bytes = size_or_percent_resolve(&c->node_floor, largest),
                 .hot_threshold = c->hot_threshold,
                 .dominance = c->dominance,
                 .min_residency = nv_config_residency_epochs(c),
                 .retarget_epochs = c->retarget_epochs,
         };
+
+        /* NodeFreeFloor as a percentage is a share of each node's own memory. */
+        for (unsigned n = 0; n < MIN(m->inv.nr_nodes, (unsigned)NV_MAX_NODES); n++)
+                p.node_floor_bytes[n] = size_or_percent_resolve(&c->node_floor, m->inv.nodes[n].total_bytes);
+        return p;
 }
 
 int nv_epoch_finish(nv_manager *m) {

@@ -114,10 +114,10 @@ int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms
         return 0;
 }
 
-/* Bytes a move of `bytes` to `target` may keep: node free memory stays at or above floor. */
-static uint64_t fit_to_floor(const uint64_t *free_bytes, int target, uint64_t floor, uint64_t bytes,
+/* Bytes a move of `bytes` to `target` may keep: node free memory stays at or above its floor. */
+static uint64_t fit_to_floor(const uint64_t *free_bytes, int target, const uint64_t *floor, uint64_t bytes,
                              uint64_t page) {
-        uint64_t room = free_bytes[target] > floor ? free_bytes[target] - floor : 0;
+        uint64_t room = free_bytes[target] > floor[target] ? free_bytes[target] - floor[target] : 0;
 
         if (bytes <= room)
                 return bytes;
@@ -141,28 +141,68 @@ static void project_move(uint64_t *free_bytes, unsigned nr_nodes, const nv_candi
                         free_bytes[n] += (uint64_t)((unsigned __int128)bytes * MIN(nb[n], c->size) / off);
 }
 
-/* Grant as much of `want - planned` as `avail` and the target's floor allow; returns the bytes
- * granted, sets the limit. */
+typedef struct room {
+        nv_victim *victims;
+        size_t nr_victims;
+        const nv_inventory *inv;
+        size_t pos; /* the candidate's position in the order */
+} room;
+
+/* The node most of a region's off-target bytes sit on (-1: unknown). */
+static int source_node(const nv_candidate *x) {
+        int best = -1;
+
+        for (int n = 0; n < NV_MAX_NODES; n++)
+                if (n != x->target && x->region->node_bytes[n] > 0 &&
+                    (best < 0 || x->region->node_bytes[n] > x->region->node_bytes[best]))
+                        best = n;
+        return best;
+}
+
+/* Rule 11: the target's floor stops x; evict colder memory off the target for the move, the
+ * move and the evictions together within avail. Returns the bytes evicted. */
+static uint64_t make_room(nv_candidate *x, uint64_t g, uint64_t avail, uint64_t *free_bytes,
+                          const uint64_t *floor, room *rm) {
+        uint64_t now =
+                free_bytes[x->target] > floor[x->target] ? free_bytes[x->target] - floor[x->target] : 0;
+        uint64_t m = MIN(g, ALIGN_DOWN((avail + now) / 2, x->page));
+        double gain = (double)x->region->heat * nv_room_latency_saved(rm->inv, source_node(x), x->target);
+
+        if (!rm->victims || m <= now)
+                return 0;
+        return nv_room_make(rm->victims, rm->nr_victims, x->target, m - now, gain, avail - m, free_bytes,
+                            rm->inv, floor, rm->pos);
+}
+
+/* Grant as much of `want - planned` as `avail` and the target's floor allow, making room where
+ * the floor stops it; returns the bytes spent (granted and evicted), sets the limit. */
 static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, unsigned nr_nodes,
-                      uint64_t floor) {
-        uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, avail), x->page), fit;
+                      const uint64_t *floor, room *rm) {
+        uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, avail), x->page), fit, evicted = 0;
 
         if (g == 0)
                 return 0;
         fit = fit_to_floor(free_bytes, x->target, floor, g, x->page);
+        if (fit < g) {
+                evicted = make_room(x, g, avail, free_bytes, floor, rm);
+                g = ALIGN_DOWN(MIN(g, avail - evicted), x->page);
+                fit = fit_to_floor(free_bytes, x->target, floor, g, x->page);
+        }
         if (fit == 0) {
                 x->limit = NV_VERDICT_NODE_FLOOR;
-                return 0;
+                return evicted;
         }
         x->planned += fit;
         x->limit = fit < g ? NV_VERDICT_NODE_FLOOR
                            : (x->planned < x->want ? NV_VERDICT_BUDGET : NV_VERDICT_MOVE);
         project_move(free_bytes, nr_nodes, x, fit);
-        return fit;
+        return fit + evicted;
 }
 
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
-                       const nv_inventory *inv, uint64_t floor, size_t *ret_order, size_t *ret_nr_order) {
+                       const nv_inventory *inv, const uint64_t *floor, nv_victim *victims, size_t nr_victims,
+                       size_t *ret_order, size_t *ret_nr_order) {
+        room rm = { .victims = victims, .nr_victims = nr_victims, .inv = inv };
         _cleanup_free_ rank_key *keys = NULL, *tmp = NULL;
         unsigned nr_nodes = MIN(inv->nr_nodes, (unsigned)NV_MAX_NODES);
         uint64_t free_bytes[NV_MAX_NODES] = {};
@@ -190,7 +230,10 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
          * share holds even one small page. */
         for (; nr_order < n && shares_left >= NV_PAGE_SIZE; nr_order++) {
                 nv_candidate *x = &c[keys[nr_order].pos];
-                uint64_t g = grant(x, share[x->vm], free_bytes, nr_nodes, floor);
+                uint64_t g;
+
+                rm.pos = nr_order;
+                g = grant(x, share[x->vm], free_bytes, nr_nodes, floor, &rm);
 
                 share[x->vm] -= g;
                 shares_left -= g;
@@ -200,7 +243,8 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
         /* Second pass: what the shares left unspent (rounding to pages, floors) goes to what is
          * still wanted, in benefit order, so that the budget is not wasted. */
         for (size_t k = 0; k < n && left >= NV_PAGE_SIZE; k++) {
-                left -= grant(&c[keys[k].pos], left, free_bytes, nr_nodes, floor);
+                rm.pos = k;
+                left -= grant(&c[keys[k].pos], left, free_bytes, nr_nodes, floor, &rm);
                 nr_order = MAX(nr_order, k + 1);
         }
 

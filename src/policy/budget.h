@@ -6,6 +6,7 @@
 
 #include "common/inventory.h"
 #include "common/region.h"
+#include "policy/room.h"
 
 /* One region that would move if budget and floors allow. */
 typedef struct nv_candidate {
@@ -28,9 +29,13 @@ int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms
 
 /* Grant bytes to candidates in benefit order (descending; ties by VM index, then region index,
  * which must be the order the candidates come in): from each VM's share (consumed), then whatever
- * the budget still holds, never bringing a node's projected free memory below floor. Sets planned
+ * the budget still holds, never bringing a node's projected free memory below its floor[node].
+ * Where a target's floor stops a candidate, victims (rule 11, may be NULL) leave that node first,
+ * paid from the same share or budget; each planned victim's `before` is the position in
+ * ret_order of the candidate it made room for. Sets planned
  * and limit of every candidate; writes to ret_order (room for n) the positions of the candidates
  * it considered, in benefit order: those not listed got nothing for lack of budget.
  * Returns 0 or -ENOMEM. */
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
-                       const nv_inventory *inv, uint64_t floor, size_t *ret_order, size_t *ret_nr_order);
+                       const nv_inventory *inv, const uint64_t *floor, nv_victim *victims, size_t nr_victims,
+                       size_t *ret_order, size_t *ret_nr_order);

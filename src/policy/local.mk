@@ -3,7 +3,8 @@ libnvpolicy_a_SOURCES = \
 	src/policy/placement.c src/policy/placement.h \
 	src/policy/budget.c src/policy/budget.h \
 	src/policy/balloon.c src/policy/balloon.h \
-	src/policy/ksm.c src/policy/ksm.h
+	src/policy/ksm.c src/policy/ksm.h \
+	src/policy/room.c src/policy/room.h
 
 check_PROGRAMS += tests/test-placement
 tests_test_placement_SOURCES = tests/test-placement.c tests/tap.h
@@ -16,3 +17,8 @@ tests_test_balloon_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
 tests_test_ksm_policy_SOURCES = tests/test-ksm-policy.c tests/tap.h
 tests_test_ksm_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
 TESTS += tests/test-balloon-policy tests/test-ksm-policy
+
+check_PROGRAMS += tests/test-placement-room
+tests_test_placement_room_SOURCES = tests/test-placement-room.c tests/tap.h
+tests_test_placement_room_LDADD = libnvpolicy.a libnvcommon.a -lm
+TESTS += tests/test-placement-room

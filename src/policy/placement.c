@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/string-table.h"
 #include "common/macro.h"
@@ -19,6 +20,7 @@ static const char *const nv_verdict_table[_NV_VERDICT_MAX] = {
         [NV_VERDICT_BUDGET] = "budget",
         [NV_VERDICT_NODE_FLOOR] = "node-floor",
         [NV_VERDICT_DISABLED] = "disabled",
+        [NV_VERDICT_MAKE_ROOM] = "make-room",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_verdict, nv_verdict);
@@ -221,10 +223,26 @@ static double benefit(const nv_region *r, uint64_t off_target, uint64_t budget) 
         return (double)r->heat * (double)MIN(off_target, budget);
 }
 
-/* Rule 10: the candidates' verdicts and bytes per verdict, and the moves in benefit order. */
+/* Rule 10: the candidates' verdicts and bytes per verdict, and the moves in benefit order, each
+ * after the victims that make room for it. */
 static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t nr_cand,
-                       const size_t *order, size_t nr_order) {
+                       const size_t *order, size_t nr_order, const nv_victim *victims, size_t nr_victims) {
         size_t nr_moves = 0;
+
+        for (size_t k = 0; k < nr_victims; k++) {
+                const nv_victim *v = &victims[k];
+                nv_region_plan *p;
+                uint64_t *by;
+
+                if (v->planned == 0)
+                        continue;
+                p = &plan->regions[v->vm][v->index];
+                by = plan->bytes_by_verdict[v->vm];
+                by[p->verdict] -= MIN(by[p->verdict], v->planned);
+                by[NV_VERDICT_MAKE_ROOM] += v->planned;
+                p->verdict = NV_VERDICT_MAKE_ROOM;
+                nr_moves++;
+        }
 
         for (size_t k = 0; k < nr_cand; k++) {
                 const nv_candidate *c = &cand[k];
@@ -252,6 +270,19 @@ static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t
         for (size_t k = 0; k < nr_order; k++) {
                 const nv_candidate *c = &cand[order[k]];
 
+                for (size_t i = 0; i < nr_victims; i++) {
+                        const nv_victim *v = &victims[i];
+
+                        if (v->planned == 0 || v->before != k)
+                                continue;
+                        plan->moves[plan->nr_moves++] = (nv_move){
+                                .vm = v->vm,
+                                .region = v->index,
+                                .target = v->dest,
+                                .bytes = v->planned,
+                        };
+                        plan->planned_bytes += v->planned;
+                }
                 if (c->planned == 0)
                         continue;
                 plan->moves[plan->nr_moves++] = (nv_move){
@@ -269,7 +300,10 @@ static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t
 int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *ret_plan) {
         _cleanup_(nv_placement_plan_clear) nv_placement_plan plan = {};
         _cleanup_free_ nv_candidate *cand = NULL;
-        _cleanup_free_ uint64_t *demand = NULL, *share = NULL;
+        _cleanup_free_ uint64_t *demand = NULL, *share = NULL, *shares = NULL;
+        _cleanup_free_ nv_victim *victims = NULL;
+        bool full[NV_MAX_NODES] = {}, any_full = false;
+        size_t nr_victims = 0;
         _cleanup_free_ double *weight = NULL;
         _cleanup_free_ size_t *order = NULL;
         size_t nr_cand = 0, nr_order = 0, cand_size = 0;
@@ -336,12 +370,37 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
                 if (!order)
                         return -ENOMEM;
         }
+        if (in->nr_vms > 0) {
+                shares = malloc(in->nr_vms * sizeof(*shares));
+                if (!shares)
+                        return -ENOMEM;
+                memcpy(shares, share, in->nr_vms * sizeof(*shares));
+        }
         r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_bytes, in->inv,
-                               in->cfg->node_floor_bytes, order, &nr_order);
+                               in->cfg->node_floor_bytes, NULL, 0, order, &nr_order);
         if (r < 0)
                 return r;
 
-        r = plan_record(&plan, cand, nr_cand, order, nr_order);
+        /* Rule 11: where a floor stopped a candidate, plan again, making room on those nodes. */
+        for (size_t k = 0; k < nr_cand; k++)
+                if (cand[k].limit == NV_VERDICT_NODE_FLOOR && cand[k].target >= 0) {
+                        full[cand[k].target] = true;
+                        any_full = true;
+                }
+        if (any_full) {
+                r = nv_room_victims(in, &plan, full, &victims, &nr_victims);
+                if (r < 0)
+                        return r;
+        }
+        if (nr_victims > 0) {
+                memcpy(share, shares, in->nr_vms * sizeof(*shares));
+                r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_bytes, in->inv,
+                                       in->cfg->node_floor_bytes, victims, nr_victims, order, &nr_order);
+                if (r < 0)
+                        return r;
+        }
+
+        r = plan_record(&plan, cand, nr_cand, order, nr_order, victims, nr_victims);
         if (r < 0)
                 return r;
 

@@ -18,8 +18,13 @@
  *      for retarget_epochs epochs in a row (RESIDENCY).
  *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
  *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
- *   9. No move takes a node below its free-memory floor (NODE_FLOOR).
- *  10. Every region gets its verdict and bytes, and the moves come out in benefit order. */
+ *   9. No move takes a node below its own free-memory floor (NODE_FLOOR).
+ *  10. Every region gets its verdict and bytes, and the moves come out in benefit order.
+ *  11. Where a floor stops a candidate, colder memory leaves that node first (MAKE_ROOM): memory
+ *      of VMs that do not live there, then the coldest, each to its own node or the nearest that
+ *      stays above its floor, paid from the same budget, and only when the candidate gains at
+ *      least NV_ROOM_HYSTERESIS times per byte (heat x latency saved) what the victim loses; a
+ *      region moved within min_residency epochs never leaves for this (src/policy/room.h). */
 
 #include "common/inventory.h"
 #include "common/region.h"
@@ -28,12 +33,12 @@
 #define NV_RESIDENCY_FOREVER UINT32_MAX
 
 typedef struct nv_placement_config {
-        uint64_t budget_bytes;     /* bytes that may move this epoch, all VMs together */
-        uint64_t node_floor_bytes; /* free memory each node keeps; moves never cross it */
-        double hot_threshold;      /* heat at or above which a region counts as hot */
-        double dominance;          /* share of the accessors' run time a node needs to be a target */
-        uint32_t min_residency;    /* epochs a moved region stays put (NV_RESIDENCY_FOREVER) ... */
-        uint32_t retarget_epochs;  /* ... unless its target differed for this many epochs in a row */
+        uint64_t budget_bytes;                   /* bytes that may move this epoch, all VMs together */
+        uint64_t node_floor_bytes[NV_MAX_NODES]; /* free memory each node keeps; moves never cross it */
+        double hot_threshold;                    /* heat at or above which a region counts as hot */
+        double dominance;         /* share of the accessors' run time a node needs to be a target */
+        uint32_t min_residency;   /* epochs a moved region stays put (NV_RESIDENCY_FOREVER) ... */
+        uint32_t retarget_epochs; /* ... unless its target differed for this many epochs in a row */
 } nv_placement_config;
 
 /* Per-VM input. Regions are the sampler's, read only. */
@@ -65,6 +70,7 @@ typedef enum nv_verdict {
         NV_VERDICT_BUDGET,           /* out of budget this epoch */
         NV_VERDICT_NODE_FLOOR,       /* the target node is at its free-memory floor */
         NV_VERDICT_DISABLED,         /* placement disabled or frozen for this VM */
+        NV_VERDICT_MAKE_ROOM,        /* planned to leave a full node to make room for hotter data */
         _NV_VERDICT_MAX,
 } nv_verdict;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* What the simulated host charges for each operation. Every constant names its source. A source
  * marked [unverified] was taken from the paper as remembered when this file was written: its
  * title and venue were checked, the number and the figure it comes from were not re-read, so check
@@ -24,6 +26,28 @@
  * Same paper, Fig. 3 (huge-page migration throughput, about 2.5 GB/s single-threaded, before
  * Nimble's multi-threaded copy): ~840 µs per 2 MiB page. [unverified] */
 #define NV_SIM_MOVE_2M_NS 840000.0
+
+/* The per-page figures above are move_pages(2) between the two sockets of a two-socket machine
+ * (SLIT distance 20 or 21). A copy reads the source node's memory and writes the destination's,
+ * so between nodes further apart it runs at their lower remote bandwidth: we scale the time by
+ * distance / 20, the linear model the sim also uses for a remote latency a scenario does not give
+ * (node ... remote), and never below the measured time. [model assumption, not a measurement] */
+#define NV_SIM_COPY_REF_DISTANCE 20.0
+
+static inline double nv_sim_copy_ns(bool huge, unsigned distance) {
+        double base = huge ? NV_SIM_MOVE_2M_NS : NV_SIM_MOVE_4K_NS;
+
+        return distance > NV_SIM_COPY_REF_DISTANCE ? base * distance / NV_SIM_COPY_REF_DISTANCE : base;
+}
+
+/* The TLB shootdown of one move_pages(2) batch: since Linux 6.3, migrate_pages_batch() (mm/migrate.c)
+ * unmaps up to NR_MAX_BATCHED_MIGRATION (512) pages, flushes the TLBs once (try_to_unmap_flush()),
+ * then copies them one by one; for guest memory the MMU notifier also zaps the EPT entries and
+ * flushes the vCPUs' TLBs (kvm_flush_remote_tlbs). Linux 6.1 flushes once per page, so for it this
+ * charge is a lower bound. The time is an IPI round trip to the CPUs that ran the process: Amit,
+ * USENIX ATC 2017 (above). [unverified] */
+#define NV_SIM_SHOOTDOWN_NS    5000.0
+#define NV_SIM_SHOOTDOWN_PAGES 512u
 
 /* One accessed-bit test-and-clear through KVM's MMU notifier path (clear_young on one HVA: take
  * mmu_lock, walk the rmap, clear A in the EPT entry, no flush). No per-page figure is published

@@ -7,6 +7,8 @@ libnvsim_a_SOURCES = \
 	src/sim/scenario-vm.c \
 	src/sim/unit-access.c \
 	src/sim/page-info.c \
+	src/sim/moves.c \
+	src/sim/memory.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model

@@ -22,7 +22,7 @@ int nv_sim_page_info(nv_sim *s, uint64_t vm_id, uint64_t hva, nv_sim_page *ret) 
         for (unsigned v = 0; v < vm->nr_vcpus; v++)
                 for (unsigned n = 0; n < s->nr_nodes; n++)
                         p.rates[n] += per_vcpu[v] * vm->vcpu_share[v][n];
-        p.node = vm->node[u];
+        p.node = vm->dest[u]; /* where a fault finds it once a copy under way ends */
         p.hot = sim_unit_hot_bytes(vm, vm->cur_seg, u) > 0;
         *ret = p;
         return 0;

@@ -76,6 +76,11 @@ int scenario_line_node(parser *p, char **tok, size_t n) {
                 } else if (strcmp(k, "local") == 0) {
                         if (parse_ns(v, &node->local_ns) < 0 || node->local_ns <= 0)
                                 return fail(p, "node %s: bad local latency: %s", tok[1], v);
+                } else if (strcmp(k, "min") == 0 || strcmp(k, "low") == 0) {
+                        bool low = k[0] == 'l';
+                        if (parse_size(v, low ? &node->wmark_low : &node->wmark_min) < 0)
+                                return fail(p, "node %s: bad %s watermark: %s", tok[1], k, v);
+                        *(low ? &node->low_set : &node->min_set) = true;
                 } else if (strcmp(k, "remote") == 0) {
                         if (parse_ns(v, &node->remote_ns) < 0 || node->remote_ns <= 0)
                                 return fail(p, "node %s: bad remote latency: %s", tok[1], v);
@@ -84,6 +89,10 @@ int scenario_line_node(parser *p, char **tok, size_t n) {
         }
         if (!have_mem || !have_cpus)
                 return fail(p, "node %s: mem and cpus are required", tok[1]);
+        if ((node->min_set && node->wmark_min >= node->total) ||
+            (node->low_set && node->wmark_low >= node->total) ||
+            (node->min_set && node->low_set && node->wmark_low < node->wmark_min))
+                return fail(p, "node %s: watermarks must be below mem, and min at most low", tok[1]);
         for (unsigned j = 0; j < s->nr_nodes; j++)
                 if (bitmap_overlaps(s->nodes[j].cpus, node->cpus, SIM_CPU_WORDS))
                         return fail(p, "node %s: shares CPUs with node %u", tok[1], j);
@@ -103,5 +112,37 @@ int scenario_line_distance(parser *p, char **tok, size_t n) {
         if (parse_uint(tok[3], 254, &d) < 0 || d < 10 || (a == b) != (d == 10))
                 return fail(p, "distance: must be 10 for a node to itself, 11-254 otherwise: %s", tok[3]);
         p->s->distance[a][b] = p->s->distance[b][a] = (uint8_t)d;
+        return 0;
+}
+
+/* Growth over a duration comes in this many equal steps. */
+#define GROW_STEPS 16u
+
+int scenario_line_grow(parser *p, usec_t t, char **tok, size_t n) {
+        nv_sim *s = p->s;
+        usec_t over = 0;
+        uint64_t bytes;
+        int node = -1, r;
+
+        if (n != 3 && !(n == 5 && strcmp(tok[3], "over") == 0))
+                return fail(p, "expected: [at TIME] grow NODE SIZE [over TIME]");
+        if (scenario_parse_node_id(p, tok[1], &node) < 0)
+                return -EINVAL;
+        if (parse_size(tok[2], &bytes) < 0 || bytes == 0 || bytes > s->nodes[node].total)
+                return fail(p, "grow: not a size from 1 byte to the node's mem: %s", tok[2]);
+        if (n == 5 && (parse_sec(tok[4], &over) < 0 || over == 0 || over > USEC_INFINITY - 1 - t))
+                return fail(p, "grow: bad duration: %s", tok[4]);
+        for (unsigned i = 0; i < (over ? GROW_STEPS : 1u); i++) {
+                uint64_t part = over ? bytes / GROW_STEPS + (i < bytes % GROW_STEPS) : bytes;
+                r = scenario_grow((void **)&s->growth, &s->nr_growth, sizeof(*s->growth));
+                if (r < 0)
+                        return r;
+                s->growth[s->nr_growth - 1] = (sim_growth){
+                        .t = t + over / GROW_STEPS * i,
+                        .node = (unsigned)node,
+                        .bytes = part,
+                        .order = s->nr_growth - 1,
+                };
+        }
         return 0;
 }

@@ -33,6 +33,8 @@ int scenario_line_seed(parser *p, char **tok, size_t n);
 int scenario_line_host(parser *p, char **tok, size_t n);
 int scenario_line_node(parser *p, char **tok, size_t n);
 int scenario_line_distance(parser *p, char **tok, size_t n);
+/* t is the time of an "at TIME" line, 0 otherwise. */
+int scenario_line_grow(parser *p, usec_t t, char **tok, size_t n);
 
 /* scenario-vm.c; t is the time of an "at TIME" line, 0 otherwise. */
 int scenario_line_vm(parser *p, char **tok, size_t n);

@@ -199,6 +199,58 @@ int scenario_line_run(parser *p, usec_t t, char **tok, size_t n) {
         return 0;
 }
 
+/* "SIZE" (one range at the phase's offset) or "SIZE@OFFSET,SIZE@OFFSET,..." (several). */
+static int parse_hot(const parser *p, const char *v, sim_phase *ph) {
+        char buf[512], *save = NULL;
+        unsigned n = 0;
+
+        if (!strchr(v, '@')) {
+                if (parse_size(v, &ph->ranges[0].size) < 0)
+                        return fail(p, "workload: bad hot: %s", v);
+                ph->nr_ranges = 1;
+                return 0;
+        }
+        if (strlen(v) >= sizeof(buf))
+                return fail(p, "workload: hot list too long: %s", v);
+        strcpy(buf, v);
+        for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+                char *at = strchr(r, '@');
+                if (n == SIM_MAX_HOT_RANGES)
+                        return fail(p, "workload: at most %u hot ranges", SIM_MAX_HOT_RANGES);
+                if (!at)
+                        return fail(p, "workload: expected SIZE@OFFSET in a hot list: %s", r);
+                *at = '\0';
+                if (parse_size(r, &ph->ranges[n].size) < 0 ||
+                    parse_size(at + 1, &ph->ranges[n].offset) < 0 || ph->ranges[n].size == 0)
+                        return fail(p, "workload: bad hot range: %s@%s", r, at + 1);
+                if (n > 0 && ph->ranges[n].offset < ph->ranges[n - 1].offset + ph->ranges[n - 1].size)
+                        return fail(p, "workload: hot ranges must be in order and must not overlap");
+                n++;
+        }
+        if (n == 0)
+                return fail(p, "workload: bad hot: %s", v);
+        ph->nr_ranges = n;
+        return 0;
+}
+
+/* The whole phase: ranges inside the workload's RAM, sparse pages that fit. */
+static int check_phase(const parser *p, const sim_workload *w, sim_phase *ph) {
+        ph->hot = 0;
+        for (unsigned i = 0; i < ph->nr_ranges; i++) {
+                const sim_hot_range *r = &ph->ranges[i];
+                if (r->offset > w->size || r->size > w->size - r->offset)
+                        return fail(p, "workload: the hot set (offset + hot) exceeds the guest's memory");
+                ph->hot += r->size;
+        }
+        if (ph->sparse > 0) {
+                if (ph->sparse > ph->hot / NV_PAGE_SIZE)
+                        return fail(p, "workload: sparse: more 4 KiB pages than the hot ranges hold");
+                if (ph->private_share > 0)
+                        return fail(p, "workload: sparse hot pages cannot have private slices");
+        }
+        return 0;
+}
+
 static sim_workload *own_workload(parser *p) {
         sim_vm *vm = cur_vm(p);
 
@@ -240,10 +292,16 @@ int scenario_line_workload(parser *p, usec_t t, char **tok, size_t n) {
         for (size_t i = 1; i < n; i += 2) {
                 const char *k = tok[i], *v = tok[i + 1];
                 uint64_t x;
-                if (strcmp(k, "hot") == 0)
-                        r = parse_size(v, &ph.hot);
-                else if (strcmp(k, "offset") == 0)
-                        r = parse_size(v, &ph.offset);
+                if (strcmp(k, "hot") == 0) {
+                        if (parse_hot(p, v, &ph) < 0)
+                                return -EINVAL;
+                        r = 0;
+                } else if (strcmp(k, "offset") == 0) {
+                        if (ph.nr_ranges > 1)
+                                return fail(p, "workload: offset applies to a single hot range");
+                        r = parse_size(v, &ph.ranges[0].offset);
+                } else if (strcmp(k, "sparse") == 0)
+                        r = parse_size(v, &ph.sparse);
                 else if (strcmp(k, "skew") == 0)
                         r = parse_fraction(v, &ph.skew);
                 else if (strcmp(k, "private") == 0)
@@ -258,9 +316,8 @@ int scenario_line_workload(parser *p, usec_t t, char **tok, size_t n) {
                 if (r < 0)
                         return fail(p, "workload: bad %s: %s", k, v);
         }
-        /* Not offset + hot > size, which wraps for sizes near 2^64. */
-        if (ph.hot > w->size || ph.offset > w->size - ph.hot)
-                return fail(p, "workload: the hot set (offset + hot) exceeds the guest's memory");
+        if (check_phase(p, w, &ph) < 0)
+                return -EINVAL;
         if (w->nr_phases > 0 && w->phases[w->nr_phases - 1].t > t)
                 return fail(p, "workload: phases must be given in time order");
         if (w->nr_phases == 0 && t > 0) {

@@ -84,7 +84,7 @@ static int parse_line(parser *p, char *text) {
                 return 0;
         if (strcmp(tok[0], "at") == 0) {
                 if (n < 3 || parse_sec(tok[1], &t) < 0)
-                        return fail(p, "expected: at TIME run|workload ...");
+                        return fail(p, "expected: at TIME run|workload|grow ...");
                 if (t > SIM_CLOCK_END_USEC)
                         return fail(p, "at %s: beyond the end of the simulator's clock (%" PRIu64 "s)",
                                     tok[1], SIM_CLOCK_END_USEC / USEC_PER_SEC);
@@ -92,7 +92,9 @@ static int parse_line(parser *p, char *text) {
                         return scenario_line_run(p, t, tok + 2, n - 2);
                 if (strcmp(tok[2], "workload") == 0)
                         return scenario_line_workload(p, t, tok + 2, n - 2);
-                return fail(p, "'at' takes run or workload, not %s", tok[2]);
+                if (strcmp(tok[2], "grow") == 0)
+                        return scenario_line_grow(p, t, tok + 2, n - 2);
+                return fail(p, "'at' takes run, workload or grow, not %s", tok[2]);
         }
         if (strcmp(tok[0], "seed") == 0)
                 return scenario_line_seed(p, tok, n);
@@ -102,6 +104,8 @@ static int parse_line(parser *p, char *text) {
                 return scenario_line_node(p, tok, n);
         if (strcmp(tok[0], "distance") == 0)
                 return scenario_line_distance(p, tok, n);
+        if (strcmp(tok[0], "grow") == 0)
+                return scenario_line_grow(p, 0, tok, n);
         if (strcmp(tok[0], "vm") == 0)
                 return scenario_line_vm(p, tok, n);
         if (strcmp(tok[0], "cell") == 0)
@@ -251,6 +255,7 @@ void sim_vm_done(sim_vm *vm) {
                 free(vm->segs[i].phase);
         free(vm->segs);
         free(vm->node);
+        free(vm->dest);
         free(vm->a_from);
         free(vm->d_from);
         free(vm->vcpu_share);

@@ -25,9 +25,23 @@
 #define SIM_MAX_UNITS (UINT64_C(1) << 25)
 #endif
 
+#define SIM_MAX_HOT_RANGES 8
+
+/* One piece of a hot set: [offset, offset + size) inside the workload's RAM. */
+typedef struct sim_hot_range {
+        uint64_t offset, size;
+} sim_hot_range;
+
 typedef struct sim_phase {
         usec_t t;
-        uint64_t hot, offset; /* hot set [offset, offset + hot) inside the guest's RAM */
+        /* The hot set: its ranges, which the workload sees as one set of `hot` bytes laid end to
+         * end (shared part first, then the private slices); or, when sparse > 0, that many 4 KiB
+         * pages scattered over those ranges, one at a fixed random place in each of `sparse` equal
+         * strides. */
+        sim_hot_range ranges[SIM_MAX_HOT_RANGES];
+        unsigned nr_ranges;
+        uint64_t hot;         /* bytes of the ranges, all together */
+        uint64_t sparse;      /* hot 4 KiB pages scattered over them, 0: the ranges are hot */
         double skew;          /* share of accesses that go to the hot set */
         double rate;          /* accesses per second per vCPU */
         double private_share; /* share of the hot set private to one vCPU */
@@ -88,7 +102,8 @@ typedef struct sim_vm {
         uint64_t hva;
         unsigned unit_shift;
         size_t nr_units;
-        int8_t *node;
+        int8_t *node;     /* the node each unit serves accesses from */
+        int8_t *dest;     /* where it is going: node, unless a copy is under way */
         uint32_t *a_from; /* accesses at or after this tick set A */
         uint32_t *d_from; /* writes at or after this tick set D */
 
@@ -109,9 +124,32 @@ typedef struct sim_vm {
 
 typedef struct sim_node {
         uint64_t total, free;
+        uint64_t wmark_min, wmark_low; /* watermarks (sim/memory.c) */
+        bool min_set, low_set;         /* given by the scenario, not computed */
+        uint64_t other;                /* bytes of memory that is not the VMs' */
+        uint64_t other_dropped;        /* growth that found no room above the min watermarks */
         uint64_t cpus[SIM_CPU_WORDS];
         double local_ns, remote_ns; /* remote_ns < 0: local_ns * distance / 10 */
 } sim_node;
+
+/* Memory that is not the VMs' grows on a node at a time. */
+typedef struct sim_growth {
+        usec_t t;
+        unsigned node;
+        uint64_t bytes;
+        size_t order; /* file order, for a stable sort */
+} sim_growth;
+
+/* One page copy under way: the unit serves from vm->node until done, then from vm->dest. */
+typedef struct sim_copy {
+        usec_t done;
+        uint32_t vm; /* index into nv_sim.vms */
+        size_t unit;
+} sim_copy;
+
+/* Copies complete at most this late: the sim's time advances to copy completions in steps of
+ * this size, not page by page. */
+#define SIM_COPY_QUANTUM_USEC 1000u
 
 struct nv_sim {
         char *name;
@@ -125,6 +163,11 @@ struct nv_sim {
         sim_vm *vms;
         size_t nr_vms;
         nv_sim_costs costs;
+        sim_copy *copies; /* in completion order: [copies_head, nr_copies) are under way */
+        size_t nr_copies, copies_head, copies_size;
+        double copy_busy_ns; /* when the mover is free again: copies run one after another */
+        sim_growth *growth;  /* sorted by time */
+        size_t nr_growth, next_growth;
         double acc_total, acc_remote_total, walks_total;
 };
 
@@ -149,6 +192,26 @@ static inline uint64_t sim_unit_size(const sim_vm *vm) {
 void sim_vm_done(sim_vm *vm);
 /* sim.c: lay out and place guest memory, apply what happens at time 0. */
 int sim_build(nv_sim *s);
+
+/* memory.c */
+/* Compute the watermarks the scenario did not set, from the nodes' sizes. */
+void sim_setup_watermarks(nv_sim *s);
+/* Whether node can give bytes and stay at or above its low (or min) watermark. */
+bool sim_node_can_take(const nv_sim *s, unsigned node, uint64_t bytes, bool low);
+/* Allocate on pref or the nearest node that can: returns the node, or -ENOMEM. */
+int sim_alloc(nv_sim *s, unsigned pref, uint64_t size);
+void sim_sort_growth(nv_sim *s);
+/* Apply the growth due by now; the time of the next, USEC_INFINITY if none. */
+void sim_apply_growth(nv_sim *s);
+usec_t sim_next_growth(const nv_sim *s);
+
+/* moves.c */
+int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *addrs, const int *nodes,
+                   int *ret_status);
+/* Finish the copies whose time has come (done <= now). */
+void sim_complete_copies(nv_sim *s);
+/* The next moment a copy completes, rounded up to SIM_COPY_QUANTUM_USEC; USEC_INFINITY if none. */
+usec_t sim_next_copy_boundary(const nv_sim *s);
 
 /* unit-access.c */
 /* Accesses per second to unit u in segment seg: in all (writes_only false) or writes only. When

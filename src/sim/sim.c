@@ -24,22 +24,6 @@ static double latency_ns(const nv_sim *s, unsigned cpu_node, unsigned mem_node) 
         return n->local_ns * s->distance[cpu_node][mem_node] / 10.0;
 }
 
-/* The node a unit lands on: the preferred one, else the nearest with room (as the kernel falls
- * back along the zonelist). */
-static int place_unit(nv_sim *s, unsigned pref, uint64_t size) {
-        int best = -1;
-
-        for (unsigned n = 0; n < s->nr_nodes; n++) {
-                if (s->nodes[n].free < size)
-                        continue;
-                if (best < 0 || s->distance[pref][n] < s->distance[pref][best])
-                        best = (int)n;
-        }
-        if (best >= 0)
-                s->nodes[best].free -= size;
-        return best;
-}
-
 static void apply_runs(nv_sim *s, sim_vm *vm) {
         for (; vm->next_run < vm->nr_runs && vm->runs[vm->next_run].t <= s->now; vm->next_run++) {
                 const sim_run_event *e = &vm->runs[vm->next_run];
@@ -126,13 +110,14 @@ static int build_vm(nv_sim *s, sim_vm *vm, uint64_t hva) {
         ub = sim_unit_size(vm);
         vm->nr_units = vm->mem >> vm->unit_shift;
         vm->node = malloc(vm->nr_units);
+        vm->dest = malloc(vm->nr_units);
         vm->a_from = calloc(vm->nr_units, sizeof(uint32_t));
         vm->d_from = calloc(vm->nr_units, sizeof(uint32_t));
         vm->vcpu_share = calloc(vm->nr_vcpus, sizeof(*vm->vcpu_share));
         vm->vcpu_time = calloc(vm->nr_vcpus, sizeof(*vm->vcpu_time));
         vm->vcpu_time_last = calloc(vm->nr_vcpus, sizeof(*vm->vcpu_time_last));
         vm->node_rate = calloc((size_t)vm->nr_vcpus * NV_MAX_NODES, sizeof(double));
-        if (!vm->node || !vm->a_from || !vm->d_from || !vm->vcpu_share || !vm->vcpu_time ||
+        if (!vm->node || !vm->dest || !vm->a_from || !vm->d_from || !vm->vcpu_share || !vm->vcpu_time ||
             !vm->vcpu_time_last || !vm->node_rate)
                 return log_oom();
 
@@ -142,12 +127,13 @@ static int build_vm(nv_sim *s, sim_vm *vm, uint64_t hva) {
                 int ft = vm->nr_cells ? vm->cells[c].first_touch : vm->first_touch;
                 for (; u < end; u++) {
                         unsigned pref = ft >= 0 ? (unsigned)ft : (unsigned)(u % s->nr_nodes);
-                        int n = place_unit(s, pref, ub);
+                        int n = sim_alloc(s, pref, ub);
                         if (n < 0)
                                 return log_error_errno(-EINVAL,
-                                                       "%s: vm %s does not fit in the host's free memory",
+                                                       "%s: vm %s does not fit in the host's free memory "
+                                                       "above the min watermarks",
                                                        s->name, vm->name);
-                        vm->node[u] = (int8_t)n;
+                        vm->node[u] = vm->dest[u] = (int8_t)n;
                 }
         }
 
@@ -176,6 +162,9 @@ int sim_build(nv_sim *s) {
         uint64_t hva = SIM_HVA_BASE;
         int r;
 
+        sim_setup_watermarks(s);
+        sim_sort_growth(s);
+        sim_apply_growth(s); /* what is there at time 0, before the VMs touch their memory */
         for (size_t i = 0; i < s->nr_vms; i++) {
                 sim_vm *vm = &s->vms[i];
                 vm->id = i + 1;
@@ -193,6 +182,8 @@ nv_sim *nv_sim_free(nv_sim *s) {
         for (size_t i = 0; i < s->nr_vms; i++)
                 sim_vm_done(&s->vms[i]);
         free(s->vms);
+        free(s->copies);
+        free(s->growth);
         free(s->name);
         free(s);
         return NULL;
@@ -240,9 +231,13 @@ void nv_sim_advance(nv_sim *s, usec_t dt) {
                         if (vm->cur_seg + 1 < vm->nr_segs)
                                 next = MIN(next, vm->segs[vm->cur_seg + 1].t);
                 }
+                next = MIN(next, sim_next_copy_boundary(s));
+                next = MIN(next, sim_next_growth(s));
                 next = MAX(next, s->now);
                 step(s, next - s->now);
                 s->now = next;
+                sim_complete_copies(s);
+                sim_apply_growth(s);
                 for (size_t i = 0; i < s->nr_vms; i++) {
                         sim_vm *vm = &s->vms[i];
                         apply_runs(s, vm);
@@ -313,66 +308,6 @@ static int sim_refresh(void *ctx, nv_inventory *inv) {
                 vm->has_last = true;
         }
         *inv = v;
-        return 0;
-}
-
-static int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *addrs,
-                          const int *nodes, int *ret_status) {
-        nv_sim *s = ctx;
-        sim_vm *vm = sim_find_vm(s, info->id);
-        double per_vcpu[SIM_MAX_VCPUS];
-
-        if (!vm)
-                return -ESRCH;
-        if (nodes)
-                for (size_t i = 0; i < n; i++)
-                        if (nodes[i] < 0 || (unsigned)nodes[i] >= s->nr_nodes)
-                                return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                uint64_t ub = sim_unit_size(vm);
-                size_t u;
-                int from, to;
-
-                if (addrs[i] < vm->hva || addrs[i] >= vm->hva + vm->mem) {
-                        ret_status[i] = -EFAULT;
-                        continue;
-                }
-                u = (addrs[i] - vm->hva) >> vm->unit_shift;
-                from = vm->node[u];
-                if (!nodes || nodes[i] == from) {
-                        ret_status[i] = from;
-                        continue;
-                }
-                to = nodes[i];
-                if (!nv_backing_movable(vm->backing)) {
-                        ret_status[i] = -EBUSY;
-                        continue;
-                }
-                if (s->nodes[to].free < ub) {
-                        ret_status[i] = -ENOMEM;
-                        continue;
-                }
-                memset(per_vcpu, 0, sizeof(double) * vm->nr_vcpus);
-                sim_unit_rate(vm, vm->cur_seg, u, false, -1, per_vcpu);
-                for (unsigned v = 0; v < vm->nr_vcpus; v++) {
-                        vm->node_rate[v * NV_MAX_NODES + from] -= per_vcpu[v];
-                        vm->node_rate[v * NV_MAX_NODES + to] += per_vcpu[v];
-                }
-                s->nodes[from].free += ub;
-                s->nodes[to].free -= ub;
-                vm->node[u] = (int8_t)to;
-                vm->bytes_moved += ub;
-                if (sim_unit_hot_bytes(vm, vm->cur_seg, u) == 0)
-                        vm->cold_bytes_moved += ub;
-                if (vm->unit_shift == NV_HUGE_SHIFT) {
-                        s->costs.moved_2m++;
-                        s->costs.move_ns += NV_SIM_MOVE_2M_NS;
-                } else {
-                        s->costs.moved_4k++;
-                        s->costs.move_ns += NV_SIM_MOVE_4K_NS;
-                }
-                ret_status[i] = to;
-        }
         return 0;
 }
 

@@ -48,12 +48,33 @@ typedef struct nv_sim_page {
  * address outside its RAM (then *ret is untouched). Changes nothing in the simulation. */
 int nv_sim_page_info(nv_sim *s, uint64_t vm_id, uint64_t hva, nv_sim_page *ret);
 
+/* A node's memory: its watermarks (as Linux computes them from the nodes' sizes, or as the
+ * scenario sets them), and the memory that is not the VMs'. -EINVAL for no such node. */
+typedef struct nv_sim_node_memory {
+        uint64_t total, free;
+        uint64_t wmark_min, wmark_low;
+        uint64_t other;         /* bytes of page cache and other processes */
+        uint64_t other_dropped; /* their growth that found no room above the min watermarks */
+} nv_sim_node_memory;
+int nv_sim_get_node_memory(const nv_sim *s, unsigned node, nv_sim_node_memory *ret);
+
+/* Moves take time: move_pages() answers at once with the node each page goes to, but a page
+ * serves accesses from its old node until its copy ends, copies run one after another at the
+ * per-node-pair cost of sim/costs.h, and an access to a page unmapped for its batch's copy waits
+ * until that page's copy ends. Whether copies are still under way, and the moment the last ends. */
+bool nv_sim_copying(const nv_sim *s, usec_t *ret_done);
+
 /* What the simulation charged so far, in simulated nanoseconds of work. */
 typedef struct nv_sim_costs {
         uint64_t moved_4k, moved_2m; /* pages moved */
         uint64_t probes;             /* accessed-bit tests and clears */
         uint64_t flushes;            /* translation flushes requested */
-        double move_ns, probe_ns, flush_ns;
+        uint64_t shootdowns;         /* TLB shootdowns of move batches */
+        uint64_t enomem;             /* pages a move could not place above the target's min watermark */
+        /* Host CPU time: copying moved pages (move_ns, the caller's kernel time in move_pages(2)),
+         * shooting down TLBs for them, probing accessed bits, flushing translations. */
+        double move_ns, shootdown_ns, probe_ns, flush_ns;
+        double stall_ns;   /* time accesses waited for pages being copied (part of access_ns) */
         double access_ns;  /* memory access time of the workloads */
         uint64_t accesses; /* memory accesses of the workloads (model count) */
         uint64_t remote_accesses;

@@ -15,6 +15,40 @@ static double overlap(double a0, double a1, double b0, double b1) {
         return hi > lo ? hi - lo : 0;
 }
 
+/* Sparse hot pages: page k sits at a fixed random 4 KiB-aligned place in the k-th of `sparse`
+ * equal strides of the hot set's logical bytes. Returns the hot bytes in logical [a, b). */
+static double sparse_bytes(const sim_phase *ph, double a, double b) {
+        double stride = (double)ph->hot / (double)ph->sparse, sum = 0;
+        uint64_t k0 = (uint64_t)(a / stride), k1 = MIN((uint64_t)(b / stride) + 1, ph->sparse);
+
+        for (uint64_t k = k0 > 0 ? k0 - 1 : 0; k < k1; k++) {
+                double room = MAX(stride - NV_PAGE_SIZE, 0.0);
+                double pos = (double)k * stride + room * nv_uniform_at(UINT64_C(0x5ba45e), k, 0);
+                pos = floor(pos / NV_PAGE_SIZE) * NV_PAGE_SIZE;
+                sum += overlap(a, b, pos, pos + NV_PAGE_SIZE);
+        }
+        return sum;
+}
+
+/* The pieces of the hot set inside [x0, x1) (the workload's offsets), as intervals [a, b) of its
+ * logical bytes: the ranges laid end to end. Returns how many (at most SIM_MAX_HOT_RANGES). */
+static unsigned hot_pieces(const sim_phase *ph, double x0, double x1, double *ret_a, double *ret_b) {
+        double logical = 0;
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < ph->nr_ranges; i++) {
+                double o = (double)ph->ranges[i].offset, size = (double)ph->ranges[i].size;
+                double a = MAX(x0, o), b = MIN(x1, o + size);
+
+                if (b > a) {
+                        ret_a[n] = a - o + logical;
+                        ret_b[n++] = b - o + logical;
+                }
+                logical += size;
+        }
+        return n;
+}
+
 double sim_unit_rate(const sim_vm *vm, size_t seg, size_t u, bool writes_only, ssize_t only_wl,
                      double *per_vcpu) {
         uint64_t ub = sim_unit_size(vm), g0 = (uint64_t)u * ub, g1 = g0 + ub;
@@ -35,45 +69,65 @@ double sim_unit_rate(const sim_vm *vm, size_t seg, size_t u, bool writes_only, s
 
                 double x0 = (double)(lo - w->gpa_base), x1 = (double)(hi - w->gpa_base);
                 double r = ph->rate * (writes_only ? ph->writes : 1.0);
-                double n = w->nr_vcpus, hot = (double)ph->hot, off = (double)ph->offset;
+                double n = w->nr_vcpus, hot = (double)ph->hot;
+                double hot_bytes = ph->sparse > 0 ? (double)ph->sparse * NV_PAGE_SIZE : hot;
                 double skew = hot > 0 ? ph->skew : 0;
                 double shared_len = hot * (1 - ph->private_share), slice = hot * ph->private_share / n;
-                double dh = hot > 0 ? skew * r / (shared_len + slice) : 0;
+                double dh = hot > 0 ? skew * r / (ph->sparse > 0 ? hot_bytes : shared_len + slice) : 0;
                 double cold = (1 - skew) * r / (double)w->size * (x1 - x0);
-                double shared = dh * overlap(x0, x1, off, off + shared_len);
-                double priv = dh * overlap(x0, x1, off + shared_len, off + hot);
+                double shared = 0, priv = 0, pa[SIM_MAX_HOT_RANGES], pb[SIM_MAX_HOT_RANGES];
+                unsigned np = hot_pieces(ph, x0, x1, pa, pb);
 
-                total += n * (cold + shared) + priv;
-                if (!per_vcpu)
-                        continue;
-                for (unsigned i = 0; i < w->nr_vcpus; i++)
-                        per_vcpu[w->vcpu_map[i]] += cold + shared;
-                if (priv > 0) {
-                        double ps = off + shared_len;
-                        unsigned first = (unsigned)(MAX(x0 - ps, 0.0) / slice);
+                for (unsigned k = 0; k < np; k++) {
+                        double a = pa[k], b = pb[k];
+
+                        double pr;
+
+                        if (ph->sparse > 0) {
+                                shared += dh * sparse_bytes(ph, a, b);
+                                continue;
+                        }
+                        shared += dh * overlap(a, b, 0, shared_len);
+                        pr = dh * overlap(a, b, shared_len, hot);
+                        priv += pr;
+                        if (!per_vcpu || pr <= 0)
+                                continue;
+                        unsigned first = (unsigned)(MAX(a - shared_len, 0.0) / slice);
                         for (unsigned i = first; i < w->nr_vcpus; i++) {
-                                double ov = overlap(x0, x1, ps + i * slice, ps + (i + 1) * slice);
+                                double ov =
+                                        overlap(a, b, shared_len + i * slice, shared_len + (i + 1) * slice);
                                 if (ov <= 0)
                                         break;
                                 per_vcpu[w->vcpu_map[i]] += dh * ov;
                         }
                 }
+                total += n * (cold + shared) + priv;
+                if (!per_vcpu)
+                        continue;
+                for (unsigned i = 0; i < w->nr_vcpus; i++)
+                        per_vcpu[w->vcpu_map[i]] += cold + shared;
         }
         return total;
 }
 
 uint64_t sim_unit_hot_bytes(const sim_vm *vm, size_t seg, size_t u) {
-        uint64_t ub = sim_unit_size(vm), g0 = (uint64_t)u * ub, g1 = g0 + ub, sum = 0;
+        uint64_t ub = sim_unit_size(vm), g0 = (uint64_t)u * ub, g1 = g0 + ub;
+        double sum = 0;
 
         for (size_t wi = 0; wi < vm->nr_workloads; wi++) {
                 const sim_workload *w = &vm->workloads[wi];
                 const sim_phase *ph = &w->phases[vm->segs[seg].phase[wi]];
-                uint64_t lo = MAX(g0, w->gpa_base + ph->offset);
-                uint64_t hi = MIN(g1, w->gpa_base + ph->offset + ph->hot);
-                if (ph->rate > 0 && hi > lo)
-                        sum += hi - lo;
+                double x0 = (double)g0 - (double)w->gpa_base, x1 = (double)g1 - (double)w->gpa_base;
+                double pa[SIM_MAX_HOT_RANGES], pb[SIM_MAX_HOT_RANGES];
+                unsigned np;
+
+                if (ph->rate <= 0)
+                        continue;
+                np = hot_pieces(ph, x0, x1, pa, pb);
+                for (unsigned k = 0; k < np; k++)
+                        sum += ph->sparse > 0 ? sparse_bytes(ph, pa[k], pb[k]) : pb[k] - pa[k];
         }
-        return MIN(sum, ub);
+        return MIN((uint64_t)llround(sum), ub);
 }
 
 /* Time is cut into blocks of 2^BLOCK_SHIFT µs. Inside a block, "any access in [a, b)" is a
