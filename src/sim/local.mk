@@ -7,6 +7,7 @@ libnvsim_a_SOURCES = \
 	src/sim/scenario-vm.c \
 	src/sim/access.c \
 	src/sim/rates.c \
+	src/sim/faults.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
@@ -15,3 +16,8 @@ tests_test_sim_scenario_LDADD = libnvsim.a libnvcommon.a -lm
 tests_test_sim_model_SOURCES = tests/test-sim-model.c tests/tap.h
 tests_test_sim_model_LDADD = libnvsim.a libnvcommon.a -lm
 TESTS += tests/test-sim-scenario tests/test-sim-model
+
+check_PROGRAMS += tests/test-sim-faults
+tests_test_sim_faults_SOURCES = tests/test-sim-faults.c tests/tap.h
+tests_test_sim_faults_LDADD = libnvsim.a libnvcommon.a -lm
+TESTS += tests/test-sim-faults

@@ -253,6 +253,12 @@ void nv_sim_advance(nv_sim *s, usec_t dt) {
                 s->now = next;
                 for (size_t i = 0; i < s->nr_vms; i++) {
                         sim_vm *vm = &s->vms[i];
+                        bool due = (vm->next_run < vm->nr_runs && vm->runs[vm->next_run].t <= s->now) ||
+                                   (vm->cur_seg + 1 < vm->nr_segs && vm->segs[vm->cur_seg + 1].t <= s->now);
+
+                        /* Faults so far are drawn from the rates and vCPU placement they happened under. */
+                        if (due && vm->nr_zapped > 0)
+                                sim_faults_resolve(s, vm);
                         apply_runs(s, vm);
                         if (apply_phases(s, vm))
                                 sim_vm_recompute_rates(s, vm);
@@ -489,6 +495,8 @@ void nv_sim_host(nv_sim *s, bool take_ownership, nv_host *ret) {
                 .access_ctx = s,
                 .mover = &mover_ops,
                 .mover_ctx = s,
+                .attribution = &sim_attribution_ops,
+                .attribution_ctx = s,
                 .advance = port_advance,
                 .truth = port_truth,
                 .destroy = take_ownership ? port_destroy : NULL,
