@@ -1,9 +1,15 @@
 noinst_LIBRARIES += libnvpolicy.a
 libnvpolicy_a_SOURCES = \
 	src/policy/placement.c src/policy/placement.h \
-	src/policy/budget.c src/policy/budget.h
+	src/policy/budget.c src/policy/budget.h \
+	src/policy/owner.c src/policy/owner.h
 
 check_PROGRAMS += tests/test-placement
 tests_test_placement_SOURCES = tests/test-placement.c tests/tap.h
 tests_test_placement_LDADD = libnvpolicy.a libnvcommon.a -lm
 TESTS += tests/test-placement
+
+check_PROGRAMS += tests/test-owner
+tests_test_owner_SOURCES = tests/test-owner.c tests/tap.h
+tests_test_owner_LDADD = libnvpolicy.a libnvcommon.a -lm
+TESTS += tests/test-owner
