@@ -32,7 +32,7 @@ int main(void) {
         _cleanup_(nv_sim_freep) nv_sim *sim = NULL;
         _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
         _cleanup_(nv_attribution_freep) nv_attribution *a = NULL;
-        nv_attribution_config cfg = { .faults_per_sec = 1000, .vote_alpha = 0.5, .epoch = USEC_PER_SEC };
+        nv_attribution_config cfg = { .faults_per_sec = 1000, .vote_alpha = 0.5, .interval = USEC_PER_SEC };
         nv_heatmap_config hc;
         nv_attribution_stats st;
         nv_inventory inv = {};
@@ -58,7 +58,8 @@ int main(void) {
         /* The heat map's cuts on request. */
         {
                 _cleanup_(nv_heatmap_freep) nv_heatmap *c = NULL;
-                uint64_t at[] = { base + 10 * MIB, base + 20 * MIB }, back[] = { base + 20 * MIB, base + 10 * MIB };
+                uint64_t at[] = { base + 10 * MIB, base + 20 * MIB },
+                         back[] = { base + 20 * MIB, base + 10 * MIB };
 
                 ok(nv_heatmap_new(vm, &hc, 3, &c) == 0, "a second heat map");
                 is_int(nv_heatmap_cut_at(c, back, 2), -EINVAL, "cuts out of order are refused");
@@ -78,7 +79,7 @@ int main(void) {
                "a zero budget is refused");
         bad = cfg;
         bad.vote_alpha = 1.5;
-        is_int(nv_attribution_end_epoch(a, host.attribution, host.attribution_ctx, vm, h, &bad), -EINVAL,
+        is_int(nv_attribution_collect(a, host.attribution, host.attribution_ctx, vm, h, &bad, true), -EINVAL,
                "a vote weight above 1 is refused");
         nv_attribution_get_stats(a, &st);
         ok(st.zapped == 0 && st.faults == 0, "refused calls did nothing");
@@ -93,7 +94,7 @@ int main(void) {
                         (void)nv_heatmap_sample(h, host.access, host.access_ctx, vm);
                 }
                 (void)nv_heatmap_end_epoch(h, host.mover, host.mover_ctx, vm);
-                ret = nv_attribution_end_epoch(a, host.attribution, host.attribution_ctx, vm, h, &cfg);
+                ret = nv_attribution_collect(a, host.attribution, host.attribution_ctx, vm, h, &cfg, true);
                 if (ret < 0)
                         break;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/attribution.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
 
@@ -78,6 +79,7 @@ static int track_vm(nv_manager *m, const nv_vm_info *vm) {
         s->counters.target_node = -1;
         s->seen = true;
         nv_epoch_counters_open(m, s); /* perf, KVM stats, numa_maps, dirty rate */
+        nv_epoch_attribution(m, s);   /* attach, and zap the first sample */
 
         nv_vm_state **a = reallocarray(m->vms, m->nr_vms + 1, sizeof(*a));
         if (!a)
@@ -96,6 +98,7 @@ static void forget_vm(nv_manager *m, size_t i, bool gone) {
                 log_info("VM %s is gone, forgetting it.", s->info.name);
         if (s->attached && m->access->detach)
                 m->access->detach(m->access_ctx, s->info.id);
+        nv_epoch_attribution_forget(m, s);
         nv_mover_forget_vm(m->mover, s->info.id);
         nv_vm_state_free(s);
         m->vms[i] = m->vms[--m->nr_vms];
@@ -115,6 +118,7 @@ static int update_vm(nv_manager *m, nv_vm_state *s, const nv_vm_info *vm) {
                 r = nv_heatmap_update_ranges(s->heat, vm);
                 if (r < 0)
                         return log_error_errno(r, "Cannot follow the RAM ranges of VM %s: %m", vm->name);
+                nv_epoch_attribution_forget(m, s); /* its votes are per range: start afresh */
         }
         apply_overrides(m, s);
         s->seen = true;
@@ -353,6 +357,7 @@ int nv_epoch_finish(nv_manager *m) {
                 r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
                 if (r < 0 && r != -ESRCH)
                         log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
+                nv_epoch_attribution(m, s);
                 nv_epoch_counters_collect(m, s);
                 if (s->whole_vm)
                         nv_heatmap_mark_all_hot(s->heat);

@@ -4,6 +4,7 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/manager.c src/daemon/manager.h \
 	src/daemon/backend.c \
 	src/daemon/epoch.c \
+	src/daemon/attribution.c src/daemon/attribution.h \
 	src/daemon/report.c \
 	src/daemon/vm-state.c src/daemon/vm-state.h
 libnvdaemon_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)

@@ -13,17 +13,17 @@
 
 /* The vote grid: at most this many chunks per VM, none smaller than a huge page (a 4 GiB VM has
  * 2 MiB chunks, a 1 TiB one 64 MiB chunks). It sets where regions can be cut by owner. */
-#define CHUNKS_MAX        16384u
-#define CHUNK_SHIFT_MIN   NV_HUGE_SHIFT
+#define CHUNKS_MAX      16384u
+#define CHUNK_SHIFT_MIN NV_HUGE_SHIFT
 /* A chunk names an owner (or is shared) only with this many votes; shared chunks cut regions
  * only with twice as many, so that a private run is not cut by a chunk that a few stray faults
  * made look shared. */
-#define CHUNK_MIN_VOTES   2.0
+#define CHUNK_MIN_VOTES 2.0
 /* A region's epoch counts toward vote_node only with this many faults in that epoch. */
-#define EPOCH_MIN_FAULTS  3u
+#define EPOCH_MIN_FAULTS 3u
 /* Faults read per drain call, and at most this many an epoch (the rest stay for the next). */
-#define DRAIN_BATCH       4096u
-#define DRAIN_MAX         (1u << 16)
+#define DRAIN_BATCH 4096u
+#define DRAIN_MAX   (1u << 16)
 
 struct nv_attribution {
         unsigned nr_nodes;
@@ -71,7 +71,8 @@ int nv_attribution_new(const nv_vm_info *vm, unsigned nr_nodes, uint64_t seed, n
         memcpy(a->ranges, vm->ranges, vm->nr_ranges * sizeof(*a->ranges));
         a->nr_ranges = vm->nr_ranges;
         for (size_t j = 0; j < vm->nr_ranges; j++)
-                a->first_chunk[j + 1] = a->first_chunk[j] + DIV_ROUND_UP(vm->ranges[j].size, UINT64_C(1) << a->chunk_shift);
+                a->first_chunk[j + 1] =
+                        a->first_chunk[j] + DIV_ROUND_UP(vm->ranges[j].size, UINT64_C(1) << a->chunk_shift);
         a->nr_chunks = a->first_chunk[vm->nr_ranges];
         a->votes = calloc(MAX(a->nr_chunks, (size_t)1) * nr_nodes, sizeof(float));
         a->cap_faults = DRAIN_BATCH;
@@ -103,7 +104,7 @@ static uint64_t chunk_start(const nv_attribution *a, size_t j, size_t c) {
 }
 
 static bool config_valid(const nv_attribution_config *cfg) {
-        return cfg->faults_per_sec > 0 && cfg->vote_alpha > 0 && cfg->vote_alpha <= 1 && cfg->epoch > 0;
+        return cfg->faults_per_sec > 0 && cfg->vote_alpha > 0 && cfg->vote_alpha <= 1 && cfg->interval > 0;
 }
 
 /* Zaps for a region of weight w (heat x bytes): half of the epoch's evenly over the n regions, half
@@ -131,7 +132,7 @@ int nv_attribution_zap(nv_attribution *a, const nv_attribution_ops *ops, void *c
                 return -EINVAL;
         if (!ops || !ops->zap || n == 0)
                 return 0;
-        total = cfg->faults_per_sec * (double)cfg->epoch / USEC_PER_SEC;
+        total = cfg->faults_per_sec * (double)cfg->interval / USEC_PER_SEC;
         cap = (uint64_t)total + n + 1;
         small = calloc(cap, sizeof(*small));
         huge = calloc(cap, sizeof(*huge));
@@ -156,7 +157,8 @@ int nv_attribution_zap(nv_attribution *a, const nv_attribution_ops *ops, void *c
                         /* Page j of k equal parts, one at random in each: the region is heard
                          * from all over, which is where its owners may change. */
                         uint64_t lo = pages * j / k, hi = pages * (j + 1) / k;
-                        uint64_t at = reg->start + ((lo + nv_random_below(&a->rng, MAX(hi - lo, 1))) << shift);
+                        uint64_t at =
+                                reg->start + ((lo + nv_random_below(&a->rng, MAX(hi - lo, 1))) << shift);
 
                         if (shift == NV_HUGE_SHIFT)
                                 huge[nr_huge++] = at;
@@ -336,8 +338,8 @@ static void note_epoch_owner(nv_region *reg, const uint32_t *count, unsigned nr_
         }
 }
 
-int nv_attribution_end_epoch(nv_attribution *a, const nv_attribution_ops *ops, void *ctx, const nv_vm_info *vm,
-                             nv_heatmap *h, const nv_attribution_config *cfg) {
+int nv_attribution_collect(nv_attribution *a, const nv_attribution_ops *ops, void *ctx, const nv_vm_info *vm,
+                           nv_heatmap *h, const nv_attribution_config *cfg, bool cut) {
         _cleanup_free_ uint64_t *cuts = NULL;
         _cleanup_free_ uint32_t *count = NULL;
         size_t n, nr_cuts = 0;
@@ -353,15 +355,16 @@ int nv_attribution_end_epoch(nv_attribution *a, const nv_attribution_ops *ops, v
         if (nr_faults < 0)
                 return (int)nr_faults;
         a->stats.faults += (uint64_t)nr_faults;
-        a->stats.epoch_faults = (uint64_t)nr_faults;
+        a->stats.last_faults = (uint64_t)nr_faults;
         fold_votes(a, (size_t)nr_faults, cfg->vote_alpha);
 
         regions = nv_heatmap_regions(h, &n);
-        r = find_cuts(a, regions, n, &cuts, &nr_cuts);
+        r = cut ? find_cuts(a, regions, n, &cuts, &nr_cuts) : 0;
         if (r >= 0 && nr_cuts > 0)
                 r = nv_heatmap_cut_at(h, cuts, nr_cuts);
         if (r < 0)
-                log_debug_errno(r, "Cannot cut the regions of VM %s by owner, ignoring: %m", vm->name ?: "?");
+                log_debug_errno(r, "Cannot cut the regions of VM %s by owner, ignoring: %m",
+                                vm->name ?: "?");
 
         regions = nv_heatmap_regions(h, &n);
         count = calloc(MAX(n, (size_t)1) * a->nr_nodes, sizeof(*count));
