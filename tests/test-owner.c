@@ -55,6 +55,17 @@ static void alone(void) {
         is_int(nv_owner_target(&r, 2, 1, 0.6, &why), -1, "shared, the VM's node in the minority: stays");
         is_int(nv_owner_target(&r, 2, 0, 0.7, &why), -1, "shared, the majority below dominance: stays");
 
+        /* Shared between nodes 1 and 2, sitting on node 0 where neither runs. */
+        r = region(0, 5, -1, 0);
+        r.votes[2] = 4.5f;
+        is_int(nv_owner_target(&r, 3, -1, 0.6, &why), 1,
+               "shared, on a node none of its accessors run on: to the node with most of them");
+        r.node_bytes[0] = 0;
+        r.node_bytes[2] = 64 * MIB;
+        is_int(nv_owner_target(&r, 3, -1, 0.6, &why), -1, "once on a node of its accessors, it stays");
+        r.node_bytes[2] = 0;
+        is_int(nv_owner_target(&r, 3, -1, 0.6, &why), -1, "where it sits unknown: it stays");
+
         r = region(NAN, 9, 1, 3);
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 1, "a vote that is not a number counts as none");
         r = region(INFINITY, 9, 0, 3);

@@ -3,7 +3,8 @@
 
 int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double dominance,
                     nv_verdict *ret_verdict) {
-        int owner;
+        int owner, most = -1, home = -1;
+        uint64_t home_bytes = 0;
         double total = 0;
 
         nr_nodes = MIN(nr_nodes, (unsigned)NV_MAX_NODES);
@@ -14,12 +15,24 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
                 return vm_node;
         if (owner >= 0 && r->vote_node == owner && r->vote_streak >= NV_OWNER_EPOCHS)
                 return owner;
-        if (owner == -1 && vm_node >= 0 && (unsigned)vm_node < nr_nodes) {
-                for (unsigned n = 0; n < nr_nodes; n++)
-                        if (r->votes[n] > 0)
+        if (owner == -1) {
+                for (unsigned n = 0; n < nr_nodes; n++) {
+                        if (r->votes[n] > 0) {
                                 total += r->votes[n];
-                if (r->votes[vm_node] >= dominance * total)
+                                if (most < 0 || r->votes[n] > r->votes[most])
+                                        most = (int)n;
+                        }
+                        if (r->node_bytes[n] > home_bytes) {
+                                home_bytes = r->node_bytes[n];
+                                home = (int)n;
+                        }
+                }
+                if (vm_node >= 0 && (unsigned)vm_node < nr_nodes && r->votes[vm_node] >= dominance * total)
                         return vm_node;
+                /* Shared, but sitting where hardly any of its accessors run: any node of theirs is
+                 * nearer to some of them, and once there it holds their share and stays. */
+                if (home >= 0 && most >= 0 && !(r->votes[home] >= (1 - NV_VOTE_OWNER_SHARE) * total))
+                        return most;
         }
         if (ret_verdict)
                 *ret_verdict = NV_VERDICT_NO_DOMINANT_NODE;

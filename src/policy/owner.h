@@ -18,7 +18,9 @@
  * - This epoch's faults came clearly from vm_node: vm_node (both measures agree).
  * - One node owns the votes (NV_VOTE_OWNER_SHARE of them) and took the majority of the faults
  *   NV_OWNER_EPOCHS epochs in a row: that node, whatever vm_node says.
- * - Shared (no owner): vm_node when it holds `dominance` of the votes, else -1.
+ * - Shared (no owner): vm_node when it holds `dominance` of the votes; else, when the node holding
+ *   most of the region has less than 1 - NV_VOTE_OWNER_SHARE of the votes (hardly any of its
+ *   accessors run there), the node with the most votes; else -1.
  * - Otherwise (an owner not yet confirmed): -1.
  * On -1 with votes to go by, *ret_verdict is NV_VERDICT_NO_DOMINANT_NODE (the region stays); with
  * too few votes *ret_verdict is left alone. */
