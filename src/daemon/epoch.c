@@ -281,6 +281,26 @@ static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t ep
         }
 }
 
+/* The node on which a region's hot bytes count as local: its target, or, for a shared region (its
+ * faults come from several nodes, so it has none), the node holding most of it when that node's
+ * vCPUs make at least a quarter of its faults. */
+static int8_t local_node(const nv_region *rg, const nv_region_plan *rp, unsigned nr_nodes) {
+        uint64_t most = 0;
+        double total = 0;
+        int best = -1;
+
+        if (rp->target >= 0 || nv_votes_owner(rg->votes, nr_nodes, NV_VOTE_MIN) != -1)
+                return rp->target;
+        for (unsigned n = 0; n < nr_nodes && n < NV_MAX_NODES; n++) {
+                total += rg->votes[n];
+                if (rg->node_bytes[n] > most) {
+                        most = rg->node_bytes[n];
+                        best = (int)n;
+                }
+        }
+        return best >= 0 && rg->votes[best] >= (1 - NV_VOTE_OWNER_SHARE) * total ? (int8_t)best : -1;
+}
+
 static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
         int8_t *targets = NULL;
         size_t cap = 0;
@@ -304,7 +324,7 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                         const nv_region_plan *rp = &plan->regions[v][i];
                         regions[i].streak_target = rp->streak_target;
                         regions[i].target_streak = rp->target_streak;
-                        targets[i] = rp->target;
+                        targets[i] = local_node(&regions[i], rp, m->inv.nr_nodes);
                         if (rp->target >= 0)
                                 votes[rp->target]++;
                 }

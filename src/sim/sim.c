@@ -399,7 +399,7 @@ int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret) {
                 return -ENOENT;
         for (size_t u = 0; u < vm->nr_units; u++) {
                 uint64_t hot = sim_unit_hot_bytes(vm, vm->cur_seg, u);
-                double score[NV_MAX_NODES] = {};
+                double score[NV_MAX_NODES] = {}, all = 0;
                 unsigned best = 0;
 
                 if (hot == 0)
@@ -415,8 +415,15 @@ int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret) {
                 for (unsigned n = 1; n < s->nr_nodes; n++)
                         if (score[n] > score[best])
                                 best = n;
+                for (unsigned n = 0; n < s->nr_nodes; n++)
+                        all += score[n];
                 if ((unsigned)vm->node[u] == best)
                         t.hot_local_bytes += hot;
+                if (all > 0 && score[best] >= all * 2 / 3) {
+                        t.owned_hot_bytes += hot;
+                        if ((unsigned)vm->node[u] == best)
+                                t.owned_local_bytes += hot;
+                }
         }
         t.bytes_moved = vm->bytes_moved;
         t.cold_bytes_moved = vm->cold_bytes_moved;
