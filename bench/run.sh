@@ -8,11 +8,11 @@ epochs=${BENCH_EPOCHS:-30}
 conf=$src/bench/numavd-bench.conf
 mkdir -p "$out"
 rm -f "$out"/summary.csv "$out"/sweep.csv "$out"/*.png "$out"/*-series.csv "$out"/*-remote.dat
-echo "scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,move_copy_sec" >"$out"/summary.csv
+echo "scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,move_copy_sec,owned_local_end" >"$out"/summary.csv
 echo "scenario,policy,params,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,ping_pong_bytes" >"$out"/sweep.csv
 
 start=$(date +%s)
-for s in rehome rehome-thp phase phase-thp spread spread-thp crowded many nested large-thp; do
+for s in rehome rehome-thp phase phase-thp spread spread-thp split l2-split wide crowded many nested large-thp; do
         ./bench/bench-placement --epochs="$epochs" --out="$out" --config="$conf" "$src/bench/scenarios/$s.scn"
 done
 echo
