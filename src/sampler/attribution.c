@@ -4,6 +4,7 @@
  * cut regions where the chunks' owners change. */
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,10 +16,6 @@
  * 2 MiB chunks, a 1 TiB one 64 MiB chunks). It sets where regions can be cut by owner. */
 #define CHUNKS_MAX      16384u
 #define CHUNK_SHIFT_MIN NV_HUGE_SHIFT
-/* A chunk names an owner (or is shared) only with this many votes; shared chunks cut regions
- * only with twice as many, so that a private run is not cut by a chunk that a few stray faults
- * made look shared. */
-#define CHUNK_MIN_VOTES 2.0
 /* A region's epoch counts toward vote_node only with this many faults in that epoch. */
 #define EPOCH_MIN_FAULTS 3u
 /* Faults read per drain call, and at most this many an epoch (the rest stay for the next). */
@@ -228,51 +225,121 @@ static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
         }
 }
 
-/* A chunk's label for cutting: its owner, -1 shared (with enough votes to be sure), -2 unknown. */
-static int chunk_label(const nv_attribution *a, size_t c) {
-        const float *v = &a->votes[c * a->nr_nodes];
-        int owner = nv_votes_owner(v, a->nr_nodes, CHUNK_MIN_VOTES);
+/* Binary segmentation of a region's chunks by their votes (as the heat map cuts by heat): the cut
+ * where some node's share of the votes differs most surely between the two sides is kept when the
+ * difference is large (CUT_DELTA) and sure (a two-proportion z of CUT_Z), each side holding
+ * CUT_MIN_SIDE votes; then each side likewise. Sparse votes per chunk add up along a run of
+ * chunks, so an edge shows long before any single chunk has an owner of its own. */
+#define CUT_DELTA    0.5
+#define CUT_Z        3.0
+#define CUT_MIN_SIDE 4.0
+#define CUT_DEPTH    3 /* at most 7 cuts a region an epoch */
 
-        if (owner == -1 && nv_votes_owner(v, a->nr_nodes, 2 * CHUNK_MIN_VOTES) == -2)
-                return -2;
-        return owner;
+/* cum[k * nr_nodes + n]: the votes of node n in the region's chunks [0, k). */
+static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, unsigned depth, bool *cut) {
+        double total[NV_MAX_NODES], all = 0, best_z = 0;
+        size_t best = 0;
+
+        if (depth == 0 || hi - lo < 2)
+                return;
+        for (unsigned n = 0; n < nr_nodes; n++) {
+                total[n] = cum[hi * nr_nodes + n] - cum[lo * nr_nodes + n];
+                all += total[n];
+        }
+        if (all < 2 * CUT_MIN_SIDE)
+                return;
+        for (size_t k = lo + 1; k < hi; k++) {
+                double left = 0;
+
+                for (unsigned n = 0; n < nr_nodes; n++)
+                        left += cum[k * nr_nodes + n] - cum[lo * nr_nodes + n];
+                if (left < CUT_MIN_SIDE || all - left < CUT_MIN_SIDE)
+                        continue;
+                for (unsigned n = 0; n < nr_nodes; n++) {
+                        double l = cum[k * nr_nodes + n] - cum[lo * nr_nodes + n];
+                        double pl = l / left, pr = (total[n] - l) / (all - left), p = total[n] / all;
+                        double d = fabs(pl - pr), z;
+
+                        if (d < CUT_DELTA || p <= 0 || p >= 1)
+                                continue;
+                        z = d / sqrt(p * (1 - p) * (1 / left + 1 / (all - left)));
+                        if (z > best_z) {
+                                best_z = z;
+                                best = k;
+                        }
+                }
+        }
+        if (best_z < CUT_Z)
+                return;
+        cut[best] = true;
+        segment(cum, nr_nodes, lo, best, depth - 1, cut);
+        segment(cum, nr_nodes, best, hi, depth - 1, cut);
 }
 
-/* Where, inside the regions, the chunks' labels change: the start of each chunk whose known label
- * differs from the last known label before it in the same region. *ret is freed by the caller. */
+static int push_cut(uint64_t **cuts, size_t *nr, size_t *cap, uint64_t at) {
+        if (*nr == *cap) {
+                size_t k = MAX(*cap * 2, (size_t)64);
+                uint64_t *p = reallocarray(*cuts, k, sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                *cuts = p;
+                *cap = k;
+        }
+        (*cuts)[(*nr)++] = at;
+        return 0;
+}
+
+/* Where, inside the regions, the node that touches memory changes (segment()), at chunk starts
+ * inside each region, in address order. *ret is freed by the caller. */
 static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n, uint64_t **ret,
                      size_t *ret_n) {
         _cleanup_free_ uint64_t *cuts = NULL;
-        size_t nr = 0, cap = 0;
+        _cleanup_free_ double *cum = NULL;
+        _cleanup_free_ bool *cut = NULL;
+        size_t nr = 0, cap = 0, cap_chunks = 0;
+        unsigned nodes = a->nr_nodes;
+        int r;
 
         for (size_t i = 0; i < n; i++) {
                 const nv_region *reg = &regions[i];
-                size_t j = reg->range;
-                int last = -2;
+                size_t j = reg->range, c0, c1;
 
                 if (j >= a->nr_ranges)
                         continue;
-                for (size_t c = chunk_of(a, reg->start); c < a->first_chunk[j + 1]; c++) {
-                        uint64_t at = chunk_start(a, j, c);
-                        int label;
+                c0 = chunk_of(a, reg->start);
+                c1 = chunk_of(a, reg->end - 1) + 1;
+                if (c0 == SIZE_MAX || c1 == 0 || c1 - c0 < 2)
+                        continue;
+                if (c1 - c0 > cap_chunks) {
+                        size_t k = c1 - c0;
+                        double *d = reallocarray(cum, (k + 1) * nodes, sizeof(*d));
+                        bool *b;
 
-                        if (at >= reg->end)
-                                break;
-                        label = chunk_label(a, c);
-                        if (label == -2)
+                        if (!d)
+                                return -ENOMEM;
+                        cum = d;
+                        b = reallocarray(cut, k + 1, sizeof(*b));
+                        if (!b)
+                                return -ENOMEM;
+                        cut = b;
+                        cap_chunks = k;
+                }
+                memset(cum, 0, nodes * sizeof(*cum));
+                for (size_t c = c0; c < c1; c++)
+                        for (unsigned nd = 0; nd < nodes; nd++)
+                                cum[(c - c0 + 1) * nodes + nd] =
+                                        cum[(c - c0) * nodes + nd] + a->votes[c * nodes + nd];
+                memset(cut, 0, (c1 - c0 + 1) * sizeof(*cut));
+                segment(cum, nodes, 0, c1 - c0, CUT_DEPTH, cut);
+                for (size_t k = 1; k < c1 - c0; k++) {
+                        uint64_t at = chunk_start(a, j, c0 + k);
+
+                        if (!cut[k] || at <= reg->start || at >= reg->end)
                                 continue;
-                        if (last != -2 && label != last && at > reg->start) {
-                                if (nr == cap) {
-                                        size_t k = MAX(cap * 2, (size_t)64);
-                                        uint64_t *p = reallocarray(cuts, k, sizeof(*p));
-                                        if (!p)
-                                                return -ENOMEM;
-                                        cuts = p;
-                                        cap = k;
-                                }
-                                cuts[nr++] = at;
-                        }
-                        last = label;
+                        r = push_cut(&cuts, &nr, &cap, at);
+                        if (r < 0)
+                                return r;
                 }
         }
         *ret = TAKE_PTR(cuts);
