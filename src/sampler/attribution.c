@@ -202,6 +202,8 @@ static ssize_t drain_all(nv_attribution *a, const nv_attribution_ops *ops, void 
                 r = ops->drain(ctx, vm, a->faults + n, DRAIN_BATCH, &dropped);
                 if (r < 0)
                         return r;
+                if ((size_t)r > DRAIN_BATCH)
+                        return -EIO; /* more than asked for: a broken port, trust none of it */
                 a->stats.dropped += dropped;
                 n += (size_t)r;
                 if ((size_t)r < DRAIN_BATCH)
