@@ -66,6 +66,18 @@ static void alone(void) {
         r.node_bytes[2] = 0;
         is_int(nv_owner_target(&r, 3, -1, 0.6, &why), -1, "where it sits unknown: it stays");
 
+        /* Hysteresis: moved to node 0, which keeps 60% of the votes (shared by now). */
+        r = region(6, 4, -1, 0);
+        r.moved_epoch = 50;
+        r.moved_to = 0;
+        is_int(nv_owner_target(&r, 2, 1, 0.6, &why), 0,
+               "a moved region stays while its node keeps half the votes");
+        r = region(2, 8, 1, 2);
+        r.moved_epoch = 50;
+        r.moved_to = 0;
+        is_int(nv_owner_target(&r, 2, -1, 0.6, &why), 1,
+               "... and follows a confirmed owner once it does not");
+
         r = region(NAN, 9, 1, 3);
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 1, "a vote that is not a number counts as none");
         r = region(INFINITY, 9, 0, 3);

@@ -11,6 +11,16 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
         owner = nv_votes_owner(r->votes, nr_nodes, NV_VOTE_MIN);
         if (owner == -2)
                 return vm_node;
+        /* Hysteresis: a region moved to a node stays there while that node's vCPUs still make at
+         * least half of its faults, so a region near the owner share does not flip at its edge. */
+        if (r->moved_epoch > 0 && r->moved_to >= 0 && (unsigned)r->moved_to < nr_nodes) {
+                for (unsigned n = 0; n < nr_nodes; n++)
+                        if (r->votes[n] > 0)
+                                total += r->votes[n];
+                if (r->votes[r->moved_to] >= 0.5 * total)
+                        return r->moved_to;
+                total = 0;
+        }
         if (vm_node >= 0 && (unsigned)vm_node < nr_nodes && r->vote_node == vm_node)
                 return vm_node;
         if (owner >= 0 && r->vote_node == owner && r->vote_streak >= NV_OWNER_EPOCHS)

@@ -15,6 +15,7 @@
 
 /* The target of region r, given vm_node, the node its VM's (or cell's) vCPUs ran on (-1: none).
  * - Too few votes: vm_node (whole-VM placement; so too on a host without attribution).
+ * - Moved before, and the node it moved to still has half of the votes: that node (it stays).
  * - This epoch's faults came clearly from vm_node: vm_node (both measures agree).
  * - One node owns the votes (NV_VOTE_OWNER_SHARE of them) and took the majority of the faults
  *   NV_OWNER_EPOCHS epochs in a row: that node, whatever vm_node says.
