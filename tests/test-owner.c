@@ -26,8 +26,13 @@ static void alone(void) {
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 0, "no votes: the VM's node");
         is_int(nv_owner_target(&r, 2, -1, 0.6, &why), -1, "no votes and no VM node: none");
         is_int(why, NV_VERDICT_IDLE, "... and the verdict is the caller's");
+        r = region(2, 1, 0, 2);
+        is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 0,
+               "fewer votes than NV_VOTE_MIN name no owner: the VM's node");
         r = region(1, 2, 1, 2);
-        is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 0, "fewer votes than NV_VOTE_MIN say nothing");
+        why = NV_VERDICT_IDLE;
+        is_int(nv_owner_target(&r, 2, 0, 0.6, &why), -1, "... unless they mostly point elsewhere: it stays");
+        is_int(why, NV_VERDICT_NO_DOMINANT_NODE, "... as having no dominant node");
 
         r = region(0.5f, 9, 1, 2);
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 1,

@@ -9,8 +9,19 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
 
         nr_nodes = MIN(nr_nodes, (unsigned)NV_MAX_NODES);
         owner = nv_votes_owner(r->votes, nr_nodes, NV_VOTE_MIN);
-        if (owner == -2)
-                return vm_node;
+        if (owner == -2) {
+                /* Too few to name an owner, but when what there is points away from vm_node, moving
+                 * the region there blindly could take it from its accessors (and back later). */
+                for (unsigned n = 0; n < nr_nodes; n++)
+                        if (r->votes[n] > 0 && !isinf(r->votes[n]) &&
+                            (most < 0 || r->votes[n] > r->votes[most]))
+                                most = (int)n;
+                if (vm_node < 0 || most < 0 || most == vm_node)
+                        return vm_node;
+                if (ret_verdict)
+                        *ret_verdict = NV_VERDICT_NO_DOMINANT_NODE;
+                return -1;
+        }
         /* Hysteresis: a region moved to a node stays there while that node's vCPUs still make at
          * least half of its faults, so a region near the owner share does not flip at its edge. */
         if (r->moved_epoch > 0 && r->moved_to >= 0 && (unsigned)r->moved_to < nr_nodes) {
@@ -26,6 +37,7 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
         if (owner >= 0 && r->vote_node == owner && r->vote_streak >= NV_OWNER_EPOCHS)
                 return owner;
         if (owner == -1) {
+                most = -1;
                 for (unsigned n = 0; n < nr_nodes; n++) {
                         if (r->votes[n] > 0) {
                                 total += r->votes[n];
