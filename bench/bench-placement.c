@@ -38,6 +38,7 @@ typedef struct run {
         char params[64];
         unsigned epochs;
         double remote[MAX_EPOCHS], latency[MAX_EPOCHS], hot_local[MAX_EPOCHS];
+        double owned_local; /* at the last epoch: share of the owned hot set on its owner's node */
         double auc, mean_latency;
         int to95; /* worst epochs to get back to 95% hot-local; -1 never */
         uint64_t moved, ping_pong, hot_bytes;
@@ -59,7 +60,7 @@ typedef struct probe {
  * placement as the epoch left it. */
 static void probe_epoch(probe *p, run *out, unsigned e) {
         nv_sim_costs c;
-        uint64_t hot = 0, local = 0;
+        uint64_t hot = 0, local = 0, owned = 0, owned_local = 0;
 
         nv_sim_get_costs(p->sim, &c);
         double acc = (double)(c.accesses - p->last.accesses);
@@ -72,6 +73,8 @@ static void probe_epoch(probe *p, run *out, unsigned e) {
                         continue;
                 hot += t.hot_bytes;
                 local += t.hot_local_bytes;
+                owned += t.owned_hot_bytes;
+                owned_local += t.owned_local_bytes;
         }
         out->hot_local[e] = hot > 0 ? (double)local / (double)hot : 1;
         if (e == 0)
@@ -81,6 +84,7 @@ static void probe_epoch(probe *p, run *out, unsigned e) {
                 if (nv_sim_get_node_memory(p->sim, n, &nm) == 0 && nm.total > 0)
                         out->lowest_free = MIN(out->lowest_free, 100.0 * (double)nm.free / (double)nm.total);
         }
+        out->owned_local = owned > 0 ? (double)owned_local / (double)owned : 1;
         out->epochs = e + 1;
 }
 
@@ -299,6 +303,9 @@ static double g_moved_hot(const run *r) {
 static double g_pp(const run *r) {
         return (double)r->ping_pong / (double)MIB;
 }
+static double g_owned(const run *r) {
+        return r->owned_local;
+}
 static double g_pp_share(const run *r) {
         return r->moved > 0 ? (double)r->ping_pong / (double)r->moved : 0;
 }
@@ -377,11 +384,11 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         for (size_t i = 0; sum && i < n; i++)
                 fprintf(sum,
                         "%s,%s,\"%s\",%u,%.4f,%.2f,%d,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64
-                        ",%.6f,%.3f,%.4f,%.3f,%" PRIu64 "\n",
+                        ",%.6f,%.3f,%.4f,%.3f,%" PRIu64 ",%.4f\n",
                         name, runs[i].policy, runs[i].params, runs[i].epochs, runs[i].auc,
                         runs[i].mean_latency, runs[i].to95, runs[i].moved, runs[i].hot_bytes,
                         g_moved_hot(&runs[i]), runs[i].ping_pong, g_pp_share(&runs[i]), runs[i].move_cpu_sec,
-                        runs[i].stall_sec, runs[i].lowest_free, runs[i].enomem);
+                        runs[i].stall_sec, runs[i].lowest_free, runs[i].enomem, runs[i].owned_local);
 
         printf("\n%s (%u epochs of 1 s)\n  %-22s", name, epochs, "metric");
         for (size_t i = 0; i < n; i++)
@@ -401,6 +408,8 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         print_row("moves refused", "pages: -ENOMEM at the min watermark", runs, n, 0, g_enomem, true, false);
         print_row("ping-pong", "MiB", runs, n, 0, g_pp, true, false);
         print_row("ping-pong / moved", "", runs, n, 0, g_pp_share, true, false);
+        print_row("owned hot local at end", "share of the hot set one node owns, on that node", runs, n, 0,
+                  g_owned, false, true);
         printf("  baselines' best sweep points:");
         for (size_t i = 1; i + 1 < n; i++)
                 printf(" %s [%s]", runs[i].policy, runs[i].params);

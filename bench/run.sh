@@ -6,7 +6,7 @@ src=$1
 out=$2
 epochs=${BENCH_EPOCHS:-30}
 conf=$src/bench/numavd-bench.conf
-header_summary="scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,host_cpu_moving_sec,stall_sec,lowest_node_free_percent,moves_enomem"
+header_summary="scenario,policy,params,epochs,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,hot_bytes,moved_per_hot,ping_pong_bytes,ping_pong_share,host_cpu_moving_sec,stall_sec,lowest_node_free_percent,moves_enomem,owned_local_end"
 header_sweep="scenario,policy,params,remote_auc,mean_latency_ns,epochs_to_95,bytes_moved,ping_pong_bytes"
 
 start=$(date +%s)
@@ -19,7 +19,7 @@ for suite in scenarios heldout; do
         echo "$header_summary" >"$dir"/summary.csv
         echo "$header_sweep" >"$dir"/sweep.csv
         if [ "$suite" = scenarios ]; then
-                list="rehome rehome-thp phase phase-thp spread spread-thp crowded many nested large-thp"
+                list="rehome rehome-thp phase phase-thp spread spread-thp split l2-split wide crowded many nested large-thp"
         else
                 list=$(cd "$src/bench/heldout" && ls ./*.scn | sed 's|^\./||; s|\.scn$||')
         fi

@@ -49,6 +49,21 @@ ok $? "and its copies end in the next epoch: $(jq .vms.db1.truth.hotLocalPercent
 json_true "$tmp/phase.json" '.vms.db1.truth.coldBytesMoved == 0 and .vms.db1.pingPongBytes == 0'
 ok $? "... moving no cold page and no page back"
 
+# 1c. Attribution: an L2 guest run by the two vCPUs of its VM that sit on the other node. Sampled
+# faults say who touches its memory, which then goes to those vCPUs' node, not to the VM's.
+l2="${top_srcdir:-.}/bench/scenarios/l2-split.scn"
+"$numavd" --config="$tmp/numavd.conf" --sim="$l2" --speed=0 --epochs=10 --summary=json >"$tmp/l2.json" 2>/dev/null
+json_true "$tmp/l2.json" '.vms.host1.truth.ownedLocalBytes >= 0.95 * .vms.host1.truth.ownedHotBytes'
+ok $? "each node's private hot data on that node: $(jq '.vms.host1.truth.ownedLocalBytes / .vms.host1.truth.ownedHotBytes' "$tmp/l2.json")"
+json_true "$tmp/l2.json" '.vms.host1.attribution.faultsSampled > 0 and .vms.host1.attribution.privateBytesPerNode[1] > 0 and .vms.host1.attribution.faultsDropped == 0'
+ok $? "the summary reports the faults sampled and bytes private to node 1"
+json_true "$tmp/l2.json" '.vms.host1.pingPongBytes == 0 and .vms.host1.truth.coldBytesMoved == 0'
+ok $? "... moving no cold page and no page back"
+printf '[Sampler]\nAttributionRate=0\n' >"$tmp/noattr.conf"
+"$numavd" --config="$tmp/noattr.conf" --sim="$l2" --speed=0 --epochs=10 --summary=json >"$tmp/l2-off.json" 2>/dev/null
+json_true "$tmp/l2-off.json" '.vms.host1.attribution == null and .vms.host1.truth.ownedLocalBytes < 0.8 * .vms.host1.truth.ownedHotBytes'
+ok $? "AttributionRate=0: whole-VM placement, the L2's memory goes to the VM's node: $(jq '.vms.host1.truth.ownedLocalBytes / .vms.host1.truth.ownedHotBytes' "$tmp/l2-off.json")"
+
 # 2. Deterministic for a seed.
 "$numavd" --config="$tmp/numavd.conf" --sim="$scn" --speed=0 --epochs=12 --summary=json >"$tmp/run2.json" 2>/dev/null
 cmp -s "$tmp/run1.json" "$tmp/run2.json"; ok $? "the same scenario and seed give the same summary"

@@ -116,8 +116,11 @@ typedef struct nv_ksm_ops {
 
 /* What only a simulated host knows: the workload's true hot set and where it sits. */
 typedef struct nv_truth {
-        uint64_t hot_bytes;        /* bytes of the VM's current hot set */
-        uint64_t hot_local_bytes;  /* of those, on the node the accessing vCPUs ran on */
+        uint64_t hot_bytes;       /* bytes of the VM's current hot set */
+        uint64_t hot_local_bytes; /* of those, on the node the accessing vCPUs ran on */
+        /* Of the hot bytes, those one node's vCPUs make at least 2/3 of the accesses to (private
+         * data: attributable to a node), and of those, the bytes on that node. */
+        uint64_t owned_hot_bytes, owned_local_bytes;
         uint64_t cold_bytes_moved; /* bytes of cold memory moved since the start */
         uint64_t bytes_moved;      /* all bytes moved since the start */
         double remote_fraction;    /* of memory accesses in the last epoch, the remote share */

@@ -93,4 +93,6 @@ void nv_region_init_history(nv_region *r) {
         r->moved_epoch = 0;
         r->moved_to = r->left_node = r->streak_target = -1;
         r->target_streak = 0;
+        r->vote_node = -1;
+        r->vote_streak = 0;
 }

@@ -5,6 +5,8 @@
  * the VMM's address space inside one RAM range, its heat, where its pages sit, and the
  * placement history the policy needs for hysteresis. */
 
+#include <math.h>
+
 #include "common/inventory.h"
 
 typedef struct nv_region {
@@ -25,6 +27,15 @@ typedef struct nv_region {
         int8_t left_node;       /* node its pages mostly left in the last move, -1 none */
         int8_t streak_target;   /* target that differs from moved_to, -1 none */
         uint16_t target_streak; /* consecutive epochs streak_target was the target */
+
+        /* Attribution, from sampled faults (the attribution sampler; all zero without one): who
+         * touches the region. votes[n] is the decayed count of faults taken on node n's CPUs.
+         * vote_node is the node that took a clear majority of the region's faults in the last epoch
+         * that had enough of them (-1: none did, the region is shared), and vote_streak how many
+         * such epochs in a row it was that node. */
+        float votes[NV_MAX_NODES];
+        int8_t vote_node;
+        uint8_t vote_streak;
 } nv_region;
 
 static inline uint64_t nv_region_bytes(const nv_region *r) {
@@ -33,3 +44,28 @@ static inline uint64_t nv_region_bytes(const nv_region *r) {
 
 /* Reset history and counters; heat and location are kept. */
 void nv_region_init_history(nv_region *r);
+
+/* Votes name a node as the region's owner when it took at least this share of them, ... */
+#define NV_VOTE_OWNER_SHARE 0.75
+/* ... and only when there are this many (a few epochs of a few faults): fewer say nothing. */
+#define NV_VOTE_MIN 4.0
+
+/* The node owning votes[0..nr_nodes) (a node at least NV_VOTE_OWNER_SHARE of them), -1 when they
+ * are spread (shared data), -2 when they sum to less than min_votes (nothing known). */
+static inline int nv_votes_owner(const float *votes, unsigned nr_nodes, double min_votes) {
+        double total = 0, best_votes = 0;
+        int best = -1;
+
+        for (unsigned n = 0; n < nr_nodes && n < NV_MAX_NODES; n++) {
+                if (!(votes[n] > 0)) /* none, or not a count */
+                        continue;
+                total += votes[n];
+                if (votes[n] > best_votes) {
+                        best_votes = votes[n];
+                        best = (int)n;
+                }
+        }
+        if (!(total >= min_votes) || isinf(total))
+                return -2;
+        return best_votes >= NV_VOTE_OWNER_SHARE * total ? best : -1;
+}

@@ -247,6 +247,26 @@ static json_object *vm_parameters(const char *arg) {
         return p;
 }
 
+/* Who touches the VM's memory: private bytes per node, shared bytes, the faults sampled. */
+static void print_attribution(json_object *vm) {
+        char a[FORMAT_BUF];
+        json_object *o, *per_node;
+
+        if (!json_object_object_get_ex(vm, "attribution", &o) || !o) {
+                printf("Attribution:     none (regions follow the VM's vCPUs as a whole)\n");
+                return;
+        }
+        printf("Attribution:     private");
+        if (json_object_object_get_ex(o, "privateBytesPerNode", &per_node))
+                for (size_t i = 0; i < json_object_array_length(per_node); i++)
+                        printf(" %zu:%s", i,
+                               format_size(a, (uint64_t)json_object_get_int64(
+                                                      json_object_array_get_idx(per_node, i))));
+        printf(", shared %s\n", size_str(a, o, "sharedBytes"));
+        printf("Faults:          %" PRIi64 " sampled of %" PRIi64 " pages zapped, %" PRIi64 " dropped\n",
+               get_int(o, "faultsSampled", 0), get_int(o, "zappedPages", 0), get_int(o, "faultsDropped", 0));
+}
+
 static int cmd_vm(nv_varlink_client *c, char **args) {
         _cleanup_(json_object_putp) json_object *p = vm_parameters(args[0]), *reply = NULL;
         json_object *vm, *o;
@@ -276,8 +296,9 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
                                format_size(
                                        a, (uint64_t)json_object_get_int64(json_object_array_get_idx(o, i))));
         printf("\nTarget node:     %" PRIi64 "\n", get_int(vm, "targetNode", -1));
-        printf("Hot:             %s, %.1f%% on the target node\n", size_str(a, vm, "hotBytes"),
-               get_double(vm, "hotLocalPercent"));
+        printf("Hot:             %s, %.1f%% on the node of the vCPUs that touch it\n",
+               size_str(a, vm, "hotBytes"), get_double(vm, "hotLocalPercent"));
+        print_attribution(vm);
         printf("Moved:           %s", size_str(a, vm, "migratedBytes"));
         printf(" (last epoch %s", size_str(a, vm, "epochMovedBytes"));
         printf(", back and forth %s", size_str(a, vm, "pingPongBytes"));

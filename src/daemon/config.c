@@ -26,6 +26,7 @@ static const nv_config config_defaults = {
         .heat_alpha = 0.5,
         .merge_delta = 0.10,
         .flush = NV_AUTO,
+        .attribution_rate = 2000,
         .damon_sample_interval = 5 * USEC_PER_MSEC,
         .damon_aggr_interval = 100 * USEC_PER_MSEC,
         .damon_min_regions = 10,
@@ -164,6 +165,7 @@ static const nv_config_item config_items[] = {
         KEY("Sampler", "HeatAlpha", nv_config_parse_positive_double, heat_alpha, 0, 1),
         KEY("Sampler", "MergeDelta", nv_config_parse_percent, merge_delta, 0, 100),
         KEY("Sampler", "Flush", config_parse_tristate, flush, 0, 0),
+        KEY("Sampler", "AttributionRate", nv_config_parse_unsigned, attribution_rate, 0, 100000),
         /* DAMON checks aggregation >= sampling and max >= min regions when the backend starts. */
         KEY("Sampler", "DamonSampleInterval", nv_config_parse_sec, damon_sample_interval, 100, 10 * SEC),
         KEY("Sampler", "DamonAggrInterval", nv_config_parse_sec, damon_aggr_interval, 1 * MSEC, 60 * SEC),

@@ -63,6 +63,7 @@ typedef struct nv_config {
         double heat_alpha;         /* HeatAlpha=0.5 */
         double merge_delta;        /* MergeDelta=10% */
         nv_tristate flush;         /* Flush=auto: flush when the host is nested */
+        unsigned attribution_rate; /* AttributionRate=2000: pages zapped per second per VM; 0: off */
 
         /* [Sampler], for Backend=damon */
         usec_t damon_sample_interval; /* DamonSampleInterval=5ms */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/attribution.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
 #include "sampler/region-history.h"
@@ -79,6 +80,7 @@ static int track_vm(nv_manager *m, const nv_vm_info *vm) {
         s->counters.target_node = -1;
         s->seen = true;
         nv_epoch_counters_open(m, s); /* perf, KVM stats, numa_maps, dirty rate */
+        nv_epoch_attribution(m, s);   /* attach, and zap the first sample */
 
         nv_vm_state **a = reallocarray(m->vms, m->nr_vms + 1, sizeof(*a));
         if (!a)
@@ -97,6 +99,7 @@ static void forget_vm(nv_manager *m, size_t i, bool gone) {
                 log_info("VM %s is gone, forgetting it.", s->info.name);
         if (s->attached && m->access->detach)
                 m->access->detach(m->access_ctx, s->info.id);
+        nv_epoch_attribution_forget(m, s);
         nv_mover_forget_vm(m->mover, s->info.id);
         nv_vm_state_free(s);
         m->vms[i] = m->vms[--m->nr_vms];
@@ -116,6 +119,7 @@ static int update_vm(nv_manager *m, nv_vm_state *s, const nv_vm_info *vm) {
                 r = nv_heatmap_update_ranges(s->heat, vm);
                 if (r < 0)
                         return log_error_errno(r, "Cannot follow the RAM ranges of VM %s: %m", vm->name);
+                nv_epoch_attribution_forget(m, s); /* its votes are per range: start afresh */
         }
         apply_overrides(m, s);
         s->seen = true;
@@ -248,6 +252,26 @@ static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t ep
         }
 }
 
+/* The node on which a region's hot bytes count as local: its target, or, for a shared region (its
+ * faults come from several nodes, so it has none), the node holding most of it when that node's
+ * vCPUs make at least a quarter of its faults. */
+static int8_t local_node(const nv_region *rg, const nv_region_plan *rp, unsigned nr_nodes) {
+        uint64_t most = 0;
+        double total = 0;
+        int best = -1;
+
+        if (rp->target >= 0 || nv_votes_owner(rg->votes, nr_nodes, NV_VOTE_MIN) != -1)
+                return rp->target;
+        for (unsigned n = 0; n < nr_nodes && n < NV_MAX_NODES; n++) {
+                total += rg->votes[n];
+                if (rg->node_bytes[n] > most) {
+                        most = rg->node_bytes[n];
+                        best = (int)n;
+                }
+        }
+        return best >= 0 && rg->votes[best] >= (1 - NV_VOTE_OWNER_SHARE) * total ? (int8_t)best : -1;
+}
+
 static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
         for (size_t v = 0; v < m->nr_vms; v++) {
                 nv_vm_state *s = m->vms[v];
@@ -268,7 +292,7 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                 for (size_t i = 0; i < n; i++) {
                         const nv_region_plan *rp = &plan->regions[v][i];
                         nv_region_note_streak(&regions[i], rp->streak_target, rp->target_streak);
-                        targets[i] = rp->target;
+                        targets[i] = local_node(&regions[i], rp, m->inv.nr_nodes);
                         if (rp->target >= 0)
                                 votes[rp->target]++;
                 }
@@ -324,6 +348,7 @@ int nv_epoch_finish(nv_manager *m) {
                 r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
                 if (r < 0 && r != -ESRCH)
                         log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
+                nv_epoch_attribution(m, s);
                 nv_epoch_counters_collect(m, s);
                 if (s->whole_vm)
                         nv_heatmap_mark_all_hot(s->heat);

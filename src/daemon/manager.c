@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "daemon/attribution.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
 #include "host/libvirt-event.h"
@@ -53,6 +54,8 @@ int nv_manager_tick(nv_manager *m) {
         if (++m->sample_in_epoch < nv_manager_samples_per_epoch(m)) {
                 if (m->sample_in_epoch % nv_epoch_early_rounds(m) == 0)
                         nv_epoch_early_moves(m);
+                if (nv_epoch_attribution_is_midway(m))
+                        nv_epoch_attribution_midway(m);
                 return 0;
         }
         m->sample_in_epoch = 0;

@@ -52,10 +52,32 @@ static json_object *truth_json(const nv_truth *t) {
                                json_object_new_double(t->hot_bytes ? 100.0 * (double)t->hot_local_bytes /
                                                                              (double)t->hot_bytes
                                                                    : 100.0));
+        json_object_object_add(o, "ownedHotBytes", json_object_new_uint64(t->owned_hot_bytes));
+        json_object_object_add(o, "ownedLocalBytes", json_object_new_uint64(t->owned_local_bytes));
         json_object_object_add(o, "coldBytesMoved", json_object_new_uint64(t->cold_bytes_moved));
         json_object_object_add(o, "bytesMoved", json_object_new_uint64(t->bytes_moved));
         json_object_object_add(o, "remoteFraction", json_object_new_double(t->remote_fraction));
         json_object_object_add(o, "meanLatencyNs", json_object_new_double(t->mean_latency_ns));
+        return o;
+}
+
+static json_object *attribution_json(const nv_manager *m, const nv_vm_state *s) {
+        json_object *o = json_object_new_object(), *a = json_object_new_array();
+        unsigned nr_nodes = MAX(m->inv.nr_nodes, 1u);
+        uint64_t priv[NV_MAX_NODES], shared;
+        nv_attribution_stats st;
+        size_t n;
+        const nv_region *regions = nv_heatmap_regions(s->heat, &n);
+
+        nv_attribution_summary(regions, n, nr_nodes, priv, &shared);
+        nv_attribution_get_stats(s->owners, &st);
+        for (unsigned nd = 0; nd < nr_nodes; nd++)
+                json_object_array_add(a, json_object_new_uint64(priv[nd]));
+        json_object_object_add(o, "privateBytesPerNode", a);
+        json_object_object_add(o, "sharedBytes", json_object_new_uint64(shared));
+        json_object_object_add(o, "zappedPages", json_object_new_uint64(st.zapped));
+        json_object_object_add(o, "faultsSampled", json_object_new_uint64(st.faults));
+        json_object_object_add(o, "faultsDropped", json_object_new_uint64(st.dropped));
         return o;
 }
 
@@ -119,6 +141,7 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
                         json_object_object_add(held, nv_verdict_to_string((nv_verdict)v),
                                                json_object_new_uint64(s->counters.bytes_by_verdict[v]));
         json_object_object_add(o, "bytesByVerdict", held);
+        json_object_object_add(o, "attribution", s->owners ? attribution_json(m, s) : NULL);
         if (m->host.truth && m->host.truth(m->host.ctx, s->info.id, &t) >= 0)
                 json_object_object_add(o, "truth", truth_json(&t));
         return o;

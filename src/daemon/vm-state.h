@@ -8,6 +8,7 @@
 #include "daemon/counters.h"
 #include "daemon/overcommit.h"
 #include "policy/placement.h"
+#include "sampler/attribution.h"
 #include "sampler/heatmap.h"
 
 typedef struct nv_vm_counters {
@@ -25,6 +26,7 @@ typedef struct nv_vm_counters {
 typedef struct nv_vm_state {
         nv_vm_info info;
         nv_heatmap *heat;
+        nv_attribution *owners; /* who faults on which region; NULL: no attribution */
         nv_vm_counters counters;
         bool placement; /* from config overrides */
         double weight;

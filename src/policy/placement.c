@@ -7,6 +7,7 @@
 #include "common/string-table.h"
 #include "common/macro.h"
 #include "policy/budget.h"
+#include "policy/owner.h"
 #include "policy/placement.h"
 
 static const char *const nv_verdict_table[_NV_VERDICT_MAX] = {
@@ -157,6 +158,8 @@ static nv_verdict evaluate_region(const nv_placement_input *in, const nv_placeme
                 if (range && range->cell >= 0 && (unsigned)range->cell < info->nr_cells && info->cell_time)
                         t = &info->cell_time[range->cell];
                 target = nv_placement_dominant_node(t, in->inv->nr_nodes, in->cfg->dominance, &why);
+                /* Who faults on the region, when the attribution sampler knows, over where its VM runs. */
+                target = nv_owner_target(r, in->inv->nr_nodes, target, in->cfg->dominance, &why);
         }
 
         *p = (nv_region_plan){

@@ -259,8 +259,10 @@ static void merge_into(nv_region *a, hm_probe *a_probe, const nv_region *b, cons
 }
 
 /* One left-to-right pass merging neighbours in the same range whose heat differs by less than
- * delta, into regions of at most size_limit bytes (0: any), never below floor regions. */
-static void merge_pass(nv_heatmap *h, double delta, uint64_t size_limit, size_t floor) {
+ * delta, into regions of at most size_limit bytes (0: any), never below floor regions. With
+ * by_owner, only neighbours whose faults came from the same node (vote_node) merge: attribution
+ * cut them apart. */
+static void merge_pass(nv_heatmap *h, double delta, uint64_t size_limit, size_t floor, bool by_owner) {
         nv_region *regions = h->regions;
         hm_probe *probe = h->probe;
         size_t n = h->nr_regions, w = 0;
@@ -274,6 +276,7 @@ static void merge_pass(nv_heatmap *h, double delta, uint64_t size_limit, size_t 
 
                 if (n - (i - 1 - w) > floor && a->range == b->range && a->end == b->start &&
                     fabs((double)a->heat - (double)b->heat) < delta &&
+                    (!by_owner || a->vote_node == b->vote_node) &&
                     (size_limit == 0 || nv_region_bytes(a) + nv_region_bytes(b) <= size_limit)) {
                         merge_into(a, &probe[w], b, &probe[i]);
                         continue;
@@ -297,12 +300,12 @@ static void merge_regions(nv_heatmap *h) {
         uint64_t limit = MAX(total / h->cfg.min_regions, (uint64_t)1);
         if (h->cfg.max_region_bytes > 0)
                 limit = MIN(limit, h->cfg.max_region_bytes);
-        merge_pass(h, delta, limit, h->cfg.min_regions);
+        merge_pass(h, delta, limit, h->cfg.min_regions, true);
 
         /* Over max_regions (the bounds were lowered, or ranges were added): merge the most alike
          * neighbours first, widening the tolerance until the count fits. */
         for (delta = MAX(delta, 1.0 / 64); h->nr_regions > h->cfg.max_regions; delta *= 2) {
-                merge_pass(h, delta > 1.0 ? INFINITY : delta, 0, h->cfg.max_regions);
+                merge_pass(h, delta > 1.0 ? INFINITY : delta, 0, h->cfg.max_regions, false);
                 if (delta > 1.0)
                         break; /* Only range boundaries are left: that many regions it takes. */
         }
@@ -541,6 +544,55 @@ static int split_large(nv_heatmap *h) {
                 return 0;
         hm_refresh_probes(h);
         return cut_regions(h, &(const hm_cutter){ .plan = plan_large });
+}
+
+/* The cuts nv_heatmap_cut_at() asked for that fall inside region i, at most HM_BUCKETS pieces;
+ * the pieces carry the region's heat. */
+static unsigned plan_asked(const nv_heatmap *h, size_t i, uint64_t ends[HM_BUCKETS],
+                           float heats[HM_BUCKETS]) {
+        const nv_region *reg = &h->regions[i];
+        const uint64_t *a = h->cut_addrs;
+        unsigned shift = hm_region_shift(h, reg), k = 0;
+        size_t lo = 0, hi = h->nr_cut_addrs;
+
+        while (lo < hi) { /* the first cut above the region's start */
+                size_t mid = (lo + hi) / 2;
+                if (a[mid] <= reg->start)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < h->nr_cut_addrs && a[lo] < reg->end && k + 1 < HM_BUCKETS; lo++) {
+                uint64_t at = (a[lo] - reg->start) >> shift;
+
+                if (at == 0 || (k > 0 && at <= ends[k - 1]))
+                        continue;
+                ends[k] = at;
+                heats[k++] = reg->heat;
+        }
+        if (k == 0)
+                return 1;
+        ends[k] = h->probe[i].pages;
+        heats[k++] = reg->heat;
+        return k;
+}
+
+int nv_heatmap_cut_at(nv_heatmap *h, const uint64_t *addrs, size_t n) {
+        int r;
+
+        if (n == 0)
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if (addrs[i] <= addrs[i - 1])
+                        return -EINVAL;
+        hm_refresh_probes(h);
+        h->cut_addrs = addrs;
+        h->nr_cut_addrs = n;
+        r = cut_regions(h, &(const hm_cutter){ .plan = plan_asked });
+        h->cut_addrs = NULL;
+        h->nr_cut_addrs = 0;
+        hm_refresh_probes(h);
+        return r;
 }
 
 int nv_heatmap_end_epoch(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm) {

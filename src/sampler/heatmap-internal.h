@@ -58,6 +58,10 @@ struct nv_heatmap {
         size_t cap_addrs;
         int *status;
         size_t cap_status;
+
+        /* nv_heatmap_cut_at()'s addresses, while it runs. */
+        const uint64_t *cut_addrs;
+        size_t nr_cut_addrs;
 };
 
 static inline uint64_t hm_random_below(nv_heatmap *h, uint64_t n) {

@@ -70,6 +70,13 @@ void nv_heatmap_apply_regions(nv_heatmap *h, const nv_access_region *backend, si
 int nv_heatmap_turned_hot(const nv_heatmap *h, unsigned min_samples, double below, uint32_t **ret_index,
                           size_t *ret_n);
 
+/* Cut regions at the given addresses (ascending, each aligned to its region's page size; those on
+ * a region's edge are ignored), at most 8 pieces a region a call and within max_regions.
+ * The pieces inherit heat and history, and node_bytes in proportion. The attribution sampler cuts
+ * where the node that touches memory changes; regions whose faults came from different nodes
+ * (vote_node) never merge back. 0, -EINVAL (not ascending) or -ENOMEM. */
+int nv_heatmap_cut_at(nv_heatmap *h, const uint64_t *addrs, size_t n);
+
 /* Treat every region as hot (no access backend: whole-VM placement, numad-like). */
 void nv_heatmap_mark_all_hot(nv_heatmap *h);
 

@@ -63,6 +63,29 @@ static inline double nv_sim_copy_ns(bool huge, unsigned distance) {
  * on a two-socket Intel machine). [unverified] */
 #define NV_SIM_FLUSH_NS 5000.0
 
+/* One sampled fault of the attribution port: the guest's first access to a zapped block exits
+ * (EPT violation / NPF), KVM maps the block again from the intact host page table (no data moves),
+ * and the fault is recorded. A VM exit and entry round trip is a few hundred to a thousand cycles on
+ * the Intel generations measured by O. Agesen, J. Mattson, R. Rugina, J. Sheldon, "Software
+ * Techniques for Avoiding Hardware Virtualization Exits", USENIX ATC 2012, Fig. 1; KVM's fault
+ * handling (mmu_lock, the host page-table walk, the new entry) adds about as much again. We charge
+ * 2 µs. [unverified; an estimate built on the cited figure] */
+#define NV_SIM_FAULT_NS 2000.0
+
+/* The same fault when the host itself runs under a hypervisor: every exit of the nested host's
+ * guest is reflected through L0, and handling it takes several more exits of the nested host
+ * itself. M. Ben-Yehuda et al., "The Turtles Project: Design and Implementation of Nested
+ * Virtualization", OSDI 2010, Sec. 3.2 and 4 (exit multiplication: one L2 exit costs many L1 exits,
+ * an order of magnitude more time). We charge ten times the bare fault. [unverified] numavd's lab
+ * measured 33 to 39 µs per fault under nested TCG (emulated CPUs), an upper bound far above
+ * hardware. */
+#define NV_SIM_FAULT_NESTED_NS 20000.0
+
+/* Zapping one block: an invalidation through KVM's MMU notifier (mmu_lock, the rmap walk, the
+ * entry cleared), the same path as an accessed-bit probe, so the probe's cost (above); each zap
+ * call also flushes the VM's translations once (NV_SIM_FLUSH_NS). [unverified; as the probe] */
+#define NV_SIM_ZAP_NS NV_SIM_PROBE_NS
+
 /* Memory references of a TLB miss's page walk. Native x86-64: 4 (one per page-table level). One
  * level of virtualization, two-dimensional walk with 4-level guest and nested tables: (4+1)*(4+1)-1
  * = 24. R. Bhargava, B. Serebrin, F. Spadini, S. Manne, "Accelerating Two-Dimensional Page Walks

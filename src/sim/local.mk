@@ -9,6 +9,7 @@ libnvsim_a_SOURCES = \
 	src/sim/page-info.c \
 	src/sim/moves.c \
 	src/sim/memory.c \
+	src/sim/faults.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
@@ -23,3 +24,8 @@ check_PROGRAMS += tests/test-sim-page
 tests_test_sim_page_SOURCES = tests/test-sim-page.c tests/tap.h
 tests_test_sim_page_LDADD = libnvsim.a libnvcommon.a -lm
 TESTS += tests/test-sim-page
+
+check_PROGRAMS += tests/test-sim-faults
+tests_test_sim_faults_SOURCES = tests/test-sim-faults.c tests/tap.h
+tests_test_sim_faults_LDADD = libnvsim.a libnvcommon.a -lm
+TESTS += tests/test-sim-faults

@@ -262,4 +262,5 @@ void sim_vm_done(sim_vm *vm) {
         free(vm->vcpu_time);
         free(vm->vcpu_time_last);
         free(vm->node_rate);
+        sim_faults_done(vm);
 }

@@ -120,6 +120,14 @@ typedef struct sim_vm {
         double last_remote_fraction, last_mean_latency_ns;
 
         uint64_t bytes_moved, cold_bytes_moved;
+
+        /* The attribution port (faults.c): units zapped and not yet touched, in unit order, and the
+         * faults recorded but not yet drained. */
+        struct sim_zap *zapped;
+        size_t nr_zapped;
+        nv_fault *faults;
+        size_t nr_faults, cap_faults;
+        uint64_t faults_dropped;
 } sim_vm;
 
 typedef struct sim_node {
@@ -228,6 +236,14 @@ void sim_vm_recompute_rates(const nv_sim *s, sim_vm *vm);
 sim_vm *sim_find_vm(nv_sim *s, uint64_t id);
 int sim_harvest(nv_sim *s, sim_vm *vm, const uint64_t *addrs, size_t n, unsigned shift, unsigned flags,
                 bool dirty, uint8_t *ret);
+
+/* faults.c */
+/* Record as faults the zapped units of vm touched up to now, each by the vCPU its access rates
+ * draw, on the node that vCPU runs on now. Called before the rates or the vCPUs' placement change,
+ * and by drain. */
+void sim_faults_resolve(nv_sim *s, sim_vm *vm);
+void sim_faults_done(sim_vm *vm);
+extern const nv_attribution_ops sim_attribution_ops;
 
 static inline uint32_t sim_usec_to_tick(usec_t t) {
         uint64_t k = t / SIM_TICK_USEC;

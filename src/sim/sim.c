@@ -240,6 +240,12 @@ void nv_sim_advance(nv_sim *s, usec_t dt) {
                 sim_apply_growth(s);
                 for (size_t i = 0; i < s->nr_vms; i++) {
                         sim_vm *vm = &s->vms[i];
+                        bool due = (vm->next_run < vm->nr_runs && vm->runs[vm->next_run].t <= s->now) ||
+                                   (vm->cur_seg + 1 < vm->nr_segs && vm->segs[vm->cur_seg + 1].t <= s->now);
+
+                        /* Faults so far are drawn from the rates and vCPU placement they happened under. */
+                        if (due && vm->nr_zapped > 0)
+                                sim_faults_resolve(s, vm);
                         apply_runs(s, vm);
                         if (apply_phases(s, vm))
                                 sim_vm_recompute_rates(s, vm);
@@ -320,7 +326,7 @@ int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret) {
                 return -ENOENT;
         for (size_t u = 0; u < vm->nr_units; u++) {
                 uint64_t hot = sim_unit_hot_bytes(vm, vm->cur_seg, u);
-                double score[NV_MAX_NODES] = {};
+                double score[NV_MAX_NODES] = {}, all = 0;
                 unsigned best = 0;
 
                 if (hot == 0)
@@ -336,8 +342,15 @@ int nv_sim_truth(nv_sim *s, uint64_t vm_id, nv_truth *ret) {
                 for (unsigned n = 1; n < s->nr_nodes; n++)
                         if (score[n] > score[best])
                                 best = n;
+                for (unsigned n = 0; n < s->nr_nodes; n++)
+                        all += score[n];
                 if ((unsigned)vm->node[u] == best)
                         t.hot_local_bytes += hot;
+                if (all > 0 && score[best] >= all * 2 / 3) {
+                        t.owned_hot_bytes += hot;
+                        if ((unsigned)vm->node[u] == best)
+                                t.owned_local_bytes += hot;
+                }
         }
         t.bytes_moved = vm->bytes_moved;
         t.cold_bytes_moved = vm->cold_bytes_moved;
@@ -416,6 +429,8 @@ void nv_sim_host(nv_sim *s, bool take_ownership, nv_host *ret) {
                 .access_ctx = s,
                 .mover = &mover_ops,
                 .mover_ctx = s,
+                .attribution = &sim_attribution_ops,
+                .attribution_ctx = s,
                 .advance = port_advance,
                 .truth = port_truth,
                 .destroy = take_ownership ? port_destroy : NULL,

@@ -80,5 +80,8 @@ typedef struct nv_sim_costs {
         uint64_t remote_accesses;
         uint64_t tlb_misses;
         double walk_refs; /* memory references spent in page walks */
+        uint64_t zaps;    /* blocks zapped through the attribution port */
+        uint64_t faults;  /* sampled faults those zaps caused (recorded or dropped) */
+        double zap_ns, fault_ns;
 } nv_sim_costs;
 void nv_sim_get_costs(const nv_sim *s, nv_sim_costs *ret);
