@@ -6,14 +6,33 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "sampler/attribution-kmod.h"
 #include "sampler/backend-damon.h"
 #include "sampler/backend-kmod.h"
+
+/* Which vCPU touches what: the numavd_ept module's ZAP and DRAIN on a real host, whichever
+ * backend samples the heat. Without it numavd places by where each VM's vCPUs run. */
+static void pick_attribution(nv_manager *m) {
+        int r;
+
+        if (m->host.attribution || m->attribution_made || strcmp(m->host.kind, "real") != 0)
+                return;
+        r = nv_kmod_attribution_new(NULL, NULL, &m->host.attribution, &m->host.attribution_ctx);
+        if (r < 0) {
+                log_info_errno(r, "No fault attribution: numavd_ept 1.1 is not usable here (%m).");
+                return;
+        }
+        m->attribution_made = true;
+        log_info("Fault attribution through the numavd_ept module (which vCPU touches which memory).");
+}
 
 int nv_backend_pick(nv_manager *m) {
         nv_backend_choice b = m->config->backend;
 
         m->access = NULL;
         m->access_ctx = NULL;
+        if (b != NV_BACKEND_NONE)
+                pick_attribution(m);
         if (b == NV_BACKEND_NONE) {
                 log_info("Access sampling disabled (Backend=none): placing whole VMs.");
                 return 0;

@@ -306,6 +306,8 @@ nv_manager *nv_manager_free(nv_manager *m) {
         nv_epoch_forget_all(m);
         if (m->access && m->access != m->host.access && m->access->destroy)
                 m->access->destroy(m->access_ctx); /* a backend backend.c made: undo what it did */
+        if (m->attribution_made)
+                m->host.attribution->destroy(m->host.attribution_ctx);
         free(m->vms);
         nv_inventory_clear(&m->inv);
         nv_mover_free(m->mover);
