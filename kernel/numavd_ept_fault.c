@@ -46,6 +46,9 @@ DECLARE_TRACE(kvm_page_fault, TP_PROTO(struct kvm_vcpu *vcpu, u64 fault_address,
 #define NV_SLOT_EMPTY 0ULL
 #define NV_SLOT_GONE 1ULL /* a key that was claimed: lookups go on past it */
 #define NV_INSERT_BATCH 256 /* keys inserted per hold of the recorder's lock */
+/* Bytes invalidated at once. While an invalidation runs, KVM makes every vCPU fault in its range
+ * retry; in small steps each vCPU waits for one step at most, not for the whole range. */
+#define NV_ZAP_CHUNK (2UL << 20)
 
 /* The recording state of one file. lock is a raw spinlock: the probe takes it with preemption
  * disabled, in the vCPU thread; nothing takes it in interrupt context. */
@@ -280,13 +283,20 @@ static u32 nv_ept_zap_keys(struct kvm *kvm, const struct numavd_ept_range *rs, u
 /* Add n (<= NUMAVD_EPT_MAX_PENDING) keys to the pending table. When the keys waiting already and
  * the new ones would exceed NUMAVD_EPT_MAX_PENDING, the waiting ones are forgotten first; when
  * claimed slots fill the table, it is rebuilt without them. Returns the number of keys
- * forgotten. */
+ * forgotten. A probe may claim keys meanwhile, never add one: the table keeps an empty slot. */
 static u32 nv_ept_pending_add(struct nv_ept_recorder *rec, const u64 *keys, u32 n)
 {
 	u64 *fresh = NULL, *old = NULL;
-	u32 forgotten = 0, live, i, j;
+	u32 forgotten = 0, fresh_keys = 0, live, i, j;
 	bool rebuild;
 
+	/* Keys waiting already cost no room: count the new ones. */
+	for (i = 0; i < n; i += NV_INSERT_BATCH) {
+		raw_spin_lock_irq(&rec->lock);
+		for (j = i; j < min(n, i + NV_INSERT_BATCH); j++)
+			fresh_keys += !nv_pending_find(rec, keys[j]);
+		raw_spin_unlock_irq(&rec->lock);
+	}
 	raw_spin_lock_irq(&rec->lock);
 	rebuild = rec->used + n > NV_PENDING_SLOTS / 4 * 3;
 	raw_spin_unlock_irq(&rec->lock);
@@ -295,7 +305,7 @@ static u32 nv_ept_pending_add(struct nv_ept_recorder *rec, const u64 *keys, u32 
 
 	raw_spin_lock_irq(&rec->lock);
 	live = rec->live;
-	if (live + n > NUMAVD_EPT_MAX_PENDING || (rebuild && !fresh)) {
+	if (live + fresh_keys > NUMAVD_EPT_MAX_PENDING || (rebuild && !fresh)) {
 		memset(rec->pending, 0, NV_PENDING_SLOTS * sizeof(*rec->pending));
 		rec->live = rec->used = 0;
 		forgotten = live;
@@ -417,17 +427,17 @@ long nv_ept_zap(struct nv_ept_file *f, void __user *arg)
 	/* Watch the blocks before zapping them, so that no first fault goes unseen. */
 	nkeys = nv_ept_zap_keys(kvm, rs, z.nr_ranges, keys, total);
 	forgotten = nv_ept_pending_add(f->rec, keys, nkeys);
-	for (i = 0; i < z.nr_ranges; i++) {
+	for (i = 0; i < z.nr_ranges && !r; i++) {
 		unsigned long start = rs[i].start;
+		unsigned long end = start + ((unsigned long)rs[i].blocks << rs[i].shift);
+		unsigned long chunk = max(NV_ZAP_CHUNK, 1UL << rs[i].shift), a, b;
 
-		r = nv_ept_invalidate(kvm, mm, start,
-				      start + ((unsigned long)rs[i].blocks << rs[i].shift));
-		if (r)
-			break;
-		cond_resched();
-		if (fatal_signal_pending(current)) {
-			r = -EINTR;
-			break;
+		for (a = start; a < end && !r; a = b) {
+			b = min(end, a + chunk);
+			r = nv_ept_invalidate(kvm, mm, a, b);
+			cond_resched();
+			if (!r && fatal_signal_pending(current))
+				r = -EINTR;
 		}
 	}
 	mmput(mm);
