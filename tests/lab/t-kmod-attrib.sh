@@ -3,7 +3,8 @@
 # Which vCPU touches which page, through numavd_ept's ZAP and DRAIN: the tiny VMM runs two vCPUs,
 # pinned to the two nodes, each touching its own half of 64 MiB; every page is zapped again and
 # again and the drained faults are checked against that truth. Also the cost: a zap, the faults per
-# second and the guest's progress with zapping (all pages, and a 1/16 sample) against none.
+# second and the guest's progress with zapping (all pages, and a 1/16 sample) against none. Then
+# numavd's kmod attribution sampler (tests/lab/nv-attr-port) on the tiny VMM.
 # Results: bench/lab-attrib-SERIES.txt in the build dir.
 . "$LAB_SRCDIR/tests/tap.sh"
 B=$LAB_BUILDDIR
@@ -39,6 +40,9 @@ check "guest data intact: no page differs from its pattern" test "$(val '^integr
 s=$(val 'phase=sample' right_vcpu)
 awk -v s="$s" 'BEGIN { exit !(s >= 0.99) }'
 ok $? "a 1/16 sample attributes as well ($s)"
+
+# The sampler numavd uses, on the tiny VMM with its vCPU on node 1: addresses, vCPU and node.
+"$B/tests/lab/nv-attr-port" "$B/tests/lab/nv-vmm" "$n1" 1
 
 rmmod numavd_ept
 ok $? "rmmod numavd_ept"
