@@ -37,7 +37,6 @@ typedef struct nv_manager {
         const nv_access_ops *access; /* the chosen access backend, NULL: none */
         void *access_ctx;
         bool flush;
-        bool attribution_made; /* backend.c made host.attribution (numavd_ept): it destroys it */
 
         nv_mover *mover;
         nv_inventory inv;

@@ -149,9 +149,9 @@ static int attr_attach(void *ctx, const nv_vm_info *vm) {
         if (dev_fd < 0)
                 return dev_fd;
         if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) < 0)
-                return log_warning_errno(errno, "kmod: cannot read INFO of VM %s: %m", vm->name);
+                return log_warning_errno(-errno, "kmod: cannot read INFO of VM %s: %m", vm->name);
         if (!(info.flags & NUMAVD_EPT_INFO_FAULTS))
-                return log_info_errno(EOPNOTSUPP, "kmod: no fault attribution for VM %s: %s.", vm->name,
+                return log_info_errno(-EOPNOTSUPP, "kmod: no fault attribution for VM %s: %s.", vm->name,
                                       info.flags & NUMAVD_EPT_INFO_PROTECTED ? "its memory is encrypted"
                                                                              : "KVM offers no invalidation");
         a = (attr_vm){ .id = vm->id, .dev_fd = dev_fd };
@@ -332,7 +332,7 @@ int nv_kmod_attribution_new(const char *dev_path, const char *root, const nv_att
         if (ioctl(fd, NUMAVD_EPT_IOC_VERSION, &ver) < 0)
                 return -errno;
         if (ver.major != NUMAVD_EPT_ABI_MAJOR || ver.minor < 1)
-                return log_info_errno(EPROTO, "%s speaks ABI %u.%u; fault attribution needs %u.1 or later.",
+                return log_info_errno(-EPROTO, "%s speaks ABI %u.%u; fault attribution needs %u.1 or later.",
                                       dev_path, ver.major, ver.minor, NUMAVD_EPT_ABI_MAJOR);
 
         s = calloc(1, sizeof(*s));
