@@ -7,7 +7,8 @@
  * the VM fd the daemon hands over (pidfd_getfd) gives us the struct kvm and a reference on it.
  *
  * Device: /dev/numavd_ept (root only, CAP_SYS_ADMIN for every call). One VM per open file; the
- * reference on the VM and on KVM's vendor module are dropped when the file is closed.
+ * reference on the VM and on KVM's vendor module are dropped when the file is closed. ZAP and
+ * DRAIN (numavd_ept_fault.c) tell which vCPU touches which memory.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,6 +41,7 @@ static int nv_ept_release(struct inode *inode, struct file *file)
 {
 	struct nv_ept_file *f = file->private_data;
 
+	nv_ept_record_stop(f);
 	if (f->kvm) {
 		kvm_put_kvm(f->kvm);
 		module_put(f->vendor);
@@ -132,6 +134,12 @@ static long nv_ept_ioctl(struct file *file, unsigned int cmd, unsigned long uarg
 	case NUMAVD_EPT_IOC_HARVEST:
 		r = f->kvm ? nv_ept_harvest(f, arg) : -ENOTCONN;
 		break;
+	case NUMAVD_EPT_IOC_ZAP:
+		r = f->kvm ? nv_ept_zap(f, arg) : -ENOTCONN;
+		break;
+	case NUMAVD_EPT_IOC_DRAIN:
+		r = f->kvm ? nv_ept_drain(f, arg) : -ENOTCONN;
+		break;
 	default:
 		r = -ENOTTY;
 	}
@@ -176,4 +184,4 @@ module_exit(nv_ept_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("numavd: KVM second-level page table access bits for NUMA placement");
 MODULE_AUTHOR("numavd developers");
-MODULE_VERSION("1.0");
+MODULE_VERSION("1.1");

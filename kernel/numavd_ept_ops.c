@@ -17,12 +17,6 @@
 
 #include "numavd_ept.h"
 
-#ifdef KVM_MAX_NR_ADDRESS_SPACES /* 6.8+ */
-#define NV_NR_AS(kvm) kvm_arch_nr_memslot_as_ids(kvm)
-#else
-#define NV_NR_AS(kvm) KVM_ADDRESS_SPACE_NUM
-#endif
-
 /* A boolean parameter of KVM's vendor module (npt, ept, ept_ad); def if it has none. The vendor
  * module clears them at load when the hardware lacks the feature, so they tell what is in use. */
 static bool nv_ept_vendor_param(const struct module *mod, const char *name, bool def)
@@ -71,6 +65,30 @@ static u32 nv_ept_paging_flags(struct nv_ept_file *f)
 	return flags;
 }
 
+bool nv_ept_protected(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	/* 6.8+ names the VM types; a guest made SEV by the older KVM_SEV_INIT on a default VM
+	 * is not told apart from here (a plain SEV guest has no other mark a module can read). */
+#ifdef KVM_X86_SEV_VM
+	if (kvm->arch.vm_type == KVM_X86_SEV_VM)
+		return true;
+#endif
+#ifdef KVM_X86_SEV_ES_VM
+	if (kvm->arch.vm_type == KVM_X86_SEV_ES_VM)
+		return true;
+#endif
+#ifdef KVM_X86_SNP_VM
+	if (kvm->arch.vm_type == KVM_X86_SNP_VM)
+		return true;
+#endif
+	/* SEV-ES and SNP vCPUs, on every kernel */
+	kvm_for_each_vcpu(i, vcpu, kvm) if (vcpu->arch.guest_state_protected) return true;
+	return false;
+}
+
 long nv_ept_info(struct nv_ept_file *f, void __user *arg)
 {
 	struct numavd_ept_info info = {};
@@ -84,6 +102,10 @@ long nv_ept_info(struct nv_ept_file *f, void __user *arg)
 	if (atomic_read(&kvm->mm->mm_users) > 0)
 		info.flags |= NUMAVD_EPT_INFO_VM_ALIVE;
 	info.nr_vcpus = atomic_read(&kvm->online_vcpus);
+	if (nv_ept_protected(kvm))
+		info.flags |= NUMAVD_EPT_INFO_PROTECTED;
+	else if (nv_ept_can_zap(kvm))
+		info.flags |= NUMAVD_EPT_INFO_FAULTS;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	for (as = 0; as < NV_NR_AS(kvm); as++)

@@ -9,7 +9,11 @@
  * example obtained with pidfd_getfd(2) from the VMM); the module keeps a reference to the VM
  * until the file is closed. NUMAVD_EPT_HARVEST then tests and clears the accessed bits of the
  * VM's second-level page tables (EPT/NPT) for host-virtual ranges of the VMM, through KVM's own
- * MMU notifier callbacks. Every call needs CAP_SYS_ADMIN.
+ * MMU notifier callbacks. Since ABI 1.1 (INFO says so with NUMAVD_EPT_INFO_FAULTS), NUMAVD_EPT_ZAP
+ * makes host-virtual ranges of the VM fault on their next access in the second-level page tables
+ * (no data moves, the VMM's own page tables are untouched), and NUMAVD_EPT_DRAIN reads back which
+ * vCPU took the first fault on each zapped block, on which CPU and when. Every call needs
+ * CAP_SYS_ADMIN.
  *
  * Versioning: the major version changes when a structure or ioctl changes incompatibly; the
  * minor when something is added. User space checks major == NUMAVD_EPT_ABI_MAJOR. Every
@@ -19,7 +23,7 @@
 #include <linux/types.h>
 
 #define NUMAVD_EPT_ABI_MAJOR 1
-#define NUMAVD_EPT_ABI_MINOR 0
+#define NUMAVD_EPT_ABI_MINOR 1
 
 #define NUMAVD_EPT_DEVICE "/dev/numavd_ept"
 
@@ -48,6 +52,8 @@ struct numavd_ept_attach {
 #define NUMAVD_EPT_INFO_AMD        (1U << 4) /* the VM runs on kvm_amd (NPT) */
 #define NUMAVD_EPT_INFO_INTEL      (1U << 5) /* the VM runs on kvm_intel (EPT) */
 #define NUMAVD_EPT_INFO_TDP_KNOWN  (1U << 6) /* TDP and AD_BITS are known (else both unknown) */
+#define NUMAVD_EPT_INFO_FAULTS     (1U << 7) /* ZAP and DRAIN work on this VM (ABI 1.1) */
+#define NUMAVD_EPT_INFO_PROTECTED  (1U << 8) /* the VM's memory is encrypted (SEV): no ZAP */
 
 struct numavd_ept_info {
         __u32 flags;    /* out: NUMAVD_EPT_INFO_* */
@@ -104,6 +110,55 @@ struct numavd_ept_harvest {
         __u32 __pad;
 };
 
+/* ZAP and DRAIN (ABI 1.1). The first ZAP on a file starts recording: from then on the first
+ * fault of a vCPU on each zapped block is recorded in the file's ring, once; later faults on the
+ * block (retries, other vCPUs) are not. Blocks outside the VM's memory slots are zapped but not
+ * recorded. At most NUMAVD_EPT_MAX_PENDING zapped blocks wait for their first fault; a ZAP that
+ * would exceed it first forgets the waiting blocks of earlier ZAPs (zap.forgotten counts them).
+ * Recording stops when the file is closed or with NUMAVD_EPT_ZAP_STOP. Zap 2 MiB blocks where
+ * the memory is backed by huge pages: KVM maps and faults in whole 2 MiB entries there, so the
+ * fault comes at whichever 4 KiB page the vCPU touched first. */
+#define NUMAVD_EPT_MAX_ZAP_BLOCKS (1U << 15) /* blocks per ZAP call */
+#define NUMAVD_EPT_MAX_PENDING    (1U << 15) /* zapped blocks waiting for their first fault */
+#define NUMAVD_EPT_MIN_RING       64         /* records a file's fault ring holds, at least */
+#define NUMAVD_EPT_MAX_RING       (1U << 16) /* ... and at most */
+#define NUMAVD_EPT_DEFAULT_RING   4096       /* when the first ZAP passes ring_size 0 */
+
+#define NUMAVD_EPT_ZAP_STOP (1U << 0) /* stop recording and drop the ring; no ranges */
+
+struct numavd_ept_zap {
+        __u32 flags;      /* in: 0 or NUMAVD_EPT_ZAP_STOP */
+        __u32 nr_ranges;  /* in: 1 .. NUMAVD_EPT_MAX_RANGES (0 with NUMAVD_EPT_ZAP_STOP) */
+        __u64 ranges;     /* in: user pointer to struct numavd_ept_range[nr_ranges]; blocks in all
+                           * ranges together at most NUMAVD_EPT_MAX_ZAP_BLOCKS */
+        __u32 ring_size;  /* in: records of the ring, MIN_RING .. MAX_RING, or 0 (the default);
+                           * fixed by the first ZAP, later ones pass 0 or the same; out: it */
+        __u32 nr_blocks;  /* out: blocks zapped (all of them on success) */
+        __u32 nr_watched; /* out: of those, blocks in a memory slot, whose first fault is recorded */
+        __u32 nr_pending; /* out: zapped blocks still waiting for their first fault */
+        __u32 forgotten;  /* out: waiting blocks of earlier ZAPs forgotten to make room */
+        __u32 __pad;
+};
+
+/* One recorded fault. */
+struct numavd_ept_fault {
+        __u64 gpa;     /* guest-physical address of the zapped block (aligned to 1 << shift) */
+        __u64 time_ns; /* CLOCK_MONOTONIC */
+        __u32 vcpu;    /* the vCPU's index in creation order (not the id user space chose) */
+        __u32 cpu;     /* the host CPU the vCPU ran on when it faulted */
+        __u8 shift;    /* the zapped block's size: NUMAVD_EPT_SHIFT_4K or NUMAVD_EPT_SHIFT_2M */
+        __u8 __pad[7];
+};
+
+struct numavd_ept_drain {
+        __u32 capacity; /* in: records available at faults, 0 .. NUMAVD_EPT_MAX_RING */
+        __u32 nr;       /* out: records moved out of the ring, oldest first */
+        __u64 faults;   /* in: user pointer to struct numavd_ept_fault[capacity] */
+        __u64 dropped;  /* out: faults lost since the last DRAIN because the ring was full */
+        __u32 left;     /* out: records still in the ring */
+        __u32 __pad;
+};
+
 #define NUMAVD_EPT_IOC_MAGIC 0xE7
 
 #define NUMAVD_EPT_IOC_VERSION _IOR(NUMAVD_EPT_IOC_MAGIC, 0x00, struct numavd_ept_version)
@@ -111,5 +166,7 @@ struct numavd_ept_harvest {
 #define NUMAVD_EPT_IOC_INFO    _IOR(NUMAVD_EPT_IOC_MAGIC, 0x02, struct numavd_ept_info)
 #define NUMAVD_EPT_IOC_SLOTS   _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x03, struct numavd_ept_slots)
 #define NUMAVD_EPT_IOC_HARVEST _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x04, struct numavd_ept_harvest)
+#define NUMAVD_EPT_IOC_ZAP     _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x05, struct numavd_ept_zap)
+#define NUMAVD_EPT_IOC_DRAIN   _IOWR(NUMAVD_EPT_IOC_MAGIC, 0x06, struct numavd_ept_drain)
 
 #endif

@@ -189,6 +189,7 @@ static int setup_host(nv_manager *m) {
                         .use_proc = m->config->sources != NV_SOURCES_LIBVIRT,
                         .libvirt_uri = m->config->libvirt_uri,
                         .overcommit = true,
+                        .attribution = m->config->backend != NV_BACKEND_NONE,
                         .on_change = on_host_change,
                         .userdata = m,
                 };

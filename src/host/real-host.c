@@ -16,6 +16,7 @@
 #include "host/topology.h"
 #include "migrate/balloon-libvirt.h"
 #include "migrate/ksm-sysfs.h"
+#include "sampler/attribution-kmod.h"
 #include "migrate/mover.h"
 
 /* A VMM watched through its pidfd. */
@@ -39,9 +40,11 @@ typedef struct real_host {
         /* Only a VMM exited since the last refresh: no need to ask libvirt, which may hold the
          * domain locked while it cleans up after the exit (seen: 1.6 s). */
         bool only_exits;
-        nv_balloon_libvirt *balloon; /* with params.overcommit */
-        nv_ksm_sysfs *ksm;           /* with params.overcommit, when the kernel has KSM */
-        char *proc_root, *debugfs;   /* under params.root, NULL: the system's */
+        nv_balloon_libvirt *balloon;           /* with params.overcommit */
+        nv_ksm_sysfs *ksm;                     /* with params.overcommit, when the kernel has KSM */
+        const nv_attribution_ops *attribution; /* with params.attribution, when numavd_ept offers it */
+        void *attribution_ctx;
+        char *proc_root, *debugfs; /* under params.root, NULL: the system's */
         nv_counter_sources counters;
 } real_host;
 
@@ -57,6 +60,8 @@ static void real_host_destroy(void *ctx) {
         if (!h)
                 return;
         nv_ksm_sysfs_free(h->ksm); /* restores the KSM settings found at start */
+        if (h->attribution)
+                h->attribution->destroy(h->attribution_ctx);
         nv_balloon_libvirt_free(h->balloon);
         for (size_t i = 0; i < h->nr_watches; i++)
                 watch_done(&h->watches[i]);
@@ -333,6 +338,19 @@ static int open_overcommit(real_host *h, const char *libvirt_uri) {
         return 0;
 }
 
+/* Which vCPU touches what: the numavd_ept module's ZAP and DRAIN, CPUs mapped to nodes below
+ * params.root. Without it the daemon places by where each VM's vCPUs run. */
+static void open_attribution(real_host *h) {
+        int r = nv_kmod_attribution_new(NULL, h->params.root, &h->attribution, &h->attribution_ctx);
+
+        if (r < 0) {
+                h->attribution = NULL;
+                log_info_errno(r, "No fault attribution: numavd_ept 1.1 is not usable here (%m).");
+                return;
+        }
+        log_info("Fault attribution through the numavd_ept module (which vCPU touches which memory).");
+}
+
 static int counter_roots(real_host *h) {
         const char *root = h->params.root;
 
@@ -379,6 +397,8 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
                         return r;
                 }
         }
+        if (p->attribution)
+                open_attribution(h);
         h->params.libvirt_uri = NULL; /* the caller's string: the connection keeps its own copy */
         if (p->use_libvirt) {
                 r = open_libvirt(h, p->libvirt_uri, &h->libvirt);
@@ -403,6 +423,8 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
                 .balloon_ctx = h->balloon,
                 .ksm = h->ksm ? &nv_ksm_sysfs_ops : NULL,
                 .ksm_ctx = h->ksm,
+                .attribution = h->attribution,
+                .attribution_ctx = h->attribution_ctx,
                 .destroy = real_host_destroy,
         };
         return 0;

@@ -4,8 +4,10 @@
 /* The real host's ports: VMs from libvirt and/or /proc (any process holding a KVM VM fd), the
  * topology through hwloc (free memory per node from sysfs), pages moved with move_pages(2), the
  * access samplers Backend= opens (the numavd_ept module, DAMON), the host's memory (meminfo, PSI),
- * per-VM counters from /proc and debugfs, and with params.overcommit the balloon (libvirt) and KSM
- * (sysfs) ports, whose KSM settings are restored when the host is destroyed.
+ * per-VM counters from /proc and debugfs, with params.overcommit the balloon (libvirt) and KSM
+ * (sysfs) ports, whose KSM settings are restored when the host is destroyed, and with
+ * params.attribution which vCPU touches what (the numavd_ept module's ZAP and DRAIN, when it is
+ * loaded and offers them).
  *
  * A VMM seen by both sources is one VM (matched by pid): libvirt gives its name, uuid, vNUMA cells
  * and memory size, /proc its vCPU threads, their run time per node and its RAM mappings. Every
@@ -24,6 +26,7 @@ typedef struct nv_real_host_params {
         bool use_proc;                     /* Sources=proc or both */
         const char *libvirt_uri;           /* NULL: qemu:///system */
         bool overcommit;                   /* also the balloon and KSM ports (the daemon) */
+        bool attribution;                  /* also the attribution port, if numavd_ept 1.1 is there */
         void (*on_change)(void *userdata); /* a VM appeared or went: refresh now (may be NULL) */
         void *userdata;
 } nv_real_host_params;

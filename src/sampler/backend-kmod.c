@@ -91,27 +91,36 @@ static int grab_vm_fd(pid_t pid) {
         return fd;
 }
 
-static int kmod_attach(void *ctx, const nv_vm_info *vm) {
-        kmod_backend *b = ctx;
+int nv_kmod_open_vm(const char *dev_path, const nv_vm_info *vm) {
         _cleanup_close_ int vm_fd = -EBADF, dev_fd = -EBADF;
         struct numavd_ept_attach a = {};
+
+        vm_fd = grab_vm_fd(vm->pid);
+        if (vm_fd < 0)
+                return log_warning_errno(vm_fd, "Cannot get the KVM VM fd of %s (pid %d): %m", vm->name,
+                                         (int)vm->pid);
+        dev_fd = open(dev_path, O_RDWR | O_CLOEXEC);
+        if (dev_fd < 0)
+                return log_warning_errno(-errno, "Cannot open %s: %m", dev_path);
+        a.vm_fd = vm_fd;
+        if (ioctl(dev_fd, NUMAVD_EPT_IOC_ATTACH, &a) < 0)
+                return log_warning_errno(-errno, "Cannot attach %s to VM %s: %m", dev_path, vm->name);
+        /* The module holds the VM now; our copy of the fd (closed on return) would only keep it
+         * alive longer. */
+        return TAKE_FD(dev_fd);
+}
+
+static int kmod_attach(void *ctx, const nv_vm_info *vm) {
+        kmod_backend *b = ctx;
+        _cleanup_close_ int dev_fd = -EBADF;
         struct numavd_ept_info info = {};
         kmod_vm *v;
 
         if (find_vm(b, vm->id))
                 return 0;
-        vm_fd = grab_vm_fd(vm->pid);
-        if (vm_fd < 0)
-                return log_warning_errno(vm_fd, "Cannot get the KVM VM fd of %s (pid %d): %m", vm->name,
-                                         (int)vm->pid);
-        dev_fd = open(b->dev_path, O_RDWR | O_CLOEXEC);
+        dev_fd = nv_kmod_open_vm(b->dev_path, vm);
         if (dev_fd < 0)
-                return log_warning_errno(-errno, "Cannot open %s: %m", b->dev_path);
-        a.vm_fd = vm_fd;
-        if (ioctl(dev_fd, NUMAVD_EPT_IOC_ATTACH, &a) < 0)
-                return log_warning_errno(-errno, "Cannot attach %s to VM %s: %m", b->dev_path, vm->name);
-        /* The module holds the VM now; our copy of the fd would only keep it alive longer. */
-        vm_fd = close_fd(vm_fd);
+                return dev_fd;
         if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) == 0) {
                 if (info.flags & NUMAVD_EPT_INFO_HYPERVISOR)
                         b->nested = true;

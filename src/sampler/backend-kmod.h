@@ -17,6 +17,10 @@
  * the rights; *ret_ops and *ret_ctx untouched on failure. ret_ops->destroy frees ret_ctx. */
 int nv_kmod_backend_new(const char *dev_path, bool nested, const nv_access_ops **ret_ops, void **ret_ctx);
 
+/* An open file of dev_path attached to vm's KVM VM, whose fd is taken from the VMM (pidfd_open +
+ * pidfd_getfd, root only); failures are logged. The fd, or -errno. */
+int nv_kmod_open_vm(const char *dev_path, const nv_vm_info *vm);
+
 /* The number of the fd of process pid that links to "anon_inode:kvm-vm" in
  * PROC_ROOT/PID/fd (proc_root NULL: /proc); -ENOENT if none, -errno if the fds cannot be read. */
 int nv_kmod_find_vm_fd(const char *proc_root, pid_t pid);

@@ -47,11 +47,14 @@ tests_test_dirty_rate_SOURCES = tests/test-dirty-rate.c tests/tap.h
 tests_test_dirty_rate_LDADD = libnvsampler.a libnvcommon.a -lm
 TESTS += tests/test-numa-maps tests/test-dirty-rate
 
-# The `kmod` access backend, which talks to the numavd_ept module (kernel/).
+# The `kmod` access backend and attribution sampler, which talk to the numavd_ept module (kernel/).
 libnvsampler_a_SOURCES += \
-	src/sampler/backend-kmod.c src/sampler/backend-kmod.h include/uapi/numavd_ept.h
+	src/sampler/backend-kmod.c src/sampler/backend-kmod.h include/uapi/numavd_ept.h \
+	src/sampler/attribution-kmod.c src/sampler/attribution-kmod.h
 
-check_PROGRAMS += tests/test-backend-kmod
+check_PROGRAMS += tests/test-backend-kmod tests/test-attribution-kmod
 tests_test_backend_kmod_SOURCES = tests/test-backend-kmod.c tests/tap.h
 tests_test_backend_kmod_LDADD = libnvsampler.a libnvcommon.a -lm
-TESTS += tests/test-backend-kmod
+tests_test_attribution_kmod_SOURCES = tests/test-attribution-kmod.c tests/tap.h
+tests_test_attribution_kmod_LDADD = libnvsampler.a libnvcommon.a -lm
+TESTS += tests/test-backend-kmod tests/test-attribution-kmod

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The workload of the L2 Linux in tests/lab/t-l2.sh, linked statically for its busybox initramfs.
  *
- *   l2-touch [-H HOT_MIB] [-C COLD_MIB]
+ *   l2-touch [-H HOT_MIB] [-C COLD_MIB] [-P PRIVATE_MIB]
  *
  * Maps a hot and a cold set (2 MiB aligned, transparent huge pages where the L2 kernel gives them),
  * writes every 4 KiB page of both once, then writes a byte in each page of the hot set in a loop,
@@ -13,10 +13,18 @@
  *   L2-MAP-END gen=G hot=PAGES cold=PAGES
  *
  * and again, with the next G, whenever the frames changed (the L2 kernel is free to migrate or
- * collapse pages). Every 5 s: "L2-RATE sweeps=N seconds=S" (sweeps of the hot set). */
+ * collapse pages). Every 5 s: "L2-RATE sweeps=N seconds=S" (sweeps of the hot set).
+ *
+ * With -P, each of the L2's first two CPUs has a private set instead of the one hot set: a thread
+ * pinned to CPU i writes a byte in each page of set "privI" (PRIVATE_MIB) in a loop, so that
+ * each set is touched by one vCPU only; the sets are reported as above, named priv0 and priv1,
+ * and the rate line adds each thread's sweeps: "L2-RATE sweeps=N seconds=S sweeps0=A
+ * sweeps1=B". */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,7 +131,10 @@ static int report_map(int pagemap_fd, set *sets, size_t n, unsigned *gen) {
         printf("L2-MAP gen=%u\n", *gen);
         for (size_t i = 0; i < n; i++)
                 print_ranges(*gen, &sets[i]);
-        printf("L2-MAP-END gen=%u hot=%zu cold=%zu\n", *gen, sets[0].pages, sets[1].pages);
+        printf("L2-MAP-END gen=%u", *gen);
+        for (size_t i = 0; i < n; i++)
+                printf(" %s=%zu", sets[i].name, sets[i].pages);
+        printf("\n");
         return 0;
 }
 
@@ -134,15 +145,89 @@ static double now(void) {
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+typedef struct private_loop {
+        set *set;
+        int cpu;
+        volatile uint64_t sweeps;
+} private_loop;
+
+/* One CPU's private set, written for ever from that CPU only. */
+static void *private_main(void *arg) {
+        private_loop *l = arg;
+        cpu_set_t cpus;
+
+        CPU_ZERO(&cpus);
+        CPU_SET(l->cpu, &cpus);
+        if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0) {
+                fprintf(stderr, "l2-touch: cannot pin to CPU %d: %s\n", l->cpu, strerror(errno));
+                exit(1);
+        }
+        for (;;) {
+                for (size_t i = 0; i < l->set->pages; i++)
+                        l->set->mem[i * PAGE]++;
+                l->sweeps++;
+        }
+        return NULL;
+}
+
+/* -P: two private sets and the cold one; the main thread only reports. */
+_Noreturn static void run_private(int fd, size_t private_mib, size_t cold_mib) {
+        set sets[3];
+        private_loop loops[2];
+        pthread_t t;
+        unsigned gen = 0;
+        uint64_t last[2] = {};
+        double t_rate = now();
+        int r;
+
+        r = map_set(&sets[0], "priv0", private_mib);
+        if (r >= 0)
+                r = map_set(&sets[1], "priv1", private_mib);
+        if (r >= 0)
+                r = map_set(&sets[2], "cold", cold_mib);
+        if (r >= 0)
+                r = report_map(fd, sets, 3, &gen);
+        if (r < 0) {
+                fprintf(stderr, "l2-touch: %s\n", strerror(-r));
+                exit(1);
+        }
+        for (int i = 0; i < 2; i++) {
+                loops[i] = (private_loop){ .set = &sets[i], .cpu = i };
+                if (pthread_create(&t, NULL, private_main, &loops[i]) != 0) {
+                        fprintf(stderr, "l2-touch: cannot start thread %d\n", i);
+                        exit(1);
+                }
+        }
+        for (;;) {
+                double t_now;
+
+                sleep(1);
+                r = report_map(fd, sets, 3, &gen);
+                if (r < 0)
+                        fprintf(stderr, "l2-touch: pagemap: %s, ignoring\n", strerror(-r));
+                t_now = now();
+                if (t_now - t_rate >= 5.0) {
+                        uint64_t s0 = loops[0].sweeps - last[0], s1 = loops[1].sweeps - last[1];
+
+                        printf("L2-RATE sweeps=%" PRIu64 " seconds=%.1f sweeps0=%" PRIu64 " sweeps1=%" PRIu64
+                               "\n",
+                               s0 + s1, t_now - t_rate, s0, s1);
+                        last[0] += s0;
+                        last[1] += s1;
+                        t_rate = t_now;
+                }
+        }
+}
+
 int main(int argc, char **argv) {
-        size_t hot_mib = 32, cold_mib = 128;
+        size_t hot_mib = 32, cold_mib = 128, private_mib = 0;
         set sets[2];
         unsigned gen = 0;
         uint64_t sweeps = 0;
         double t_map, t_rate;
         int fd, c, r;
 
-        while ((c = getopt(argc, argv, "H:C:")) != -1)
+        while ((c = getopt(argc, argv, "H:C:P:")) != -1)
                 switch (c) {
                 case 'H':
                         hot_mib = strtoul(optarg, NULL, 10);
@@ -150,8 +235,15 @@ int main(int argc, char **argv) {
                 case 'C':
                         cold_mib = strtoul(optarg, NULL, 10);
                         break;
+                case 'P':
+                        private_mib = strtoul(optarg, NULL, 10);
+                        if (private_mib == 0 || private_mib > 4096) {
+                                fprintf(stderr, "l2-touch: sizes must be 1..4096 MiB\n");
+                                return 2;
+                        }
+                        break;
                 default:
-                        fprintf(stderr, "usage: l2-touch [-H HOT_MIB] [-C COLD_MIB]\n");
+                        fprintf(stderr, "usage: l2-touch [-H HOT_MIB] [-C COLD_MIB] [-P PRIVATE_MIB]\n");
                         return 2;
                 }
         if (hot_mib == 0 || cold_mib == 0 || hot_mib > 4096 || cold_mib > 4096) {
@@ -165,6 +257,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "l2-touch: /proc/self/pagemap: %s\n", strerror(errno));
                 return 1;
         }
+        if (private_mib)
+                run_private(fd, private_mib, cold_mib);
         r = map_set(&sets[0], "hot", hot_mib);
         if (r >= 0)
                 r = map_set(&sets[1], "cold", cold_mib);

@@ -1,14 +1,19 @@
 # The QEMU lab (tests/lab/README.md): `make lab-check` boots Debian's kernels under TCG with two
 # NUMA nodes and runs tests/lab/t-*.sh inside. Not part of `make check`; .ci/run runs it.
 check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
-tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c
+tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c
 tests_lab_nv_vmm_LDADD = -lpthread
 tests_lab_nv_ept_fuzz_SOURCES = tests/lab/nv-ept-fuzz.c tests/tap.h
-tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvcommon.a -lm -lpthread
+# t-kmod-attrib: the kmod attribution sampler against the real module
+check_PROGRAMS += tests/lab/nv-attr-port
+tests_lab_nv_attr_port_SOURCES = tests/lab/nv-attr-port.c tests/tap.h
+tests_lab_nv_attr_port_LDADD = libnvsampler.a libnvcommon.a -lm
+lab-check: tests/lab/nv-attr-port
 
 NV_LAB_FILES = \
 	tests/lab/lab.sh tests/lab/lab-deps.sh tests/lab/mkinitramfs.sh tests/lab/guest-init.sh \
-	tests/lab/t-kmod-fuzz.sh tests/lab/t-kmod-numavd.sh tests/lab/t-kmod-bench.sh
+	tests/lab/t-kmod-fuzz.sh tests/lab/t-kmod-numavd.sh tests/lab/t-kmod-bench.sh tests/lab/t-kmod-attrib.sh
 EXTRA_DIST += tests/lab/README.md $(NV_LAB_FILES)
 
 # LAB_TESTS="t-kmod-fuzz ..." picks tests; NUMAVD_LAB_CACHE is where kernels are kept.

@@ -4,13 +4,15 @@
  *   nv-ept-fuzz NV_VMM [ITERATIONS] [KILLS]
  *
  * Invalid attaches, calls before attach, ITERATIONS random and malformed ioctls on an attached
- * VM (bad pointers, kernel addresses, oversized and overflowing ranges, random commands), and
- * KILLS runs of a real VMM (NV_VMM, the lab's tiny VMM) killed with SIGKILL while a harvest loop
- * works on its memory. The kernel side (no oops, no warning, references dropped, clean rmmod) is
+ * VM (bad pointers, kernel addresses, oversized and overflowing ranges, random commands; HARVEST,
+ * ZAP and DRAIN), and KILLS runs of a real VMM (NV_VMM, the lab's tiny VMM) killed with SIGKILL
+ * while a harvest or a zap loop works on its memory, a second thread drains the faults and a
+ * third attaches, zaps and closes files of the same VM over and over. The kernel side (no oops, no warning, references dropped, clean rmmod) is
  * checked by tests/lab/t-kmod-fuzz.sh around this program. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +53,14 @@ static void test_unattached(int kvm) {
         struct numavd_ept_attach a = {};
 
         is_int(xioctl(dev, NUMAVD_EPT_IOC_VERSION, &v), 0, "VERSION answers");
-        ok(v.major == NUMAVD_EPT_ABI_MAJOR && v.max_ranges == NUMAVD_EPT_MAX_RANGES, "VERSION is ABI %u.%u",
-           v.major, v.minor);
+        ok(v.major == NUMAVD_EPT_ABI_MAJOR && v.minor >= 1 && v.max_ranges == NUMAVD_EPT_MAX_RANGES,
+           "VERSION is ABI %u.%u (1.1 or later)", v.major, v.minor);
         is_int(xioctl(dev, NUMAVD_EPT_IOC_INFO, &info), -ENOTCONN, "INFO before ATTACH: -ENOTCONN");
         is_int(xioctl(dev, NUMAVD_EPT_IOC_HARVEST, &h), -ENOTCONN, "HARVEST before ATTACH: -ENOTCONN");
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &(struct numavd_ept_zap){}), -ENOTCONN,
+               "ZAP before ATTACH: -ENOTCONN");
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &(struct numavd_ept_drain){}), -ENOTCONN,
+               "DRAIN before ATTACH: -ENOTCONN");
         a.vm_fd = -1;
         is_int(xioctl(dev, NUMAVD_EPT_IOC_ATTACH, &a), -EBADF, "ATTACH fd -1: -EBADF");
         a.vm_fd = 9999;
@@ -71,12 +77,9 @@ static void test_unattached(int kvm) {
         close(dev);
 }
 
-/* A random, mostly malformed HARVEST on an attached file. Returns 0 or -errno. */
-static int random_harvest(int dev, uint8_t *ram, uint64_t ram_size, struct numavd_ept_range *rs,
-                          uint8_t *bitmap, uint8_t *guard, uint32_t *ret_total, uint32_t *ret_blocks) {
-        struct numavd_ept_harvest h = {};
-        uint32_t nr =
-                rand() % 4 ? (uint32_t)(rand() % 8 + 1) : (uint32_t)(rnd() % (NUMAVD_EPT_MAX_RANGES + 8));
+/* nr random, mostly plausible ranges (some malformed) into rs; their total blocks. */
+static uint64_t random_ranges(struct numavd_ept_range *rs, uint32_t nr, uint8_t *ram, uint64_t ram_size,
+                              uint32_t max_blocks) {
         uint64_t total = 0;
 
         for (uint32_t i = 0; i < MIN(nr, (uint32_t)NUMAVD_EPT_MAX_RANGES + 8); i++) {
@@ -105,7 +108,7 @@ static int random_harvest(int dev, uint8_t *ram, uint64_t ram_size, struct numav
                         r->blocks = (uint32_t)rnd();
                         break;
                 case 2:
-                        r->blocks = NUMAVD_EPT_MAX_BLOCKS;
+                        r->blocks = max_blocks;
                         break;
                 default:
                         r->blocks = (uint32_t)(rand() % 64 + 1);
@@ -115,6 +118,20 @@ static int random_harvest(int dev, uint8_t *ram, uint64_t ram_size, struct numav
                         r->__pad[rand() % 3] = 1;
                 total += r->blocks;
         }
+        return total;
+}
+
+static uint32_t random_nr_ranges(void) {
+        return rand() % 4 ? (uint32_t)(rand() % 8 + 1) : (uint32_t)(rnd() % (NUMAVD_EPT_MAX_RANGES + 8));
+}
+
+/* A random, mostly malformed HARVEST on an attached file. Returns 0 or -errno. */
+static int random_harvest(int dev, uint8_t *ram, uint64_t ram_size, struct numavd_ept_range *rs,
+                          uint8_t *bitmap, uint8_t *guard, uint32_t *ret_total, uint32_t *ret_blocks) {
+        struct numavd_ept_harvest h = {};
+        uint32_t nr = random_nr_ranges();
+        uint64_t total = random_ranges(rs, nr, ram, ram_size, NUMAVD_EPT_MAX_BLOCKS);
+
         h.nr_ranges = nr;
         h.flags = rand() % 8 ? (uint32_t)(rand() % 2) : (uint32_t)rnd();
         h.ranges = rand() % 16 ? (uintptr_t)rs : (rand() % 2 ? 0xffffffff81000000ULL : (uintptr_t)guard);
@@ -128,9 +145,127 @@ static int random_harvest(int dev, uint8_t *ram, uint64_t ram_size, struct numav
         return r;
 }
 
+/* A random, mostly malformed ZAP or DRAIN. Returns 0 or -errno; a ZAP that succeeded without
+ * zapping every block it was given counts in *wrong. */
+static int random_zap_drain(int dev, uint8_t *ram, uint64_t ram_size, struct numavd_ept_range *rs,
+                            struct numavd_ept_fault *faults, uint8_t *guard, unsigned *wrong) {
+        int r;
+
+        if (rand() % 3 == 0) {
+                struct numavd_ept_drain d = {
+                        .capacity = rand() % 8 ? (uint32_t)(rand() % 256) : (uint32_t)rnd(),
+                        .faults = rand() % 8 ? (uintptr_t)faults
+                                             : (rand() % 2 ? 0xffffffff81000000ULL : (uintptr_t)guard),
+                        .__pad = rand() % 32 == 0,
+                };
+                r = xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d);
+                if (r == 0 && d.nr > d.capacity)
+                        (*wrong)++;
+                return r;
+        }
+        uint32_t nr = random_nr_ranges();
+        uint64_t total = random_ranges(rs, nr, ram, ram_size, NUMAVD_EPT_MAX_ZAP_BLOCKS);
+        struct numavd_ept_zap z = {
+                .flags = rand() % 8 ? 0 : (rand() % 2 ? NUMAVD_EPT_ZAP_STOP : (uint32_t)rnd()),
+                .nr_ranges = nr,
+                .ranges = rand() % 16 ? (uintptr_t)rs
+                                      : (rand() % 2 ? 0xffffffff81000000ULL : (uintptr_t)guard),
+                .ring_size = rand() % 4 ? 0 : (rand() % 2 ? 4096 : (uint32_t)rnd()),
+                .__pad = rand() % 32 == 0,
+        };
+        r = xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z);
+        if (r == 0 && z.flags == 0 && z.nr_blocks != total)
+                (*wrong)++;
+        return r;
+}
+
+static int zap(int dev, uint64_t start, uint32_t blocks, unsigned shift, uint32_t ring,
+               struct numavd_ept_zap *ret) {
+        struct numavd_ept_range rg = { .start = start, .blocks = blocks, .shift = (uint8_t)shift };
+
+        *ret = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = (uintptr_t)&rg, .ring_size = ring };
+        return xioctl(dev, NUMAVD_EPT_IOC_ZAP, ret);
+}
+
+/* ZAP and DRAIN on a VM without vCPUs: what is accepted, what is refused, and the bookkeeping. */
+static void test_zap_drain_args(int dev, uint8_t *ram, uint64_t ram_size) {
+        uint32_t blocks = (uint32_t)(ram_size >> 12);
+        struct numavd_ept_fault faults[16];
+        struct numavd_ept_drain d = { .capacity = 16, .faults = (uintptr_t)faults };
+        struct numavd_ept_range rg = { .start = (uintptr_t)ram, .blocks = 1, .shift = 12 };
+        struct numavd_ept_zap z;
+        int r;
+
+        r = zap(dev, (uintptr_t)ram, NUMAVD_EPT_MAX_ZAP_BLOCKS, 12, 0, &z);
+        ok(r == 0 && z.nr_blocks == NUMAVD_EPT_MAX_ZAP_BLOCKS && z.nr_watched == z.nr_blocks &&
+                   z.nr_pending == z.nr_blocks && z.forgotten == 0 && z.ring_size == NUMAVD_EPT_DEFAULT_RING,
+           "ZAP of the most blocks a call takes: all zapped and watched, the default ring (%d: %u %u %u %u)",
+           r, z.nr_blocks, z.nr_watched, z.nr_pending, z.ring_size);
+        r = zap(dev, (uintptr_t)ram, 1024, 12, NUMAVD_EPT_DEFAULT_RING, &z);
+        ok(r == 0 && z.nr_pending == NUMAVD_EPT_MAX_ZAP_BLOCKS,
+           "zapping waiting blocks again watches each once (%u waiting)", z.nr_pending);
+        r = zap(dev, (uintptr_t)ram + NUMAVD_EPT_MAX_ZAP_BLOCKS * 4096ULL,
+                blocks - NUMAVD_EPT_MAX_ZAP_BLOCKS, 12, 0, &z);
+        ok(r == 0 && z.forgotten == NUMAVD_EPT_MAX_ZAP_BLOCKS &&
+                   z.nr_pending == blocks - NUMAVD_EPT_MAX_ZAP_BLOCKS,
+           "a ZAP beyond NUMAVD_EPT_MAX_PENDING forgets the waiting blocks first (%u forgotten, %u waiting)",
+           z.forgotten, z.nr_pending);
+        r = zap(dev, (uintptr_t)ram, (uint32_t)(ram_size >> 21), 21, 0, &z);
+        ok(r == 0 && z.nr_blocks == ram_size >> 21 && z.nr_watched == z.nr_blocks,
+           "ZAP of the whole slot in 2 MiB blocks (%d, %u watched)", r, z.nr_watched);
+        r = zap(dev, (uintptr_t)ram + ram_size + 64 * MIB, 16, 21, 0, &z);
+        ok(r == 0 && z.nr_blocks == 16 && z.nr_watched == 0,
+           "blocks outside every slot are zapped, not watched");
+
+        is_int(zap(dev, (uintptr_t)ram, 1, 12, 128, &z), -EINVAL, "ZAP with another ring size: -EINVAL");
+        is_int(zap(dev, (uintptr_t)ram, NUMAVD_EPT_MAX_ZAP_BLOCKS + 1, 12, 0, &z), -EINVAL,
+               "ZAP of too many blocks: -EINVAL");
+        is_int(zap(dev, (uintptr_t)ram + 4096, 1, 21, 0, &z), -EINVAL,
+               "ZAP of a misaligned 2 MiB block: -EINVAL");
+        is_int(zap(dev, (uintptr_t)ram, 0, 12, 0, &z), -EINVAL, "ZAP of an empty range: -EINVAL");
+        is_int(zap(dev, 0xffff888000000000ULL, 1, 12, 0, &z), -EINVAL, "ZAP of a kernel address: -EINVAL");
+        z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = (uintptr_t)&rg, .__pad = 1 };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP with non-zero padding: -EINVAL");
+        z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = (uintptr_t)&rg, .flags = 1U << 5 };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP with an unknown flag: -EINVAL");
+        z = (struct numavd_ept_zap){ .nr_ranges = 0, .ranges = (uintptr_t)&rg };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP of no range: -EINVAL");
+        z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = 0xffffffff81000000ULL };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EFAULT, "ZAP with ranges in the kernel: -EFAULT");
+        rg.__pad[1] = 1;
+        z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = (uintptr_t)&rg };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL,
+               "ZAP of a range with non-zero padding: -EINVAL");
+        z = (struct numavd_ept_zap){ .flags = NUMAVD_EPT_ZAP_STOP,
+                                     .nr_ranges = 1,
+                                     .ranges = (uintptr_t)&rg };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "STOP with ranges: -EINVAL");
+
+        d.capacity = NUMAVD_EPT_MAX_RING + 1;
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d), -EINVAL,
+               "DRAIN of more than the largest ring: -EINVAL");
+        d.capacity = 16;
+        d.__pad = 1;
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d), -EINVAL, "DRAIN with non-zero padding: -EINVAL");
+        d.__pad = 0;
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_DRAIN, NULL), -EFAULT, "DRAIN with a NULL argument: -EFAULT");
+        r = xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d);
+        ok(r == 0 && d.nr == 0 && d.dropped == 0 && d.left == 0,
+           "DRAIN of a VM without vCPUs: no fault (%d, %u)", r, d.nr);
+
+        z = (struct numavd_ept_zap){ .flags = NUMAVD_EPT_ZAP_STOP };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), 0, "STOP ends recording");
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), 0, "and a second STOP does nothing");
+        d.nr = 7;
+        ok(xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d) == 0 && d.nr == 0, "DRAIN after STOP: nothing");
+        r = zap(dev, (uintptr_t)ram, 4, 12, NUMAVD_EPT_MIN_RING, &z);
+        ok(r == 0 && z.ring_size == NUMAVD_EPT_MIN_RING && z.nr_pending == 4,
+           "after STOP a ZAP starts anew, with a ring of its own size (%d, ring %u)", r, z.ring_size);
+}
+
 static void test_fuzz(int kvm, unsigned iterations) {
         int vm = ioctl(kvm, KVM_CREATE_VM, 0), dev = open_dev(), dev2 = open_dev();
-        uint64_t ram_size = 64 * MIB;
+        uint64_t ram_size = 192 * MIB; /* more 4 KiB blocks than ZAP may keep waiting */
         uint8_t *ram =
                 mmap(NULL, ram_size + 2 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         uint8_t *guard = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -161,6 +296,8 @@ static void test_fuzz(int kvm, unsigned iterations) {
         printf("# INFO flags=0x%x slots=%u vcpus=%u\n", info.flags, info.nr_slots, info.nr_vcpus);
         ok(info.flags & NUMAVD_EPT_INFO_HYPERVISOR, "INFO says the lab guest runs under a hypervisor");
         ok(info.flags & NUMAVD_EPT_INFO_VM_ALIVE, "INFO says the VMM's address space is alive");
+        ok((info.flags & (NUMAVD_EPT_INFO_FAULTS | NUMAVD_EPT_INFO_PROTECTED)) == NUMAVD_EPT_INFO_FAULTS,
+           "INFO offers ZAP and DRAIN on this VM (its memory is not encrypted)");
         ok((info.flags & (NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN | NUMAVD_EPT_INFO_AMD)) ==
                    (NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN | NUMAVD_EPT_INFO_AMD),
            "INFO says the VM uses NPT (the lab's nested SVM)");
@@ -205,6 +342,8 @@ static void test_fuzz(int kvm, unsigned iterations) {
         good.blocks = 2;
         is_int(xioctl(dev, NUMAVD_EPT_IOC_HARVEST, &h), -EINVAL, "a range that wraps around: -EINVAL");
 
+        test_zap_drain_args(dev, ram, ram_size);
+
         srand(7);
         for (unsigned i = 0; i < iterations; i++) {
                 uint32_t total = 0, blocks = 0;
@@ -219,6 +358,9 @@ static void test_fuzz(int kvm, unsigned iterations) {
                         if (cmd == NUMAVD_EPT_IOC_ATTACH && arg == bitmap)
                                 continue; /* bitmap's first int could name a real fd */
                         r = xioctl(dev, cmd, arg);
+                } else if (i % 4 == 1) {
+                        r = random_zap_drain(dev, ram, ram_size, rs, (struct numavd_ept_fault *)bitmap,
+                                             guard, &wrong_count);
                 } else {
                         r = random_harvest(dev, ram, ram_size, rs, bitmap, guard, &total, &blocks);
                         if (r == 0 && blocks != total)
@@ -232,7 +374,8 @@ static void test_fuzz(int kvm, unsigned iterations) {
         ok(unexpected == 0,
            "%u random calls: only -EINVAL, -EFAULT, -ENOTTY, -EBUSY or success (%u succeeded)", iterations,
            succeeded);
-        ok(wrong_count == 0, "every successful random HARVEST processed all its blocks");
+        ok(wrong_count == 0,
+           "every successful random HARVEST and ZAP processed all its blocks, no DRAIN overflowed");
 
         close(dev);
         close(vm);
@@ -262,9 +405,68 @@ static void dump_stacks(pid_t pid) {
                 printf("# cannot read the stacks of %d\n", (int)pid);
 }
 
-/* Start NV_VMM, attach to its VM through pidfd_getfd, harvest in a loop and SIGKILL the VMM. */
+/* What the threads beside a zap loop do to the same VM until stop is set. */
+typedef struct zap_side {
+        int dev;        /* the zap loop's file: drained */
+        int vm_fd;      /* to attach files of our own */
+        uintptr_t data; /* the guest's data pages, 64 MiB */
+        volatile bool stop;
+        unsigned drained, wrong, bad, churns;
+} zap_side;
+
+/* DRAIN the zap loop's file while it zaps; every record must be a 4 KiB block of the guest's data
+ * (the tiny VMM's one vCPU, index 0). */
+static void *drain_loop(void *arg) {
+        zap_side *z = arg;
+        static struct numavd_ept_fault faults[1024];
+
+        while (!z->stop) {
+                struct numavd_ept_drain d = { .capacity = 1024, .faults = (uintptr_t)faults };
+                int r = xioctl(z->dev, NUMAVD_EPT_IOC_DRAIN, &d);
+
+                if (r < 0) {
+                        z->bad++;
+                        break;
+                }
+                for (uint32_t i = 0; i < d.nr; i++)
+                        if (faults[i].vcpu != 0 || faults[i].shift != 12 || faults[i].gpa < 4 * MIB ||
+                            faults[i].gpa >= 68 * MIB || faults[i].gpa % 4096)
+                                z->wrong++;
+                z->drained += d.nr;
+        }
+        return NULL;
+}
+
+/* Attach, zap, drain and close files of the same VM over and over: the probe comes and goes. */
+static void *churn_loop(void *arg) {
+        zap_side *z = arg;
+
+        while (!z->stop) {
+                int dev = open_dev(), r;
+                struct numavd_ept_attach a = { .vm_fd = z->vm_fd };
+                struct numavd_ept_zap zr;
+                struct numavd_ept_drain d = {};
+
+                r = xioctl(dev, NUMAVD_EPT_IOC_ATTACH, &a);
+                if (r == 0) {
+                        r = zap(dev, z->data, 32, 21, NUMAVD_EPT_MIN_RING, &zr);
+                        if (r == -ESRCH)
+                                r = 0; /* the VMM is gone */
+                }
+                if (r == 0)
+                        r = xioctl(dev, NUMAVD_EPT_IOC_DRAIN, &d);
+                z->bad += r < 0;
+                z->churns++;
+                close(dev);
+        }
+        return NULL;
+}
+
+/* Start NV_VMM, attach to its VM through pidfd_getfd, harvest (even runs) or zap (odd runs, with a
+ * drain thread and a churn thread beside) in a loop and SIGKILL the VMM. */
 static void test_kill(const char *vmm, unsigned kills) {
-        unsigned esrch = 0, harvests = 0, bad = 0, stuck = 0;
+        unsigned esrch = 0, harvests = 0, zaps = 0, bad = 0, stuck = 0, drained = 0, wrong = 0, side_bad = 0,
+                 churns = 0;
 
         for (unsigned k = 0; k < kills; k++) {
                 int pipefd[2], dev = open_dev();
@@ -294,17 +496,8 @@ static void test_kill(const char *vmm, unsigned kills) {
                 struct numavd_ept_attach a = { .vm_fd = vmfd };
                 if (xioctl(dev, NUMAVD_EPT_IOC_ATTACH, &a) < 0)
                         bad++;
-                close(vmfd); /* the module's reference alone keeps the VM */
                 close(pidfd);
 
-                long delay_ms = 20 + rand() % 300;
-                pid_t killer = fork();
-                if (killer == 0) {
-                        struct timespec ts = { .tv_nsec = delay_ms * 1000000L };
-                        nanosleep(&ts, NULL);
-                        kill(pid, SIGKILL);
-                        _exit(0);
-                }
                 static uint8_t bitmap[16 * MIB / 4096 / 8 * 4];
                 struct numavd_ept_range rg = { .start = data,
                                                .blocks = (uint32_t)(64 * MIB / 4096),
@@ -314,16 +507,57 @@ static void test_kill(const char *vmm, unsigned kills) {
                                                 .ranges = (uintptr_t)&rg,
                                                 .bitmap = (uintptr_t)bitmap,
                                                 .bitmap_bytes = sizeof(bitmap) };
+                /* zap runs: the hot set the guest keeps writing, 16 MiB at 8 MiB */
+                struct numavd_ept_range hot = { .start = data + 8 * MIB,
+                                                .blocks = (uint32_t)(16 * MIB / 4096),
+                                                .shift = 12 };
+                struct numavd_ept_zap z = { .nr_ranges = 1, .ranges = (uintptr_t)&hot };
+                zap_side side = { .dev = dev, .vm_fd = vmfd, .data = data };
+                pthread_t drainer, churner;
+                bool zapping = k % 2 == 1;
                 int r = 0;
                 time_t until = time(NULL) + 20;
-                while (r == 0 && time(NULL) < until) {
-                        r = xioctl(dev, NUMAVD_EPT_IOC_HARVEST, &h);
-                        harvests += r == 0;
+
+                if (zapping && (pthread_create(&drainer, NULL, drain_loop, &side) != 0 ||
+                                pthread_create(&churner, NULL, churn_loop, &side) != 0))
+                        exit(EXIT_FAILURE);
+                /* A zap run kills the VMM only once faults came in: it dies among zaps then. */
+                while (zapping && r == 0 && side.drained == 0 && time(NULL) < until) {
+                        r = xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z);
+                        zaps += r == 0;
+                        nanosleep(&(struct timespec){ .tv_nsec = 50000000L }, NULL);
                 }
+                long delay_ms = 20 + rand() % 300;
+                pid_t killer = fork();
+                if (killer == 0) {
+                        struct timespec ts = { .tv_nsec = delay_ms * 1000000L };
+                        nanosleep(&ts, NULL);
+                        kill(pid, SIGKILL);
+                        _exit(0);
+                }
+                while (r == 0 && time(NULL) < until) {
+                        if (zapping) {
+                                r = xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z);
+                                zaps += r == 0;
+                        } else {
+                                r = xioctl(dev, NUMAVD_EPT_IOC_HARVEST, &h);
+                                harvests += r == 0;
+                        }
+                }
+                if (zapping) {
+                        side.stop = true;
+                        pthread_join(drainer, NULL);
+                        pthread_join(churner, NULL);
+                        drained += side.drained;
+                        wrong += side.wrong;
+                        side_bad += side.bad;
+                        churns += side.churns;
+                }
+                close(vmfd); /* the module's references alone keep the VM */
                 if (r == -ESRCH)
                         esrch++;
                 else
-                        printf("# run %u: harvest loop ended with %d\n", k, r);
+                        printf("# run %u: %s loop ended with %d\n", k, zapping ? "zap" : "harvest", r);
                 waitpid(killer, NULL, 0);
                 if (!reaped_within(pid, 60)) {
                         stuck++;
@@ -335,8 +569,19 @@ static void test_kill(const char *vmm, unsigned kills) {
         ok(bad == 0, "%u VMMs started and attached through pidfd_getfd", kills);
         ok(stuck == 0, "every killed VMM was reaped within 60 s (%u not)", stuck);
         ok(esrch == kills,
-           "every harvest loop ended with -ESRCH once its VMM was killed (%u/%u, %u harvests)", esrch, kills,
-           harvests);
+           "every harvest and zap loop ended with -ESRCH once its VMM was killed (%u/%u, %u harvests, %u "
+           "zaps)",
+           esrch, kills, harvests, zaps);
+        if (kills >= 2) {
+                ok(drained > 0 && wrong == 0,
+                   "the faults drained while zapping are the guest's data pages on vCPU 0 (%u drained, %u "
+                   "not)",
+                   drained, wrong);
+                ok(side_bad == 0 && churns > 0,
+                   "files attached, zapped, drained and closed beside the zap loop: no error (%u files, %u "
+                   "errors)",
+                   churns, side_bad);
+        }
 }
 
 int main(int argc, char *argv[]) {

@@ -11,7 +11,10 @@
  *   nv-vmm -b OUT [-m RAM_MIB] [-r ROUNDS] [-c CPULIST]
  *       Harvest accuracy and cost through /dev/numavd_ept (attached to this VMM's own VM): for
  *       4 KiB and 2 MiB blocks, with and without flush, the guest touches a random set, then one
- *       HARVEST over all of RAM is compared with that set. Appends lines to OUT. */
+ *       HARVEST over all of RAM is compared with that set. Appends lines to OUT.
+ *   nv-vmm -a OUT [-m RAM_MIB] [-t SECONDS] -c CPULIST0 -C CPULIST1
+ *       Fault attribution through ZAP and DRAIN (nv-vmm-attrib.c): two vCPUs, pinned to
+ *       CPULIST0 and CPULIST1, each touching its own half of the data. Appends lines to OUT. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -38,28 +41,21 @@ static const uint8_t guest_code[] = { 0x89, 0xf7, 0x89, 0xca, 0x8b, 0x07, 0xfe, 
                                       0xc7, 0x04, 0x4a, 0x75, 0xf6, 0xff, 0x05, 0xf0, 0x0f,
                                       0x00, 0x00, 0x85, 0xdb, 0x75, 0xe8, 0xf4, 0xeb, 0xe5 };
 
-#define PASS_COUNTER 0xff0u
-#define TABLE_GPA    0x1000u
-#define DATA_GPA     (4u << 20) /* code and table below, guest data from 4 MiB, 2 MiB aligned */
-#define PAGE         4096u
-#define HUGE         (2u << 20)
-
 static int vm_fd, vcpu_fd;
+static size_t run_size;
 static struct kvm_run *run;
 static uint8_t *ram; /* GPA 0 */
 static uint64_t ram_size, data_pages;
 static cpu_set_t vcpu_cpus;
 static bool have_cpus;
 
-static void die(const char *what) {
+void die(const char *what) {
         perror(what);
         exit(EXIT_FAILURE);
 }
 
 static void setup(uint64_t data_mib, int node) {
         int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-        struct kvm_sregs s;
-        size_t run_size;
         uint8_t *p;
 
         if (kvm < 0)
@@ -94,17 +90,23 @@ static void setup(uint64_t data_mib, int node) {
         };
         if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
                 die("KVM_SET_USER_MEMORY_REGION");
-        vcpu_fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0);
-        if (vcpu_fd < 0)
-                die("KVM_CREATE_VCPU");
         run_size = (size_t)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-        run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
-        if (run == MAP_FAILED)
-                die("mmap kvm_run");
         close(kvm);
+        vcpu_fd = nv_vmm_vcpu_new(vm_fd, 0, &run);
+}
+
+int nv_vmm_vcpu_new(int vm, unsigned id, struct kvm_run **ret_run) {
+        struct kvm_sregs s;
+        int fd = ioctl(vm, KVM_CREATE_VCPU, id);
+
+        if (fd < 0)
+                die("KVM_CREATE_VCPU");
+        *ret_run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (*ret_run == MAP_FAILED)
+                die("mmap kvm_run");
 
         /* Flat 32-bit protected mode, no paging. */
-        if (ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        if (ioctl(fd, KVM_GET_SREGS, &s) < 0)
                 die("KVM_GET_SREGS");
         struct kvm_segment code = { .base = 0,
                                     .limit = 0xffffffff,
@@ -120,29 +122,36 @@ static void setup(uint64_t data_mib, int node) {
         s.cs = code;
         s.ds = s.es = s.fs = s.gs = s.ss = data;
         s.cr0 |= 1;
-        if (ioctl(vcpu_fd, KVM_SET_SREGS, &s) < 0)
+        if (ioctl(fd, KVM_SET_SREGS, &s) < 0)
                 die("KVM_SET_SREGS");
+        return fd;
+}
+
+void nv_vmm_run(int vcpu, struct kvm_run *r, uint32_t code_gpa, uint32_t table_gpa, uint32_t n,
+                bool forever) {
+        struct kvm_regs regs = { .rip = code_gpa, .rflags = 2, .rsi = table_gpa, .rcx = n, .rbx = forever };
+
+        if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
+                die("KVM_SET_REGS");
+        for (;;) {
+                if (ioctl(vcpu, KVM_RUN, 0) < 0)
+                        die("KVM_RUN");
+                if (r->exit_reason == KVM_EXIT_HLT)
+                        return;
+                if (r->exit_reason != KVM_EXIT_INTR) {
+                        fprintf(stderr, "unexpected exit reason %u\n", r->exit_reason);
+                        exit(EXIT_FAILURE);
+                }
+        }
 }
 
 /* Let the guest write one byte in each of the n data pages idx[] (once, or forever). */
 static void guest_touch(const uint32_t *idx, uint32_t n, bool forever) {
         uint32_t *table = (uint32_t *)(ram + TABLE_GPA);
-        struct kvm_regs r = { .rip = 0, .rflags = 2, .rsi = TABLE_GPA, .rcx = n, .rbx = forever };
 
         for (uint32_t i = 0; i < n; i++)
                 table[i] = DATA_GPA + idx[i] * PAGE + (i % 64) * 64;
-        if (ioctl(vcpu_fd, KVM_SET_REGS, &r) < 0)
-                die("KVM_SET_REGS");
-        for (;;) {
-                if (ioctl(vcpu_fd, KVM_RUN, 0) < 0)
-                        die("KVM_RUN");
-                if (run->exit_reason == KVM_EXIT_HLT)
-                        return;
-                if (run->exit_reason != KVM_EXIT_INTR) {
-                        fprintf(stderr, "unexpected exit reason %u\n", run->exit_reason);
-                        exit(EXIT_FAILURE);
-                }
-        }
+        nv_vmm_run(vcpu_fd, run, 0, TABLE_GPA, n, forever);
 }
 
 static int parse_cpus(const char *s, cpu_set_t *set) {
@@ -244,11 +253,13 @@ _Noreturn static void run_forever(uint64_t hot_first, uint64_t hot_pages, const 
 
 int main(int argc, char *argv[]) {
         uint64_t mem = 128, hot = 16, hot_off = 32;
-        unsigned rounds = 3;
-        const char *status = NULL, *bench = NULL;
+        unsigned rounds = 3, secs = 10;
+        const char *status = NULL, *bench = NULL, *attrib = NULL;
+        cpu_set_t cpus1;
+        bool have_cpus1 = false;
         int node = 0, c;
 
-        while ((c = getopt(argc, argv, "m:H:o:c:n:s:b:r:")) >= 0)
+        while ((c = getopt(argc, argv, "m:H:o:c:C:n:s:b:a:r:t:")) >= 0)
                 switch (c) {
                 case 'm':
                         mem = strtoull(optarg, NULL, 10);
@@ -271,6 +282,17 @@ int main(int argc, char *argv[]) {
                 case 'r':
                         rounds = (unsigned)atoi(optarg);
                         break;
+                case 'a':
+                        attrib = optarg;
+                        break;
+                case 't':
+                        secs = (unsigned)atoi(optarg);
+                        break;
+                case 'C':
+                        if (parse_cpus(optarg, &cpus1) < 0)
+                                return EXIT_FAILURE;
+                        have_cpus1 = true;
+                        break;
                 case 'c':
                         if (parse_cpus(optarg, &vcpu_cpus) < 0)
                                 return EXIT_FAILURE;
@@ -283,6 +305,15 @@ int main(int argc, char *argv[]) {
         if (mem < 4 || mem > 2048 || hot_off + hot > mem || hot == 0)
                 return fprintf(stderr, "bad sizes\n"), EXIT_FAILURE;
 
+        if (attrib) {
+                if (!have_cpus || !have_cpus1 || secs < 2 || secs > 600)
+                        return fprintf(stderr, "-a needs -c, -C and 2 <= -t <= 600\n"), EXIT_FAILURE;
+                setup(mem, -1);
+                cpu_set_t sets[2] = { vcpu_cpus, cpus1 };
+                return nv_vmm_attrib(vm_fd, ram, vcpu_fd, run, data_pages, sets, secs, attrib) < 0
+                               ? EXIT_FAILURE
+                               : EXIT_SUCCESS;
+        }
         setup(mem, bench ? -1 : node);
         if (bench) {
                 pin_self();

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "sampler/attribution-kmod.h"
+#include "sampler/backend-kmod.h"
+
+/* CPU numbers beyond this are refused (a bound on the CPU map). */
+#define MAX_CPUS 16384u
+
+typedef struct attr_vm {
+        uint64_t id;
+        int dev_fd; /* attached to the VM; -EBADF once the VMM is gone */
+        struct numavd_ept_slot *slots;
+        size_t nr_slots;
+} attr_vm;
+
+typedef struct attr_sampler {
+        char *dev_path;
+        int *cpu_node; /* by CPU: its node or -1 */
+        unsigned nr_cpus;
+        attr_vm *vms;
+        size_t nr_vms;
+        struct numavd_ept_range *ranges; /* scratch, NUMAVD_EPT_MAX_RANGES */
+        struct numavd_ept_fault *faults; /* scratch, NUMAVD_EPT_MAX_RING */
+} attr_sampler;
+
+int nv_cpu_nodes_load(const char *root, int **ret_map, unsigned *ret_n) {
+        _cleanup_free_ char *dir_path = nv_root_path(root, "/sys/devices/system/node");
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ int *map = NULL;
+        unsigned n = 0;
+        struct dirent *de;
+        int r;
+
+        if (!dir_path)
+                return -ENOMEM;
+        r = nv_opendir_at(AT_FDCWD, dir_path, &d);
+        if (r == -ENOENT) { /* a kernel without NUMA: no CPU has a known node */
+                *ret_map = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *list = NULL;
+                char path[sizeof(de->d_name) + sizeof("/cpulist")];
+                const char *p;
+                char *end;
+                unsigned lo, hi;
+                int node;
+
+                if (strncmp(de->d_name, "node", 4) != 0 || !isdigit((unsigned char)de->d_name[4]))
+                        continue;
+                node = (int)strtol(de->d_name + 4, &end, 10);
+                if (*end || node >= NV_MAX_NODES)
+                        continue;
+                (void)snprintf(path, sizeof(path), "%s/cpulist", de->d_name);
+                r = nv_read_file_at(dirfd(d), path, &list, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                p = list;
+                while ((r = nv_cpulist_next(&p, MAX_CPUS, &lo, &hi)) > 0) {
+                        if (hi >= n) {
+                                int *m = reallocarray(map, hi + 1, sizeof(*m));
+                                if (!m)
+                                        return -ENOMEM;
+                                for (unsigned c = n; c <= hi; c++)
+                                        m[c] = -1;
+                                map = m;
+                                n = hi + 1;
+                        }
+                        for (unsigned c = lo; c <= hi; c++)
+                                map[c] = node;
+                }
+                if (r < 0)
+                        return r;
+        }
+        *ret_map = TAKE_PTR(map);
+        *ret_n = n;
+        return 0;
+}
+
+int nv_slots_gpa_to_hva(const struct numavd_ept_slot *slots, size_t n, uint64_t gpa, uint64_t *ret_hva) {
+        for (size_t i = 0; i < n; i++)
+                if (slots[i].as_id == 0 && gpa >= slots[i].gpa &&
+                    gpa - slots[i].gpa < slots[i].pages * NV_PAGE_SIZE) {
+                        *ret_hva = slots[i].hva + (gpa - slots[i].gpa);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static attr_vm *find_vm(attr_sampler *s, uint64_t id) {
+        for (size_t i = 0; i < s->nr_vms; i++)
+                if (s->vms[i].id == id)
+                        return &s->vms[i];
+        return NULL;
+}
+
+/* Re-read the VM's memory slots (they change when the guest remaps memory): at most
+ * NUMAVD_EPT_MAX_SLOTS, the most one call returns. */
+static int load_slots(attr_vm *v) {
+        struct numavd_ept_slots req = {};
+        struct numavd_ept_slot *slots;
+
+        if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0) /* capacity 0: only counts */
+                return -errno;
+        for (;;) {
+                req.capacity = MIN(req.nr, (uint32_t)NUMAVD_EPT_MAX_SLOTS);
+                slots = reallocarray(v->slots, MAX(req.capacity, 1u), sizeof(*slots));
+                if (!slots)
+                        return -ENOMEM;
+                v->slots = slots;
+                v->nr_slots = 0;
+                req.slots = (uint64_t)(uintptr_t)slots;
+                if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0)
+                        return -errno;
+                if (req.nr <= req.capacity || req.capacity == NUMAVD_EPT_MAX_SLOTS)
+                        break; /* else slots were added meanwhile: once more */
+        }
+        v->nr_slots = MIN(req.nr, req.capacity);
+        return 0;
+}
+
+static int attr_attach(void *ctx, const nv_vm_info *vm) {
+        attr_sampler *s = ctx;
+        _cleanup_close_ int dev_fd = -EBADF;
+        struct numavd_ept_info info = {};
+        attr_vm a = {}, *v;
+        int r;
+
+        if (find_vm(s, vm->id))
+                return 0;
+        dev_fd = nv_kmod_open_vm(s->dev_path, vm);
+        if (dev_fd < 0)
+                return dev_fd;
+        if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) < 0)
+                return log_warning_errno(-errno, "kmod: cannot read INFO of VM %s: %m", vm->name);
+        if (!(info.flags & NUMAVD_EPT_INFO_FAULTS))
+                return log_info_errno(-EOPNOTSUPP, "kmod: no fault attribution for VM %s: %s.", vm->name,
+                                      info.flags & NUMAVD_EPT_INFO_PROTECTED ? "its memory is encrypted"
+                                                                             : "KVM offers no invalidation");
+        a = (attr_vm){ .id = vm->id, .dev_fd = dev_fd };
+        r = load_slots(&a);
+        if (r < 0) {
+                free(a.slots);
+                return log_warning_errno(r, "kmod: cannot read the memory slots of VM %s: %m", vm->name);
+        }
+        v = reallocarray(s->vms, s->nr_vms + 1, sizeof(*v));
+        if (!v) {
+                free(a.slots);
+                return log_oom();
+        }
+        s->vms = v;
+        TAKE_FD(dev_fd);
+        s->vms[s->nr_vms++] = a;
+        log_info("kmod: fault attribution for VM %s (%zu memory slots).", vm->name, a.nr_slots);
+        return 0;
+}
+
+static void attr_detach(void *ctx, uint64_t vm_id) {
+        attr_sampler *s = ctx;
+        attr_vm *v = find_vm(s, vm_id);
+
+        if (!v)
+                return;
+        if (v->dev_fd >= 0)
+                close(v->dev_fd); /* drops the module's reference on the VM and its recording */
+        free(v->slots);
+        *v = s->vms[--s->nr_vms];
+}
+
+/* The VMM exited: let go of the VM now. */
+static int vm_gone(attr_vm *v) {
+        if (v->dev_fd >= 0)
+                close(v->dev_fd);
+        v->dev_fd = -EBADF;
+        return -ESRCH;
+}
+
+static int zap_call(attr_sampler *s, attr_vm *v, size_t nr) {
+        struct numavd_ept_zap z = { .nr_ranges = (uint32_t)nr, .ranges = (uint64_t)(uintptr_t)s->ranges };
+
+        if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_ZAP, &z) < 0)
+                return errno == ESRCH ? vm_gone(v) : -errno;
+        return (int)z.nr_blocks;
+}
+
+static int attr_zap(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift) {
+        attr_sampler *s = ctx;
+        attr_vm *v = find_vm(s, vm->id);
+        size_t nr = 0, blocks = 0;
+        int done = 0, r;
+
+        if (!v)
+                return -ENOENT;
+        if (v->dev_fd < 0)
+                return -ESRCH;
+        if (shift != NUMAVD_EPT_SHIFT_4K && shift != NUMAVD_EPT_SHIFT_2M)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (addrs[i] & ((UINT64_C(1) << shift) - 1))
+                        return -EINVAL;
+
+        /* Consecutive blocks share a range; a call ends when the module's bounds are reached. */
+        for (size_t i = 0; i <= n; i++) {
+                bool extend =
+                        i < n && nr > 0 &&
+                        addrs[i] == s->ranges[nr - 1].start + ((uint64_t)s->ranges[nr - 1].blocks << shift);
+
+                if (i == n || (!extend && nr == NUMAVD_EPT_MAX_RANGES) ||
+                    blocks == NUMAVD_EPT_MAX_ZAP_BLOCKS) {
+                        if (nr > 0) {
+                                r = zap_call(s, v, nr);
+                                if (r < 0)
+                                        return r;
+                                done += r;
+                        }
+                        if (i == n)
+                                break;
+                        nr = blocks = 0;
+                        extend = false;
+                }
+                if (extend)
+                        s->ranges[nr - 1].blocks++;
+                else
+                        s->ranges[nr++] = (struct numavd_ept_range){ .start = addrs[i],
+                                                                     .blocks = 1,
+                                                                     .shift = (uint8_t)shift };
+                blocks++;
+        }
+        return done;
+}
+
+static int attr_drain(void *ctx, const nv_vm_info *vm, nv_fault *ret, size_t cap, uint64_t *ret_dropped) {
+        attr_sampler *s = ctx;
+        attr_vm *v = find_vm(s, vm->id);
+        uint64_t dropped = 0;
+        size_t n = 0;
+        bool reloaded = false;
+
+        if (!v)
+                return -ENOENT;
+        if (v->dev_fd < 0)
+                return -ESRCH;
+        while (n < cap) {
+                struct numavd_ept_drain d = {
+                        .capacity = (uint32_t)MIN(cap - n, (size_t)NUMAVD_EPT_MAX_RING),
+                        .faults = (uint64_t)(uintptr_t)s->faults,
+                };
+
+                if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_DRAIN, &d) < 0)
+                        return -errno;
+                dropped += d.dropped;
+                for (uint32_t i = 0; i < d.nr; i++) {
+                        const struct numavd_ept_fault *f = &s->faults[i];
+                        uint64_t hva;
+
+                        if (nv_slots_gpa_to_hva(v->slots, v->nr_slots, f->gpa, &hva) < 0) {
+                                /* the slots changed since they were read: once per drain, anew */
+                                if (reloaded || load_slots(v) < 0 ||
+                                    nv_slots_gpa_to_hva(v->slots, v->nr_slots, f->gpa, &hva) < 0) {
+                                        dropped++;
+                                        continue;
+                                }
+                                reloaded = true;
+                        }
+                        ret[n++] = (nv_fault){
+                                .hva = hva,
+                                .vcpu = f->vcpu,
+                                .node = (int16_t)(f->cpu < s->nr_cpus ? s->cpu_node[f->cpu] : -1),
+                                .shift = f->shift,
+                        };
+                }
+                if (d.left == 0 || d.nr == 0)
+                        break;
+        }
+        *ret_dropped = dropped;
+        return (int)n;
+}
+
+static void attr_destroy(void *ctx) {
+        attr_sampler *s = ctx;
+
+        if (!s)
+                return;
+        while (s->nr_vms > 0)
+                attr_detach(s, s->vms[0].id);
+        free(s->vms);
+        free(s->ranges);
+        free(s->faults);
+        free(s->cpu_node);
+        free(s->dev_path);
+        free(s);
+}
+
+static const nv_attribution_ops attr_ops = {
+        .name = "kmod",
+        .attach = attr_attach,
+        .detach = attr_detach,
+        .zap = attr_zap,
+        .drain = attr_drain,
+        .destroy = attr_destroy,
+};
+
+int nv_kmod_attribution_new(const char *dev_path, const char *root, const nv_attribution_ops **ret_ops,
+                            void **ret_ctx) {
+        _cleanup_close_ int fd = -EBADF;
+        struct numavd_ept_version ver = {};
+        attr_sampler *s;
+        int r;
+
+        if (!dev_path)
+                dev_path = NUMAVD_EPT_DEVICE;
+        fd = open(dev_path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, NUMAVD_EPT_IOC_VERSION, &ver) < 0)
+                return -errno;
+        if (ver.major != NUMAVD_EPT_ABI_MAJOR || ver.minor < 1)
+                return log_info_errno(-EPROTO, "%s speaks ABI %u.%u; fault attribution needs %u.1 or later.",
+                                      dev_path, ver.major, ver.minor, NUMAVD_EPT_ABI_MAJOR);
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return log_oom();
+        s->dev_path = strdup(dev_path);
+        s->ranges = calloc(NUMAVD_EPT_MAX_RANGES, sizeof(*s->ranges));
+        s->faults = calloc(NUMAVD_EPT_MAX_RING, sizeof(*s->faults));
+        if (!s->dev_path || !s->ranges || !s->faults) {
+                attr_destroy(s);
+                return log_oom();
+        }
+        r = nv_cpu_nodes_load(root, &s->cpu_node, &s->nr_cpus);
+        if (r < 0) {
+                attr_destroy(s);
+                return log_warning_errno(r, "Cannot read the CPUs of each NUMA node: %m");
+        }
+        *ret_ops = &attr_ops;
+        *ret_ctx = s;
+        return 0;
+}
