@@ -10,4 +10,4 @@ TESTS += tests/test-backend-kmod
 
 EXTRA_DIST += \
 	kernel/.clang-format kernel/Kbuild kernel/Makefile kernel/dkms.conf kernel/numavd_ept.h \
-	kernel/numavd_ept_main.c kernel/numavd_ept_ops.c
+	kernel/numavd_ept_main.c kernel/numavd_ept_ops.c kernel/numavd_ept_param.h

@@ -50,7 +50,14 @@ build_module() { # series
         local s=$1 dir=$work/kmod-$1
         rm -rf "$dir" && mkdir -p "$dir/uapi"
         cp "$src"/kernel/* "$dir/" && cp "$src/include/uapi/numavd_ept.h" "$dir/uapi/"
-        make -C "$dir" KDIR="${KHDR[$s]}" >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
+        make -C "$dir" KDIR="${KHDR[$s]}" >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log" &&
+                build_param_test "$s"
+}
+# t-kmod-param's module, in kmod-SERIES/param-test: the module's own parameter lookup header.
+build_param_test() { # series
+        local dir=$work/kmod-$1/param-test
+        mkdir -p "$dir" && cp "$src"/tests/lab/kmod-param/* "$src/kernel/numavd_ept_param.h" "$dir/" &&
+                make -C "${KHDR[$1]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
 for s in 6.1 6.12; do
         if [ -z "${KVER[$s]:-}" ]; then
