@@ -35,10 +35,15 @@ void nv_report_epoch(nv_manager *m) {
                 int home = vcpu_home(&s->info, &share);
 
                 (void)nv_heatmap_regions(s->heat, &nr_regions);
-                printf("epoch %4" PRIu64 "  %-16s vCPUs on node %2d (%3.0f%%)  hot %8s  hot-local %5.1f%%  "
-                       "moved %8s  total %8s  regions %4zu\n",
-                       m->epoch, s->info.name, home, share * 100.0, format_size(hot, s->counters.hot_bytes),
-                       nv_vm_state_hot_local_percent(s), format_size(moved, s->counters.epoch_moved_bytes),
+                printf("epoch %4" PRIu64 "  %-16s vCPUs on node %2d (%3.0f%%)  ", m->epoch, s->info.name,
+                       home, share * 100.0);
+                if (s->whole_vm)
+                        printf("hot  unknown  hot-local     -  ");
+                else
+                        printf("hot %8s  hot-local %5.1f%%  ", format_size(hot, s->counters.hot_bytes),
+                               nv_vm_state_hot_local_percent(s));
+                printf("moved %8s  total %8s  regions %4zu\n",
+                       format_size(moved, s->counters.epoch_moved_bytes),
                        format_size(total, s->counters.migrated_bytes), nr_regions);
                 nv_overcommit_watch_vm(m, s); /* a balloon line, for VMs with a balloon */
         }
@@ -61,6 +66,14 @@ static json_object *truth_json(const nv_truth *t) {
         return o;
 }
 
+void nv_report_heat_json(const nv_vm_state *s, json_object *o) {
+        bool known = !s->whole_vm;
+
+        json_object_object_add(o, "hotBytes", known ? json_object_new_uint64(s->counters.hot_bytes) : NULL);
+        json_object_object_add(o, "hotLocalPercent",
+                               known ? json_object_new_double(nv_vm_state_hot_local_percent(s)) : NULL);
+}
+
 json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object *o = json_object_new_object(), *held = json_object_new_object();
         nv_truth t;
@@ -69,9 +82,7 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object_object_add(o, "pid", json_object_new_int(s->info.pid));
         json_object_object_add(o, "vcpus", json_object_new_int((int)s->info.nr_vcpus));
         json_object_object_add(o, "ramBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
-        json_object_object_add(o, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
-        json_object_object_add(o, "hotLocalPercent",
-                               json_object_new_double(nv_vm_state_hot_local_percent(s)));
+        nv_report_heat_json(s, o);
         json_object_object_add(o, "migratedBytes", json_object_new_uint64(s->counters.migrated_bytes));
         json_object_object_add(o, "pingPongBytes", json_object_new_uint64(s->counters.ping_pong_bytes));
         json_object_object_add(o, "failedBytes", json_object_new_uint64(s->counters.failed_bytes));

@@ -197,9 +197,7 @@ static json_object *epoch_summary(const nv_manager *m) {
                 json_object *vm = json_object_new_object();
 
                 json_object_object_add(vm, "name", json_object_new_string(s->info.name));
-                json_object_object_add(vm, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
-                json_object_object_add(vm, "hotLocalPercent",
-                                       json_object_new_double(nv_vm_state_hot_local_percent(s)));
+                nv_report_heat_json(s, vm);
                 json_object_object_add(vm, "targetNode", json_object_new_int(s->counters.target_node));
                 json_object_object_add(vm, "epochMovedBytes",
                                        json_object_new_uint64(s->counters.epoch_moved_bytes));
