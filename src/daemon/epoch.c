@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
-#include "daemon/varlink-manager.h"
+#include "daemon/migration.h"
 
 static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
         for (size_t i = 0; i < m->nr_vms; i++)
@@ -140,8 +140,11 @@ int nv_epoch_refresh(nv_manager *m) {
                 nv_vm_state *s = find_state(m, vm->id);
 
                 r = s ? update_vm(m, s, vm) : track_vm(m, vm);
-                if (r < 0)
+                if (r < 0) {
                         log_warning_errno(r, "Skipping VM %s this epoch: %m", vm->name);
+                        continue;
+                }
+                nv_migration_follow(m, s ?: m->vms[m->nr_vms - 1]);
         }
         for (size_t i = m->nr_vms; i > 0; i--)
                 if (!m->vms[i - 1]->seen)
@@ -381,7 +384,7 @@ static int plan_and_move(nv_manager *m) {
                         .regions = regions,
                         .nr_regions = n,
                         .enabled = s->placement && s->seen,
-                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        .frozen = nv_vm_state_frozen(s, m->vclock),
                         /* remote-access pressure from the counters raises its share */
                         .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
@@ -520,7 +523,7 @@ void nv_epoch_early_moves(nv_manager *m) {
                         .regions = e->regions,
                         .nr_regions = e->n,
                         .enabled = true,
-                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        .frozen = nv_vm_state_frozen(s, m->vclock),
                         .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
                 marked += e->n;

@@ -5,7 +5,8 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/backend.c \
 	src/daemon/epoch.c \
 	src/daemon/report.c \
-	src/daemon/vm-state.c src/daemon/vm-state.h
+	src/daemon/vm-state.c src/daemon/vm-state.h \
+	src/daemon/migration.c src/daemon/migration.h
 libnvdaemon_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 
 sbin_PROGRAMS += numavd

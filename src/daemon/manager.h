@@ -49,7 +49,10 @@ typedef struct nv_manager {
         usec_t next_wakeup;       /* monotonic time of the next tick */
         uint64_t moved_bytes;     /* all VMs, since start */
         bool one_node_noted;      /* "one NUMA node, nothing to place" was logged */
-        nv_overcommit oc;         /* balloon and KSM (overcommit.c) */
+        /* incoming migrations the hook announced for VMs not here yet (migration.h) */
+        struct nv_pending_freeze *pending_freezes;
+        size_t nr_pending_freezes;
+        nv_overcommit oc; /* balloon and KSM (overcommit.c) */
         /* the io.numavd.Manager server, NULL: none */
         struct nv_varlink_manager *varlink;
 } nv_manager;
