@@ -9,6 +9,11 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/migration.c src/daemon/migration.h
 libnvdaemon_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 
+check_PROGRAMS += tests/test-migration
+tests_test_migration_SOURCES = tests/test-migration.c tests/tap.h
+tests_test_migration_LDADD = $(NV_LINK)
+TESTS += tests/test-migration
+
 sbin_PROGRAMS += numavd
 numavd_SOURCES = src/daemon/main.c
 numavd_LDADD = $(NV_LINK)
