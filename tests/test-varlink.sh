@@ -73,6 +73,20 @@ vmpid=$(jq -r '.[0].pid' "$tmp/vms.json")
 ctl --json vm "$vmpid" >"$tmp/vm.json"; ok $? "vm PID --json"
 json_true "$tmp/vm.json" '.name == "web1" and (.bytesByVerdict | type == "object") and .frozen == false'
 ok $? "vm --json by pid finds web1"
+# The text says what the JSON says, each field read as its type (booleans were once read as 0).
+ctl --json vm web1 >"$tmp/vm1.json"
+ctl vm web1 >"$tmp/vm1.txt"
+json_true "$tmp/vm1.json" '.placement == true' && grep -qx "Placement: *on" "$tmp/vm1.txt"
+ok $? "vm: placement true in JSON is 'Placement: on' in text"
+! grep -q "^Not moved, why:.*\bmove " "$tmp/vm1.txt"
+ok $? "vm: 'Not moved, why:' never lists the bytes planned to move"
+mv=$(jq '.bytesByVerdict.move // 0' "$tmp/vm1.json")
+[ "$mv" -eq 0 ] || grep -q "^Planned to move: " "$tmp/vm1.txt"
+ok $? "vm: bytes planned to move ($mv) have their own line"
+json_true "$tmp/vm1.json" '.hotBytes >= 0 and .hotLocalPercent >= 0' && grep -Eq "^Hot: +[0-9.]+[KMGT]?i?B?, [0-9.]+% on the target node" "$tmp/vm1.txt"
+ok $? "vm: with the sim backend the heat is known: $(grep '^Hot:' "$tmp/vm1.txt")"
+! grep -q "(dry run)" "$tmp/status.txt"
+ok $? "status: dryRun false is not shown as a dry run"
 ctl vm nosuchvm >/dev/null 2>"$tmp/novm.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "io.numavd.Manager.NoSuchVM" "$tmp/novm.err"; ok $? "vm of an unknown VM: NoSuchVM, exit 1 (got $rc)"
 timeout 10 "$B/numavctl" --address="$addr" monitor >"$tmp/monitor.txt" & mon=$!
@@ -192,11 +206,13 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 # Socket activation: numavd serves the socket it is passed (LISTEN_FDS), as with numavd.socket.
 if command -v systemd-socket-activate >/dev/null; then
         systemd-socket-activate -l "$tmp/activated" "$B/numavd" --sim="$top_srcdir/bench/scenarios/rehome.scn" \
-                --speed=20 >"$tmp/act.out" 2>"$tmp/act.err" &
+                --speed=20 --dry-run >"$tmp/act.out" 2>"$tmp/act.err" &
         pid=$!
         for _ in $(seq 50); do [ -S "$tmp/activated" ] && break; sleep 0.1; done
         "$B/numavctl" --address="unix:$tmp/activated" --json status | json_ok '.backend == "sim"'
         ok $? "a socket-activated numavd answers on the socket it was passed"
+        "$B/numavctl" --address="unix:$tmp/activated" status | head -n 1 | grep -q "(dry run)$"
+        ok $? "status of a --dry-run numavd says so (dryRun is a boolean)"
         kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
         [ $rc -eq 0 ]; ok $? "the socket-activated numavd exits cleanly (got $rc)"
 else
