@@ -336,7 +336,7 @@ static int bench_scenario(const char *scn, const char *conf, unsigned epochs, co
         _cleanup_fclose_ FILE *series = open_out(outdir, name, "-series.csv", "w");
         _cleanup_fclose_ FILE *dat = open_out(outdir, name, "-remote.dat", "w");
         if (!series || !dat)
-                return log_error_errno(errno, "Cannot write to %s: %m", outdir);
+                return log_error_errno(-errno, "Cannot write to %s: %m", outdir);
         fprintf(series, "scenario,policy,params,epoch,remote_fraction,mean_latency_ns,hot_local_fraction\n");
         fprintf(dat, "epoch");
         for (size_t i = 0; i < n; i++) {

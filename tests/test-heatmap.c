@@ -5,6 +5,7 @@
 #include "common/host.h"
 #include "common/log.h"
 #include "sampler/heatmap.h"
+#include "sampler/region-history.h"
 #include "tap.h"
 
 /* ---- test doubles ------------------------------------------------------------------------ */
@@ -974,8 +975,33 @@ static void test_turned_hot(void) {
         fake_access_done(&fa);
 }
 
+/* The placement history the daemon reports through the sampler. */
+static void test_region_history(void) {
+        nv_region rg = { .start = 0, .end = 8 * MIB };
+
+        nv_region_init_history(&rg);
+        rg.node_bytes[0] = 6 * MIB;
+        rg.node_bytes[2] = 2 * MIB;
+        ok(!nv_region_note_moved(&rg, 1, 0, 3), "nothing moved: no ping-pong");
+        ok(rg.moved_epoch == 0 && rg.moved_to == -1 && rg.node_bytes[1] == 0,
+           "nothing moved: nothing noted");
+        ok(!nv_region_note_moved(&rg, 1, 4 * MIB, 3), "the first move is no ping-pong");
+        is_u64(rg.node_bytes[0], 3 * MIB, "node 0 gives its share (3 of 4 MiB)");
+        is_u64(rg.node_bytes[2], 1 * MIB, "node 2 gives its share (1 of 4 MiB)");
+        is_u64(rg.node_bytes[1], 4 * MIB, "node 1 gets the moved bytes");
+        ok(rg.moved_epoch == 3 && rg.moved_to == 1, "the move and its epoch are noted");
+        is_int(rg.left_node, 0, "the node the bytes mostly left: 0");
+        ok(nv_region_note_moved(&rg, 0, 1 * MIB, 5), "back to the node they left: ping-pong");
+        is_int(rg.left_node, 1, "then they left node 1");
+        ok(!nv_region_note_moved(&rg, 9 + NV_MAX_NODES, 1 * MIB, 6) && rg.moved_epoch == 5,
+           "a target outside the nodes changes nothing");
+        nv_region_note_streak(&rg, 2, 4);
+        ok(rg.streak_target == 2 && rg.target_streak == 4, "the policy's streak is kept");
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
+        test_region_history();
         test_layout();
         test_bounds();
         test_hot_subrange();

@@ -90,7 +90,7 @@ wait "$daemon"
 ok $? "numavd exits 0 on SIGTERM"
 daemon=
 json_true "$tmp/run.json" ".vms.lvreal1.pid == $qpid"; ok $? "summary: lvreal1's pid is QEMU's"
-json_true "$tmp/run.json" '.vms.lvreal1.ramBytes == 268435456'; ok $? "summary: its RAM is 256 MiB, the domain's memory"
+json_true "$tmp/run.json" '.vms.lvreal1.memoryBytes == 268435456'; ok $? "summary: its RAM is 256 MiB, the domain's memory"
 json_true "$tmp/run.json" '.vms.lvreal1.vcpus == 2'; ok $? "summary: 2 vCPUs"
 json_true "$tmp/run.json" '.vms | has("lvreal2") | not'; ok $? "summary: lvreal2 is gone"
 json_true "$tmp/run.json" '[.vms | keys[] | select(startswith("lvreal"))] | length == 1'

@@ -12,11 +12,11 @@
 #include <libvirt/libvirt.h>
 
 #include "common/log.h"
-#include "inventory/domain-xml.h"
+#include "host/domain-xml.h"
 #include "common/fileio.h"
-#include "inventory/libvirt-event.h"
-#include "inventory/libvirt-vms.h"
-#include "inventory/real-host.h"
+#include "host/libvirt-event.h"
+#include "host/libvirt-vms.h"
+#include "host/real-host.h"
 #include "tap.h"
 
 static char *fixture(const char *name, size_t *ret_size) {

@@ -39,7 +39,7 @@ rc=$?
 [ $rc -eq 0 ]; ok $? "numavd runs 3 epochs on the real host (exit $rc$([ $rc -eq 0 ] || echo ": $(tail -c 300 "$tmp/run.err")"))"
 json_true "$tmp/run.json" '.host == "real"'; ok $? "the real host is in use"
 json_true "$tmp/run.json" ".vms.realvm.pid == $vmm"; ok $? "the fake VMM is found through /proc by its KVM VM fd"
-json_true "$tmp/run.json" '.vms.realvm.ramBytes == 134217728 and .vms.realvm.hotBytes == null and .vms.realvm.hotLocalPercent == null'
+json_true "$tmp/run.json" '.vms.realvm.memoryBytes == 134217728 and .vms.realvm.hotBytes == null and .vms.realvm.hotLocalPercent == null'
 ok $? "its 128 MiB of guest RAM is tracked, its heat unknown, not hot (whole-VM placement without an access backend)"
 json_true "$tmp/run.json" '.vms.realvm.targetNode == 0'; ok $? "its vCPUs' node is the target"
 json_true "$tmp/run.json" '.vms.realvm.failedBytes == 0'; ok $? "no page of it failed to move"

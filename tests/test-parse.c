@@ -2,8 +2,13 @@
 /* Unit tests for src/common/parse.c: sizes, durations, percentages, booleans, numbers, CPU lists. */
 
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "common/inventory.h"
+#include "common/log.h"
 #include "common/parse.h"
+#include "common/string-table.h"
 #include "tap.h"
 
 static void check_size(const char *s, uint64_t want) {
@@ -286,7 +291,49 @@ static void test_format(void) {
         is_str(format_sec(buf, USEC_INFINITY), "infinity", "format_sec(infinity)");
 }
 
+static const char *const demo_table[] = { [0] = "zero", [2] = "two" };
+_unused_ static DEFINE_STRING_TABLE_LOOKUP_TO_STRING(demo, int)
+        _unused_ static DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(demo, int)
+
+        /* The enum <-> string tables (common/string-table.h) and two of their users. */
+        static void test_string_table(void) {
+        is_str(demo_to_string(2), "two", "table: a value's string");
+        ok(demo_to_string(1) == NULL, "table: a hole has no string");
+        ok(demo_to_string(3) == NULL && demo_to_string(-1) == NULL, "table: out of range is NULL");
+        is_int(demo_from_string("two"), 2, "table: a string's value");
+        is_int(demo_from_string("Two"), -EINVAL, "table: the match is exact");
+        is_int(demo_from_string(NULL), -EINVAL, "table: NULL is -EINVAL");
+        is_int(nv_backing_from_string("thp"), NV_BACKING_THP, "backing: thp");
+        is_str(nv_backing_to_string(NV_BACKING_PINNED), "pinned", "backing: pinned");
+        ok(nv_backing_to_string(_NV_BACKING_MAX) == NULL, "backing: past the end is NULL");
+        is_str(log_level_to_string(LOG_WARNING), "warning", "log level: warning");
+        ok(log_level_to_string(-1) == NULL, "log level: -1 has no name");
+}
+
+static void capture_message(int level, const char *message, void *userdata) {
+        snprintf(userdata, 256, "%s", message);
+}
+
+/* log_*_errno(): a negative errno in, %m its text, the same negative errno out. */
+static void test_log_errno(void) {
+        char msg[256] = "";
+
+        log_set_hook(capture_message, msg);
+        log_set_max_level(LOG_CRIT);
+        is_int(log_error_errno(-ENOENT, "quiet: %m"), -ENOENT, "log: below the level, the error returned");
+        ok(msg[0] == 0, "log: below the level, nothing logged");
+        log_set_max_level(LOG_DEBUG);
+        is_int(log_debug_errno(-EINVAL, "open: %m"), -EINVAL, "log: a negative errno is returned as is");
+        ok(strstr(msg, "open: ") && strstr(msg, strerror(EINVAL)), "log: %%m says what the errno means (%s)",
+           msg);
+        is_int(log_debug_errno(EINVAL, "x"), -EINVAL, "log: a positive one is returned negated");
+        log_set_hook(NULL, NULL);
+        log_set_max_level(LOG_WARNING);
+}
+
 int main(void) {
+        test_log_errno();
+        test_string_table();
         test_size();
         test_sec();
         test_percent();

@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/proc-vms.h"
-#include "inventory/real-host.h"
+#include "host/host-memory.h"
+#include "host/proc-vms.h"
+#include "host/real-host.h"
 #include "migrate/mover.h"
 #include "tap.h"
 #include "test-util.h"
@@ -212,6 +213,24 @@ static void test_fixture_host(void) {
         ok(h.access == NULL, "fixture: no access sampler yet");
         ok(h.mover == &nv_move_pages_ops, "fixture: move_pages(2) moves pages");
         ok(h.source && h.source->refresh && h.destroy, "fixture: a VM source and a destructor");
+        if (is_int((int)h.nr_access_backends, 2, "fixture: two access backends to open on demand")) {
+                is_str(h.access_backends[0].name, "kmod", "fixture: Backend=auto tries kmod first");
+                is_str(h.access_backends[1].name, "damon", "fixture: then damon");
+        }
+        ok(h.counters && h.counters->proc_root &&
+                   strcmp(h.counters->proc_root + strlen(root), "/proc") == 0 &&
+                   strncmp(h.counters->proc_root, root, strlen(root)) == 0,
+           "fixture: per-VM counters read under the fixture's /proc");
+        ok(!h.balloon && !h.ksm, "fixture: no balloon or KSM port unless asked for");
+        if (ok(h.memory, "fixture: a host memory port")) {
+                nv_host_memory mem = {};
+
+                is_int(h.memory(h.ctx, &mem), 0, "fixture: the host memory is read");
+                is_u64(mem.total_bytes, UINT64_C(16384000) * KIB, "fixture: MemTotal");
+                is_u64(mem.available_bytes, UINT64_C(4096000) * KIB, "fixture: MemAvailable");
+                is_near(mem.psi_some_avg10, 1.5, 1e-9, "fixture: memory PSI some avg10");
+                is_near(mem.psi_full_avg10, 0.25, 1e-9, "fixture: memory PSI full avg10");
+        }
 
         if (!is_int(h.source->refresh(h.ctx, &inv), 0, "fixture: the first refresh succeeds"))
                 goto out;
@@ -502,6 +521,48 @@ kill:
         }
 }
 
+static void write_str(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+                abort();
+}
+
+/* /proc/meminfo and the memory PSI: malformed files are errors and leave the outputs untouched. */
+static void test_host_memory(void) {
+        char dir[] = "/tmp/numavd-meminfo-XXXXXX";
+        _cleanup_free_ char *proc = NULL, *meminfo = NULL, *pressure = NULL, *psi = NULL;
+        uint64_t total = 7, avail = 7;
+        double some = 7, full = 7;
+        nv_host_memory mem = { .total_bytes = 7 };
+
+        if (!mkdtemp(dir) || asprintf(&proc, "%s/proc", dir) < 0 ||
+            asprintf(&meminfo, "%s/meminfo", proc) < 0 || asprintf(&pressure, "%s/pressure", proc) < 0 ||
+            asprintf(&psi, "%s/memory", pressure) < 0 || mkdir(proc, 0755) < 0 || mkdir(pressure, 0755) < 0)
+                abort();
+        is_int(nv_read_meminfo(dir, &total, &avail), -ENOENT, "meminfo: no file, -ENOENT");
+        is_int(nv_read_host_memory(dir, &mem), -ENOENT, "host memory: no meminfo, -ENOENT");
+        write_str(meminfo, "MemTotal:       1024 kB\nMemFree:         512 kB\n");
+        is_int(nv_read_meminfo(dir, &total, &avail), -EBADMSG, "meminfo: no MemAvailable, -EBADMSG");
+        ok(total == 7 && avail == 7, "meminfo: failed reads leave the outputs untouched");
+        write_str(meminfo, "MemTotal:       1024 kB\nMemAvailable:     256 kB\n");
+        is_int(nv_read_host_memory(dir, &mem), 0, "host memory: meminfo without PSI is enough");
+        ok(mem.total_bytes == 1024 * KIB && mem.available_bytes == 256 * KIB && mem.psi_some_avg10 < 0 &&
+                   mem.psi_full_avg10 < 0,
+           "host memory: PSI unknown (-1) without /proc/pressure/memory");
+        write_str(psi, "some avg=1\n");
+        is_int(nv_read_memory_psi(dir, &some, &full), -EBADMSG, "PSI: no some avg10, -EBADMSG");
+        ok(some == 7 && full == 7, "PSI: failed reads leave the outputs untouched");
+        write_str(psi, "some avg10=3.00 avg60=0 avg300=0 total=0\n");
+        is_int(nv_read_memory_psi(dir, &some, &full), 0, "PSI: a kernel without the full line");
+        ok(some == 3.0 && full < 0, "PSI: some read, full unknown");
+        unlink(psi);
+        unlink(meminfo);
+        rmdir(pressure);
+        rmdir(proc);
+        rmdir(dir);
+}
+
 int main(void) {
         log_set_max_level(LOG_CRIT); /* failure cases log on purpose */
 
@@ -510,6 +571,7 @@ int main(void) {
         test_stat();
         test_smaps();
         test_status();
+        test_host_memory();
         test_fixture_host();
         test_ids_and_deltas();
         test_live();

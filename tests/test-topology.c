@@ -19,7 +19,7 @@
 
 #include "common/log.h"
 #include "common/fileio.h"
-#include "inventory/topology.h"
+#include "host/topology.h"
 #include "tap.h"
 
 static char *fixture(const char *name) {

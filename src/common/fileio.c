@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +109,74 @@ int nv_read_file_root(const char *root, const char *path, char **ret_contents) {
         if (!p)
                 return -ENOMEM;
         return nv_read_file_at(AT_FDCWD, p, ret_contents, NULL);
+}
+
+/* The first bytes of a small file, NUL-terminated. */
+static int read_small(const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        return 0;
+}
+
+static bool only_space(const char *s) {
+        return s[strspn(s, " \t\n")] == 0;
+}
+
+int nv_read_int64(const char *path, int64_t *ret) {
+        char buf[64], *end;
+        long long v;
+        int r;
+
+        r = read_small(path, buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoll(buf, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno != 0 || end == buf || !only_space(end))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int nv_read_uint64(const char *path, uint64_t *ret) {
+        char buf[64], *end;
+        unsigned long long v;
+        int r;
+
+        r = read_small(path, buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        if (buf[strspn(buf, " \t\n")] == '-')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno != 0 || end == buf || !only_space(end))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int nv_write_int64(const char *path, int64_t v) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[32];
+        int len = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
+
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, buf, (size_t)len) != len)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/macro.h"
 
@@ -22,6 +23,15 @@ int nv_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *r
 
 /* The same for ROOT + path (see nv_root_path()). */
 int nv_read_file_root(const char *root, const char *path, char **ret_contents);
+
+/* One integer in a sysfs, procfs or debugfs file (a KSM knob, a KVM statistic, a DAMON
+ * attribute): decimal, surrounding whitespace allowed. 0 or -errno (-EINVAL: not one integer,
+ * -ERANGE: out of range); *ret untouched on failure. */
+int nv_read_int64(const char *path, int64_t *ret);
+int nv_read_uint64(const char *path, uint64_t *ret);
+
+/* Write v and a newline to path, truncating it, as sysfs knobs take it. 0 or -errno. */
+int nv_write_int64(const char *path, int64_t v);
 
 /* Open a directory (relative to dir_fd, or absolute) for readdir, O_CLOEXEC. 0 or -errno. */
 int nv_opendir_at(int dir_fd, const char *path, DIR **ret);

@@ -108,6 +108,8 @@ typedef struct nv_ksm_ops {
         int (*write)(void *ctx, const nv_ksm_state *cur, const nv_ksm_knobs *knobs);
         /* /proc/PID/ksm_stat of the VM's VMM; may be NULL. */
         int (*vm_stat)(void *ctx, const nv_vm_info *vm, nv_ksm_vm_stat *ret);
+        /* ksmd's CPU time so far in microseconds; may be NULL. 0 or -errno. */
+        int (*ksmd_cpu)(void *ctx, uint64_t *ret_usec);
         /* Restore what was found at start and free ctx; may be NULL. */
         void (*destroy)(void *ctx);
 } nv_ksm_ops;
@@ -122,12 +124,49 @@ typedef struct nv_truth {
         double mean_latency_ns;    /* mean memory access latency in the last epoch */
 } nv_truth;
 
+/* What an access backend the host opens on demand is given: the host's nesting and the
+ * self-aggregating backends' intervals and region bounds ([Sampling] Damon*=). */
+typedef struct nv_access_params {
+        bool nested;            /* the host is itself a guest: harvest with flushes */
+        usec_t sample_interval; /* a self-aggregating backend's sampling interval */
+        usec_t aggr_interval;   /* and its aggregation interval */
+        unsigned min_regions;   /* per VM, >= 3 */
+        unsigned max_regions;   /* per VM, >= min_regions */
+} nv_access_params;
+
+/* An access sampler a host offers as Backend=NAME: open sets *ret_ops and *ret_ctx (freed through
+ * ret_ops->destroy) or returns -errno, and says in log what it is (describe). */
+typedef struct nv_access_backend {
+        const char *name;     /* as Backend= names it */
+        const char *describe; /* "Access sampling through <describe>." */
+        const char *hint;     /* NULL, or what to check when Backend=NAME fails */
+        int (*open)(const nv_access_params *p, const nv_access_ops **ret_ops, void **ret_ctx);
+} nv_access_backend;
+
+/* The host's memory as the overcommit step sees it. */
+typedef struct nv_host_memory {
+        uint64_t total_bytes;     /* MemTotal */
+        uint64_t available_bytes; /* MemAvailable */
+        double psi_some_avg10;    /* memory pressure (PSI), -1: unknown */
+        double psi_full_avg10;
+} nv_host_memory;
+
+/* Where a host's per-VM counters are read: perf events of the vCPU threads, KVM's statistics,
+ * numa_maps, soft-dirty bits. */
+typedef struct nv_counter_sources {
+        const char *proc_root; /* NULL: "/proc" */
+        const char *debugfs;   /* NULL: "/sys/kernel/debug" */
+} nv_counter_sources;
+
 typedef struct nv_host {
-        const char *kind; /* "real", "sim" */
+        const char *kind; /* "real", "sim": for reports only */
         void *ctx;
         const nv_vm_source_ops *source;
-        const nv_access_ops *access; /* NULL: no access sampler available */
+        const nv_access_ops *access; /* NULL: no built-in access sampler */
         void *access_ctx;
+        /* The access samplers the host can open on demand, in Backend=auto's order after .access. */
+        const nv_access_backend *access_backends;
+        size_t nr_access_backends;
         const nv_mover_ops *mover;
         void *mover_ctx;
         const nv_attribution_ops *attribution; /* NULL: no attribution source; whole-VM placement */
@@ -136,7 +175,11 @@ typedef struct nv_host {
         void (*advance)(void *ctx, usec_t dt);
         /* Optional: ground truth for a VM (a simulated host); -ENOENT if unknown. */
         int (*truth)(void *ctx, uint64_t vm_id, nv_truth *ret);
-        /* Optional: balloon and KSM control (destroyed through their ops by their owner). */
+        /* Optional: the host's memory, for the overcommit step. 0 or -errno. */
+        int (*memory)(void *ctx, nv_host_memory *ret);
+        /* Optional: where per-VM counters are read; NULL: the host has none. */
+        const nv_counter_sources *counters;
+        /* Optional: balloon and KSM control, owned by the host (its destroy frees them). */
         const nv_balloon_ops *balloon;
         void *balloon_ctx;
         const nv_ksm_ops *ksm;

@@ -6,24 +6,14 @@
 #include "common/host.h"
 #include "common/inventory.h"
 #include "common/region.h"
+#include "common/string-table.h"
 
-static const char *const backing_names[_NV_BACKING_MAX] = {
+static const char *const nv_backing_table[_NV_BACKING_MAX] = {
         [NV_BACKING_ANON] = "anon",     [NV_BACKING_THP] = "thp",       [NV_BACKING_HUGETLB] = "hugetlb",
         [NV_BACKING_SHARED] = "shared", [NV_BACKING_PINNED] = "pinned",
 };
 
-const char *nv_backing_to_string(nv_backing b) {
-        if ((unsigned)b >= _NV_BACKING_MAX)
-                return NULL;
-        return backing_names[b];
-}
-
-int nv_backing_from_string(const char *s) {
-        for (unsigned i = 0; i < _NV_BACKING_MAX; i++)
-                if (strcmp(s, backing_names[i]) == 0)
-                        return (int)i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(nv_backing, nv_backing);
 
 unsigned nv_backing_page_shift(nv_backing b) {
         return b == NV_BACKING_THP || b == NV_BACKING_HUGETLB ? NV_HUGE_SHIFT : NV_PAGE_SHIFT;

@@ -5,12 +5,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/string-table.h"
 #include "log.h"
 
 static int max_level = LOG_INFO;
 static bool journal_prefix;
 
-static const char *const level_names[] = {
+static const char *const log_level_table[] = {
         [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "err",
         [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
@@ -24,8 +25,8 @@ int log_get_max_level(void) {
 }
 
 int log_level_from_string(const char *s) {
-        for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
-                if (strcasecmp(s, level_names[i]) == 0)
+        for (size_t i = 0; i < ARRAY_SIZE(log_level_table); i++)
+                if (strcasecmp(s, log_level_table[i]) == 0)
                         return (int)i;
         if (strcasecmp(s, "error") == 0)
                 return LOG_ERR;
@@ -36,11 +37,7 @@ int log_level_from_string(const char *s) {
         return -EINVAL;
 }
 
-const char *log_level_to_string(int level) {
-        if (level < 0 || (size_t)level >= ARRAY_SIZE(level_names))
-                return NULL;
-        return level_names[level];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(log_level, int);
 
 void log_open(void) {
         journal_prefix = getenv("JOURNAL_STREAM") != NULL;

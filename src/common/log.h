@@ -8,8 +8,12 @@
 #include "macro.h"
 
 /* Log to stderr; with "<N>" priority prefixes when stderr is connected to the journal
- * (JOURNAL_STREAM set), as systemd services do. Functions that take an error return it negated,
- * so that callers can write `return log_error_errno(r, "...")`. */
+ * (JOURNAL_STREAM set), as systemd services do.
+ *
+ * The errno convention: log_*_errno() takes a negative errno, as every function here returns one
+ * (`return log_error_errno(r, "...: %m")`, `log_warning_errno(-errno, ...)` after a libc call,
+ * `log_error_errno(-EINVAL, ...)` for an error of numavd's own), sets errno for %m and returns it,
+ * negative. A positive value is taken as its negation, as systemd does, but is not written. */
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
@@ -40,4 +44,4 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
-#define log_oom()                 log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")
+#define log_oom()                 log_full_errno(LOG_ERR, -ENOMEM, "Out of memory.")

@@ -42,10 +42,10 @@ int nv_config_read_file(const char *path, char **ret_text) {
         if (fd < 0) {
                 if (errno == ENOENT)
                         return -ENOENT;
-                return log_error_errno(errno, "Cannot open %s: %m", path);
+                return log_error_errno(-errno, "Cannot open %s: %m", path);
         }
         if (fstat(fd, &st) < 0)
-                return log_error_errno(errno, "Cannot stat %s: %m", path);
+                return log_error_errno(-errno, "Cannot stat %s: %m", path);
         if (is_null_device(&st)) {
                 text = strdup("");
                 if (!text)
@@ -54,9 +54,9 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(EINVAL, "%s is not a regular file.", path);
+                return log_error_errno(-EINVAL, "%s is not a regular file.", path);
         if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
-                return log_error_errno(EFBIG, "%s is too large (more than 4M).", path);
+                return log_error_errno(-EFBIG, "%s is too large (more than 4M).", path);
 
         text = malloc((size_t)st.st_size + 1);
         if (!text)
@@ -67,14 +67,14 @@ int nv_config_read_file(const char *path, char **ret_text) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return log_error_errno(errno, "Cannot read %s: %m", path);
+                        return log_error_errno(-errno, "Cannot read %s: %m", path);
                 }
                 if (n == 0)
                         break;
                 len += (size_t)n;
         }
         if (memchr(text, '\0', len))
-                return log_error_errno(EINVAL, "%s contains a NUL byte; not a text file.", path);
+                return log_error_errno(-EINVAL, "%s contains a NUL byte; not a text file.", path);
         text[len] = '\0';
         *ret_text = TAKE_PTR(text);
         return 0;
@@ -141,11 +141,11 @@ static int scan_dir(const char *dir, dropin **list, size_t *n) {
         if (dfd < 0) {
                 if (errno == ENOENT || errno == ENOTDIR)
                         return 0;
-                return log_error_errno(errno, "Cannot open %s: %m", dir);
+                return log_error_errno(-errno, "Cannot open %s: %m", dir);
         }
         d = fdopendir(dfd);
         if (!d)
-                return log_error_errno(errno, "Cannot read %s: %m", dir);
+                return log_error_errno(-errno, "Cannot read %s: %m", dir);
         dfd = -EBADF; /* owned by d now */
 
         while ((errno = 0, de = readdir(d))) {
@@ -180,7 +180,7 @@ static int scan_dir(const char *dir, dropin **list, size_t *n) {
                 l[(*n)++] = (dropin){ .name = TAKE_PTR(name), .path = TAKE_PTR(path) };
         }
         if (r == 0 && errno != 0)
-                r = log_error_errno(errno, "Cannot read %s: %m", dir);
+                r = log_error_errno(-errno, "Cannot read %s: %m", dir);
         closedir(d);
         return r;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/string-table.h"
 #include "common/log.h"
 #include "daemon/config-files.h"
 #include "daemon/config-parse.h"
@@ -56,24 +57,21 @@ static const nv_config config_defaults = {
         .ksm_sleep_per_16g = 10,
 };
 
-static const char *const backend_names[_NV_BACKEND_MAX] = {
+static const char *const nv_backend_choice_table[_NV_BACKEND_MAX] = {
         [NV_BACKEND_AUTO] = "auto", [NV_BACKEND_KMOD] = "kmod", [NV_BACKEND_DAMON] = "damon",
         [NV_BACKEND_SIM] = "sim",   [NV_BACKEND_NONE] = "none",
 };
 
-const char *nv_backend_choice_to_string(nv_backend_choice b) {
-        if (b < 0 || b >= _NV_BACKEND_MAX)
-                return NULL;
-        return backend_names[b];
-}
+DEFINE_STRING_TABLE_LOOKUP(nv_backend_choice, nv_backend_choice);
 
 static int config_parse_backend(const char *file, unsigned line, const nv_config_item *item,
                                 const char *rvalue, void *data) {
-        for (int b = 0; b < _NV_BACKEND_MAX; b++)
-                if (strcmp(rvalue, backend_names[b]) == 0) {
-                        *(nv_backend_choice *)data = (nv_backend_choice)b;
-                        return 0;
-                }
+        int b = nv_backend_choice_from_string(rvalue);
+
+        if (b >= 0) {
+                *(nv_backend_choice *)data = (nv_backend_choice)b;
+                return 0;
+        }
         return log_error_errno(
                 -EINVAL, "%s:%u: Invalid value for %s=: '%s' (expected auto, kmod, damon, sim or none).",
                 file, line, item->lvalue, rvalue);

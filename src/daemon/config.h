@@ -126,3 +126,4 @@ int nv_config_parse_text(nv_config *c, const char *text, const char *filename);
 bool nv_config_vm_override(const nv_config *c, const char *name, const char *uuid, nv_vm_override *ret);
 
 const char *nv_backend_choice_to_string(nv_backend_choice b);
+int nv_backend_choice_from_string(const char *s); /* nv_backend_choice or -EINVAL */

@@ -170,14 +170,17 @@ int nv_counters_collect(nv_counters *c, const nv_vm_info *vm, const nv_region *r
 }
 
 void nv_epoch_counters_open(const nv_manager *m, nv_vm_state *s) {
-        nv_counters_params p = {
+        nv_counters_params p;
+        int r;
+
+        if (!m->host.counters)
+                return; /* a host without per-VM counters */
+        p = (nv_counters_params){
+                .proc_root = m->host.counters->proc_root,
+                .debugfs = m->host.counters->debugfs,
                 .dirty_interval = m->config->dirty_rate_interval,
                 .soft_dirty = m->config->dirty_rate_interval > 0 ? nv_soft_dirty_supported() : 0,
         };
-        int r;
-
-        if (strcmp(m->host.kind, "real") != 0)
-                return;
         r = nv_counters_new(&p, &s->info, &s->meters);
         if (r < 0)
                 log_warning_errno(r, "Cannot set up the counters of VM %s, ignoring: %m", s->info.name);

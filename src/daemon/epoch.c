@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/migration.h"
+#include "sampler/region-history.h"
 
 static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
         for (size_t i = 0; i < m->nr_vms; i++)
@@ -198,30 +199,15 @@ void nv_epoch_sample(nv_manager *m) {
         }
 }
 
-static int dominant_other_node(const nv_region *rg, int target) {
-        int best = -1;
-        uint64_t most = 0;
-
-        for (int n = 0; n < NV_MAX_NODES; n++)
-                if (n != target && rg->node_bytes[n] > most) {
-                        most = rg->node_bytes[n];
-                        best = n;
-                }
-        return best;
-}
-
 /* Move what the policy planned for one region in epoch `epoch`, and record it in the region's
  * history. */
 static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t epoch) {
         const nv_ram_range *range = &s->info.ranges[rg->range];
         unsigned shift = nv_backing_page_shift(range->backing);
-        uint64_t off = 0, max_bytes = mv->bytes;
+        uint64_t max_bytes = mv->bytes;
         nv_move_result res = {};
         int r;
 
-        for (int n = 0; n < NV_MAX_NODES; n++)
-                if (n != mv->target)
-                        off += rg->node_bytes[n];
         if (s->max_move_rate > 0) {
                 uint64_t cap = (uint64_t)((double)s->max_move_rate * m->config->epoch / USEC_PER_SEC);
                 if (s->epoch_moved >= cap)
@@ -248,23 +234,8 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
         nv_counters_note_moved(s->meters);
         s->counters.migrated_bytes += res.bytes_moved;
         m->moved_bytes += res.bytes_moved;
-        if (rg->left_node == mv->target)
+        if (nv_region_note_moved(rg, mv->target, res.bytes_moved, epoch))
                 s->counters.ping_pong_bytes += res.bytes_moved;
-
-        int left = dominant_other_node(rg, mv->target);
-        uint64_t shifted = 0;
-        for (int n = 0; n < NV_MAX_NODES && off > 0; n++) {
-                if (n == mv->target)
-                        continue;
-                uint64_t d = MIN(rg->node_bytes[n],
-                                 (uint64_t)((double)res.bytes_moved * rg->node_bytes[n] / off));
-                rg->node_bytes[n] -= d;
-                shifted += d;
-        }
-        rg->node_bytes[mv->target] += shifted;
-        rg->moved_epoch = epoch;
-        rg->moved_to = mv->target;
-        rg->left_node = (int8_t)left;
 }
 
 static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t epoch) {
@@ -301,8 +272,7 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
                 }
                 for (size_t i = 0; i < n; i++) {
                         const nv_region_plan *rp = &plan->regions[v][i];
-                        regions[i].streak_target = rp->streak_target;
-                        regions[i].target_streak = rp->target_streak;
+                        nv_region_note_streak(&regions[i], rp->streak_target, rp->target_streak);
                         targets[i] = rp->target;
                         if (rp->target >= 0)
                                 votes[rp->target]++;

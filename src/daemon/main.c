@@ -115,7 +115,7 @@ static int parse_argv(int argc, char *argv[], nv_manager_options *o, char **ret_
                         break;
                 case ARG_SUMMARY:
                         if (strcmp(optarg, "json") != 0)
-                                return log_error_errno(EINVAL, "Invalid --summary: %s (only json is known)",
+                                return log_error_errno(-EINVAL, "Invalid --summary: %s (only json is known)",
                                                        optarg);
                         o->summary_json = true;
                         break;
@@ -135,7 +135,7 @@ static int parse_argv(int argc, char *argv[], nv_manager_options *o, char **ret_
                         return -EINVAL;
                 }
         if (optind < argc)
-                return log_error_errno(EINVAL, "Unexpected argument: %s", argv[optind]);
+                return log_error_errno(-EINVAL, "Unexpected argument: %s", argv[optind]);
         o->sim_scenario = *ret_scenario;
         return 1;
 }

@@ -9,16 +9,17 @@
 #include "daemon/manager.h"
 #include "daemon/migration.h"
 #include "daemon/varlink-manager.h"
-#include "inventory/libvirt-event.h"
-#include "inventory/real-host.h"
+#include "host/libvirt-event.h"
+#include "host/real-host.h"
 
 unsigned nv_manager_samples_per_epoch(const nv_manager *m) {
         return (unsigned)MAX((usec_t)1, m->config->epoch / m->config->sample_interval);
 }
 
-/* Wall time between ticks: the sample interval, scaled by --speed in the simulator. */
+/* Wall time between ticks: the sample interval, scaled by --speed on a host whose time is virtual
+ * (one that advances). */
 static usec_t tick_interval(const nv_manager *m) {
-        if (!m->sim || m->opts.speed == 1.0)
+        if (!m->host.advance || m->opts.speed == 1.0)
                 return m->config->sample_interval;
         if (m->opts.speed <= 0)
                 return 0;
@@ -121,7 +122,6 @@ int nv_manager_reload(nv_manager *m) {
 
         nv_config_free(m->config);
         m->config = TAKE_PTR(c);
-        nv_overcommit_reload(m);
         if (m->opts.log_level < 0)
                 log_set_max_level(m->config->log_level);
         nv_mover_set_rate(m->mover, m->config->max_move_rate,
@@ -177,6 +177,7 @@ static int setup_host(nv_manager *m) {
                         .use_libvirt = m->config->sources != NV_SOURCES_PROC,
                         .use_proc = m->config->sources != NV_SOURCES_LIBVIRT,
                         .libvirt_uri = m->config->libvirt_uri,
+                        .overcommit = true,
                         .on_change = on_host_change,
                         .userdata = m,
                 };
@@ -200,7 +201,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         /* A write to a peer that went away (libvirtd restarting under the balloon actuator or the
          * VM source, a varlink client) must fail with EPIPE, not kill the daemon. */
         if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-                return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
+                return log_error_errno(-errno, "Cannot ignore SIGPIPE: %m");
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -216,9 +217,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         r = setup_host(m);
         if (r < 0)
                 return r;
-        r = nv_overcommit_setup(m); /* restores KSM settings a crashed run left */
-        if (r < 0)
-                return r;
+        nv_overcommit_setup(m);
         r = nv_backend_pick(m);
         if (r < 0)
                 return r;
@@ -239,7 +238,7 @@ int nv_manager_new(const nv_manager_options *opts, nv_manager **ret) {
         sigaddset(&ss, SIGINT);
         sigaddset(&ss, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-                return log_error_errno(errno, "Cannot block signals: %m");
+                return log_error_errno(-errno, "Cannot block signals: %m");
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);
@@ -314,8 +313,7 @@ nv_manager *nv_manager_free(nv_manager *m) {
         sd_event_source_unref(m->sample_timer);
         sd_event_source_disable_unref(m->refresh_now);
         sd_event_unref(m->event);
-        nv_overcommit_teardown(m); /* restores the KSM settings found at start */
-        nv_host_destroy(&m->host);
+        nv_host_destroy(&m->host); /* restores the KSM settings found at start */
         nv_sim_free(m->sim);
         nv_config_free(m->config);
         free(m);

@@ -12,104 +12,9 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/overcommit.h"
-#include "migrate/balloon-libvirt.h"
-#include "migrate/ksm-sysfs.h"
 
-int nv_overcommit_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *ret_available) {
-        _cleanup_free_ char *buf = NULL;
-        unsigned long long total = 0, avail = 0;
-        const char *p;
-        int r;
-
-        r = nv_read_file_root(root, "/proc/meminfo", &buf);
-        if (r < 0)
-                return r;
-        p = strstr(buf, "MemTotal:");
-        if (!p || sscanf(p, "MemTotal: %llu kB", &total) != 1)
-                return -EBADMSG;
-        p = strstr(buf, "MemAvailable:");
-        if (!p || sscanf(p, "MemAvailable: %llu kB", &avail) != 1)
-                return -EBADMSG;
-        *ret_total = total * KIB;
-        *ret_available = avail * KIB;
-        return 0;
-}
-
-int nv_overcommit_read_psi(const char *root, double *ret_some_avg10, double *ret_full_avg10) {
-        _cleanup_free_ char *buf = NULL;
-        double some = -1, full = -1;
-        const char *p;
-        int r;
-
-        r = nv_read_file_root(root, "/proc/pressure/memory", &buf);
-        if (r < 0)
-                return r;
-        p = strstr(buf, "some avg10=");
-        if (!p || sscanf(p, "some avg10=%lf", &some) != 1)
-                return -EBADMSG;
-        p = strstr(buf, "full avg10=");
-        if (p && sscanf(p, "full avg10=%lf", &full) != 1)
-                full = -1;
-        *ret_some_avg10 = some;
-        *ret_full_avg10 = full;
-        return 0;
-}
-
-int nv_overcommit_setup(nv_manager *m) {
-        nv_overcommit *oc = &m->oc;
-        int r;
-
-        oc->ksmd_cpu_percent = -1;
-        if (m->sim)
-                return 0; /* the simulated host has no balloon or KSM model */
-        if (!m->host.balloon) {
-                nv_balloon_libvirt *b = NULL;
-
-                r = nv_balloon_libvirt_new(m->config->libvirt_uri, &b);
-                if (r < 0)
-                        return log_oom();
-                m->host.balloon = &nv_balloon_libvirt_ops;
-                m->host.balloon_ctx = oc->balloon_owned = b;
-        }
-        if (!m->host.ksm) {
-                nv_ksm_sysfs *k = NULL;
-
-                r = nv_ksm_sysfs_new(NULL, NULL, &k);
-                if (r == -ENOENT)
-                        log_info("The kernel has no KSM, not tuning it.");
-                else if (r < 0)
-                        log_warning_errno(r, "Not tuning KSM: %m");
-                else {
-                        m->host.ksm = &nv_ksm_sysfs_ops;
-                        m->host.ksm_ctx = oc->ksm_owned = k;
-                }
-        }
-        return 0;
-}
-
-void nv_overcommit_reload(nv_manager *m) {
-        int r;
-
-        if (!m->oc.balloon_owned)
-                return;
-        r = nv_balloon_libvirt_set_uri(m->oc.balloon_owned, m->config->libvirt_uri);
-        if (r < 0)
-                log_warning_errno(r, "Balloons stay on the previous libvirt URI, ignoring: %m");
-}
-
-void nv_overcommit_teardown(nv_manager *m) {
-        nv_overcommit *oc = &m->oc;
-
-        if (oc->ksm_owned) {
-                nv_ksm_sysfs_free(oc->ksm_owned);
-                oc->ksm_owned = m->host.ksm_ctx = NULL;
-                m->host.ksm = NULL;
-        }
-        if (oc->balloon_owned) {
-                nv_balloon_libvirt_free(oc->balloon_owned);
-                oc->balloon_owned = m->host.balloon_ctx = NULL;
-                m->host.balloon = NULL;
-        }
+void nv_overcommit_setup(nv_manager *m) {
+        m->oc.ksmd_cpu_percent = -1;
 }
 
 static nv_balloon_config balloon_config(const nv_config *c) {
@@ -298,7 +203,7 @@ static void ksm_step(nv_manager *m) {
         }
 
         /* ksmd's CPU share over the last epoch, when its thread can be found. */
-        if (oc->ksm_owned && nv_ksm_sysfs_ksmd_cpu(oc->ksm_owned, &cpu) >= 0) {
+        if (m->host.ksm->ksmd_cpu && m->host.ksm->ksmd_cpu(m->host.ksm_ctx, &cpu) >= 0) {
                 if (oc->ksmd_cpu_prev > 0 && cpu >= oc->ksmd_cpu_prev)
                         oc->ksmd_cpu_percent =
                                 100.0 * (double)(cpu - oc->ksmd_cpu_prev) / (double)m->config->epoch;
@@ -309,17 +214,20 @@ static void ksm_step(nv_manager *m) {
 
 void nv_overcommit_epoch(nv_manager *m) {
         nv_overcommit *oc = &m->oc;
+        nv_host_memory mem;
         int r;
 
-        if (!m->host.balloon && !m->host.ksm)
+        if ((!m->host.balloon && !m->host.ksm) || !m->host.memory)
                 return;
-        r = nv_overcommit_read_meminfo(NULL, &oc->total_bytes, &oc->free_bytes);
+        r = m->host.memory(m->host.ctx, &mem);
         if (r < 0) {
-                log_debug_errno(r, "Cannot read /proc/meminfo, skipping the overcommit step: %m");
+                log_debug_errno(r, "Cannot read the host's memory state, skipping the overcommit step: %m");
                 return;
         }
-        if (nv_overcommit_read_psi(NULL, &oc->psi_some_avg10, &oc->psi_full_avg10) < 0)
-                oc->psi_some_avg10 = oc->psi_full_avg10 = -1;
+        oc->total_bytes = mem.total_bytes;
+        oc->free_bytes = mem.available_bytes;
+        oc->psi_some_avg10 = mem.psi_some_avg10;
+        oc->psi_full_avg10 = mem.psi_full_avg10;
 
         if (m->host.balloon)
                 balloon_step(m);

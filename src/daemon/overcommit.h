@@ -24,8 +24,6 @@ typedef struct nv_vm_balloon {
 
 /* Host-wide, kept in the manager. */
 typedef struct nv_overcommit {
-        void *balloon_owned; /* actuators this module created for the real host */
-        void *ksm_owned;
         nv_host_mem_state host_state;
         uint64_t total_bytes, free_bytes;
         double psi_some_avg10, psi_full_avg10;
@@ -38,18 +36,10 @@ typedef struct nv_overcommit {
         uint64_t balloon_calls;
 } nv_overcommit;
 
-/* /proc/meminfo and /proc/pressure/memory under root. 0 or -errno. */
-int nv_overcommit_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *ret_available);
-int nv_overcommit_read_psi(const char *root, double *ret_some_avg10, double *ret_full_avg10);
-
 typedef struct nv_manager nv_manager;
 
-/* Set up the real host's balloon (libvirt) and KSM (sysfs) ports when the host has none. */
-int nv_overcommit_setup(nv_manager *m);
-/* After a reload: the balloon port follows LibvirtURI=. */
-void nv_overcommit_reload(nv_manager *m);
-/* Restore KSM and release the ports this module set up. */
-void nv_overcommit_teardown(nv_manager *m);
+/* Before the first epoch: nothing measured yet. */
+void nv_overcommit_setup(nv_manager *m);
 /* The overcommit step of one epoch. */
 void nv_overcommit_epoch(nv_manager *m);
 

@@ -8,19 +8,17 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
+#include "policy/placement.h"
 
+/* The node the VM's vCPUs ran on most (the policy's dominant node with no threshold), and its
+ * share of their run time. */
 static int vcpu_home(const nv_vm_info *vm, double *ret_share) {
-        double total = 0, best = 0;
-        int node = -1;
+        double total = 0;
+        int node = nv_placement_dominant_node(&vm->vcpu_time, NV_MAX_NODES, 0.0, NULL);
 
-        for (int n = 0; n < NV_MAX_NODES; n++) {
+        for (int n = 0; n < NV_MAX_NODES; n++)
                 total += vm->vcpu_time.sec[n];
-                if (vm->vcpu_time.sec[n] > best) {
-                        best = vm->vcpu_time.sec[n];
-                        node = n;
-                }
-        }
-        *ret_share = total > 0 ? best / total : 0;
+        *ret_share = node >= 0 && total > 0 ? vm->vcpu_time.sec[node] / total : 0;
         return node;
 }
 
@@ -74,22 +72,47 @@ void nv_report_heat_json(const nv_vm_state *s, json_object *o) {
                                known ? json_object_new_double(nv_vm_state_hot_local_percent(s)) : NULL);
 }
 
+/* Guest memory per host node, from the heat map's regions. */
+static json_object *memory_per_node_json(const nv_manager *m, const nv_region *regions, size_t n) {
+        uint64_t per_node[NV_MAX_NODES] = {};
+        unsigned nr_nodes = MAX(m->inv.nr_nodes, 1u);
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < n; i++)
+                for (unsigned nd = 0; nd < NV_MAX_NODES; nd++)
+                        per_node[nd] += regions[i].node_bytes[nd];
+        for (unsigned nd = 0; nd < nr_nodes && nd < NV_MAX_NODES; nd++)
+                json_object_array_add(a, json_object_new_uint64(per_node[nd]));
+        return a;
+}
+
 json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object *o = json_object_new_object(), *held = json_object_new_object();
+        size_t nr_regions;
+        const nv_region *regions = nv_heatmap_regions(s->heat, &nr_regions);
+        double share;
+        int home = vcpu_home(&s->info, &share);
         nv_truth t;
 
+        json_object_object_add(o, "name", json_object_new_string(s->info.name));
         json_object_object_add(o, "uuid", json_object_new_string(s->info.uuid));
         json_object_object_add(o, "pid", json_object_new_int(s->info.pid));
         json_object_object_add(o, "vcpus", json_object_new_int((int)s->info.nr_vcpus));
-        json_object_object_add(o, "ramBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
+        json_object_object_add(o, "memoryBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
+        json_object_object_add(o, "memoryPerNode", memory_per_node_json(m, regions, nr_regions));
+        json_object_object_add(o, "vcpuNode", home >= 0 ? json_object_new_int(home) : NULL);
+        json_object_object_add(o, "vcpuNodePercent", json_object_new_double(share * 100.0));
+        json_object_object_add(o, "regions", json_object_new_uint64(nr_regions));
+        json_object_object_add(o, "epochMovedBytes", json_object_new_uint64(s->counters.epoch_moved_bytes));
+        json_object_object_add(o, "placement", json_object_new_boolean(s->placement));
+        json_object_object_add(o, "frozen", json_object_new_boolean(nv_vm_state_frozen(s, m->vclock)));
         nv_report_heat_json(s, o);
         json_object_object_add(o, "migratedBytes", json_object_new_uint64(s->counters.migrated_bytes));
         json_object_object_add(o, "pingPongBytes", json_object_new_uint64(s->counters.ping_pong_bytes));
         json_object_object_add(o, "failedBytes", json_object_new_uint64(s->counters.failed_bytes));
         json_object_object_add(o, "targetNode", json_object_new_int(s->counters.target_node));
         nv_overcommit_vm_json(m, s, o); /* "balloon", "ksm" */
-        nv_report_vm_json_more(m, s, o);
-        if (s->meters) /* "counters", "dirtyRate", ... and memoryPerNode from numa_maps */
+        if (s->meters)                  /* "counters", "dirtyRate", ... and memoryPerNode from numa_maps */
                 nv_counters_json(s->meters, m->inv.nr_nodes, o);
         for (unsigned v = 0; v < _NV_VERDICT_MAX; v++)
                 if (s->counters.bytes_by_verdict[v] > 0)

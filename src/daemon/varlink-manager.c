@@ -25,41 +25,6 @@ static bool vm_matches(const nv_vm_state *s, const char *key) {
         return strcmp(s->info.name, key) == 0 || (s->info.uuid[0] && strcasecmp(s->info.uuid, key) == 0);
 }
 
-void nv_report_vm_json_more(const nv_manager *m, const nv_vm_state *s, json_object *o) {
-        uint64_t per_node[NV_MAX_NODES] = {};
-        unsigned nr_nodes = MAX(m->inv.nr_nodes, 1u);
-        double total = 0, best = 0;
-        int home = -1;
-        size_t n;
-        const nv_region *regions = nv_heatmap_regions(s->heat, &n);
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; i < n; i++)
-                for (unsigned nd = 0; nd < NV_MAX_NODES; nd++)
-                        per_node[nd] += regions[i].node_bytes[nd];
-        for (unsigned nd = 0; nd < nr_nodes; nd++)
-                json_object_array_add(a, json_object_new_uint64(per_node[nd]));
-        for (int nd = 0; nd < NV_MAX_NODES; nd++) {
-                total += s->info.vcpu_time.sec[nd];
-                if (s->info.vcpu_time.sec[nd] > best) {
-                        best = s->info.vcpu_time.sec[nd];
-                        home = nd;
-                }
-        }
-
-        json_object_object_add(o, "name", json_object_new_string(s->info.name));
-        json_object_object_add(o, "vcpus", json_object_new_int((int)s->info.nr_vcpus));
-        json_object_object_add(o, "memoryBytes", json_object_new_uint64(nv_vm_ram_bytes(&s->info)));
-        json_object_object_add(o, "memoryPerNode", a);
-        json_object_object_add(o, "vcpuNode", home >= 0 ? json_object_new_int(home) : NULL);
-        json_object_object_add(o, "vcpuNodePercent",
-                               json_object_new_double(total > 0 ? 100.0 * best / total : 0));
-        json_object_object_add(o, "regions", json_object_new_uint64(n));
-        json_object_object_add(o, "epochMovedBytes", json_object_new_uint64(s->counters.epoch_moved_bytes));
-        json_object_object_add(o, "placement", json_object_new_boolean(s->placement));
-        json_object_object_add(o, "frozen", json_object_new_boolean(nv_vm_state_frozen(s, m->vclock)));
-}
-
 /* Parameters: reject unknown ones, and ones of the wrong type. */
 static int check_parameters(nv_varlink_call *call, json_object *p, const char *const *keys,
                             const json_type *types) {
@@ -327,7 +292,7 @@ static int listen_default(nv_varlink_server *s) {
         if (!dir)
                 return log_oom();
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return log_warning_errno(errno, "Cannot create %s, not serving varlink, ignoring: %m", dir),
+                return log_warning_errno(-errno, "Cannot create %s, not serving varlink, ignoring: %m", dir),
                        0;
         r = nv_varlink_server_listen_address(s, NV_VARLINK_DEFAULT_ADDRESS, SOCKET_MODE);
         if (r < 0)

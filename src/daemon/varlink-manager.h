@@ -22,9 +22,5 @@ nv_varlink_manager *nv_varlink_manager_free(nv_varlink_manager *v);
 /* Once per epoch: a reply to every subscriber. */
 void nv_varlink_manager_publish(struct nv_manager *m);
 
-/* The fields of a VM's JSON (nv_report_vm_json) beyond what --summary=json always had. */
-struct json_object;
-void nv_report_vm_json_more(const struct nv_manager *m, const struct nv_vm_state *s, struct json_object *o);
-
 /* The IDL, embedded at build time from io.numavd.Manager.varlink. */
 extern const char nv_manager_interface_description[];

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "migrate/ksm-sysfs.h"
 
@@ -45,41 +46,6 @@ struct nv_ksm_sysfs {
         pid_t ksmd_pid; /* 0: not looked up yet, -1: none */
 };
 
-static int read_int(const char *path, int64_t *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        char buf[64];
-        ssize_t n;
-        char *end;
-        long long v;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        errno = 0;
-        v = strtoll(buf, &end, 10);
-        if (errno != 0 || end == buf)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-static int write_int(const char *path, int64_t v) {
-        _cleanup_close_ int fd = -EBADF;
-        char buf[32];
-        int len = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
-
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, buf, (size_t)len) != len)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
-}
-
 static int knob_path(const nv_ksm_sysfs *k, const char *name, char **ret) {
         return asprintf(ret, "%s/%s", k->ksm_dir, name) < 0 ? -ENOMEM : 0;
 }
@@ -88,7 +54,7 @@ static int64_t read_knob(const nv_ksm_sysfs *k, const char *name, int64_t missin
         _cleanup_free_ char *p = NULL;
         int64_t v = missing;
 
-        if (knob_path(k, name, &p) < 0 || read_int(p, &v) < 0)
+        if (knob_path(k, name, &p) < 0 || nv_read_int64(p, &v) < 0)
                 return missing;
         return v;
 }
@@ -99,7 +65,7 @@ static int write_knob(const nv_ksm_sysfs *k, const char *name, int64_t v) {
 
         if (knob_path(k, name, &p) < 0)
                 return -ENOMEM;
-        r = write_int(p, v);
+        r = nv_write_int64(p, v);
         if (r < 0)
                 return log_warning_errno(r, "Cannot write %" PRId64 " to %s: %m", v, p);
         log_debug("KSM: %s=%" PRId64, name, v);
@@ -426,9 +392,14 @@ static void ops_destroy(void *ctx) {
         nv_ksm_sysfs_free(ctx);
 }
 
+static int ops_ksmd_cpu(void *ctx, uint64_t *ret_usec) {
+        return nv_ksm_sysfs_ksmd_cpu(ctx, ret_usec);
+}
+
 const nv_ksm_ops nv_ksm_sysfs_ops = {
         .read = ops_read,
         .write = ops_write,
         .vm_stat = ops_vm_stat,
+        .ksmd_cpu = ops_ksmd_cpu,
         .destroy = ops_destroy,
 };

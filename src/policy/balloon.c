@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "common/string-table.h"
 #include "policy/balloon.h"
 
 #include "common/macro.h"
@@ -19,7 +20,7 @@ void nv_balloon_config_defaults(nv_balloon_config *c) {
         };
 }
 
-static const char *const reason_names[_NV_BALLOON_REASON_MAX] = {
+static const char *const nv_balloon_reason_table[_NV_BALLOON_REASON_MAX] = {
         [NV_BALLOON_IDLE] = "idle",
         [NV_BALLOON_SHRINK] = "shrink: host under pressure",
         [NV_BALLOON_SHRINK_CRITICAL] = "shrink: host critical",
@@ -38,23 +39,15 @@ static const char *const reason_names[_NV_BALLOON_REASON_MAX] = {
         [NV_BALLOON_DISABLED] = "disabled",
 };
 
-const char *nv_balloon_reason_to_string(nv_balloon_reason r) {
-        if (r < 0 || r >= _NV_BALLOON_REASON_MAX)
-                return NULL;
-        return reason_names[r];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_balloon_reason, nv_balloon_reason);
 
-const char *nv_host_mem_state_to_string(nv_host_mem_state s) {
-        switch (s) {
-        case NV_HOST_MEM_OK:
-                return "ok";
-        case NV_HOST_MEM_PRESSURE:
-                return "pressure";
-        case NV_HOST_MEM_CRITICAL:
-                return "critical";
-        }
-        return NULL;
-}
+static const char *const nv_host_mem_state_table[] = {
+        [NV_HOST_MEM_OK] = "ok",
+        [NV_HOST_MEM_PRESSURE] = "pressure",
+        [NV_HOST_MEM_CRITICAL] = "critical",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_host_mem_state, nv_host_mem_state);
 
 nv_host_mem_state nv_balloon_host_state(const nv_balloon_config *c, const nv_balloon_host *h,
                                         nv_host_mem_state prev) {

@@ -1,9 +1,18 @@
 noinst_LIBRARIES += libnvpolicy.a
 libnvpolicy_a_SOURCES = \
 	src/policy/placement.c src/policy/placement.h \
-	src/policy/budget.c src/policy/budget.h
+	src/policy/budget.c src/policy/budget.h \
+	src/policy/balloon.c src/policy/balloon.h \
+	src/policy/ksm.c src/policy/ksm.h
 
 check_PROGRAMS += tests/test-placement
 tests_test_placement_SOURCES = tests/test-placement.c tests/tap.h
 tests_test_placement_LDADD = libnvpolicy.a libnvcommon.a -lm
 TESTS += tests/test-placement
+
+check_PROGRAMS += tests/test-balloon-policy tests/test-ksm-policy
+tests_test_balloon_policy_SOURCES = tests/test-balloon-policy.c tests/tap.h
+tests_test_balloon_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_ksm_policy_SOURCES = tests/test-ksm-policy.c tests/tap.h
+tests_test_ksm_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
+TESTS += tests/test-balloon-policy tests/test-ksm-policy

@@ -3,11 +3,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "common/string-table.h"
 #include "common/macro.h"
 #include "policy/budget.h"
 #include "policy/placement.h"
 
-static const char *const verdict_names[_NV_VERDICT_MAX] = {
+static const char *const nv_verdict_table[_NV_VERDICT_MAX] = {
         [NV_VERDICT_MOVE] = "move",
         [NV_VERDICT_LOCAL] = "local",
         [NV_VERDICT_COLD] = "cold",
@@ -20,11 +21,7 @@ static const char *const verdict_names[_NV_VERDICT_MAX] = {
         [NV_VERDICT_DISABLED] = "disabled",
 };
 
-const char *nv_verdict_to_string(nv_verdict v) {
-        if ((unsigned)v >= _NV_VERDICT_MAX)
-                return NULL;
-        return verdict_names[v];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_verdict, nv_verdict);
 
 /* Run times are measurements: a node counts as reaching dominance when it falls short of it by
  * no more than this fraction of the total (rounding in the sums, not a real shortfall). */

@@ -3,7 +3,23 @@
 
 /* The placement policy: pure. A snapshot of every VM's regions and vCPU placement goes in, a
  * plan comes out: which regions move to which node this epoch, and for every region that does
- * not move, why. No I/O, no clock, no globals; tests and benchmarks call it directly. */
+ * not move, why. No I/O, no clock, no globals; tests and benchmarks call it directly.
+ *
+ * The rules, in the order they apply (comments in src/policy cite them by number):
+ *   1. A VM with placement disabled, or frozen by a live migration, plans nothing (DISABLED).
+ *   2. A region outside the VM's known RAM ranges, or on a pinned backing, never moves (PINNED).
+ *   3. The target is the node holding at least `dominance` of the accessors' run time (the vNUMA
+ *      cell's vCPUs where the range belongs to a cell, else all vCPUs); none: IDLE or
+ *      NO_DOMINANT_NODE.
+ *   4. Only hot regions move: heat at least hot_threshold, or far above the VM's background
+ *      (nv_placement_hot_heat()); else COLD.
+ *   5. A region with no bytes off its target stays (LOCAL).
+ *   6. Hysteresis: a region moved within min_residency epochs stays unless its new target held
+ *      for retarget_epochs epochs in a row (RESIDENCY).
+ *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
+ *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *   9. No move takes a node below its free-memory floor (NODE_FLOOR).
+ *  10. Every region gets its verdict and bytes, and the moves come out in benefit order. */
 
 #include "common/inventory.h"
 #include "common/region.h"

@@ -67,7 +67,7 @@ static int probe_vaddr(damon *d) {
                         r = damon_attr_write(&d->fs, "vaddr", "0/contexts/0/operations") < 0 ? -EOPNOTSUPP
                                                                                              : 0;
                 else if (r >= 0 && !strstr(ops, "vaddr"))
-                        r = log_info_errno(EOPNOTSUPP, "DAMON offers no vaddr operations here (only: %s).",
+                        r = log_info_errno(-EOPNOTSUPP, "DAMON offers no vaddr operations here (only: %s).",
                                            ops);
         }
         (void)damon_attr_write(&d->fs, "0", "nr_kdamonds");
@@ -118,7 +118,7 @@ static int apply(damon *d) {
         if (r < 0)
                 return log_error_errno(r, "Cannot read DAMON's nr_kdamonds: %m");
         if (now != d->nr_ours)
-                return log_error_errno(EBUSY,
+                return log_error_errno(-EBUSY,
                                        "DAMON has %" PRIu64 " kdamonds, numavd created %u: someone else "
                                        "uses DAMON, leaving it alone.",
                                        now, d->nr_ours);
@@ -194,7 +194,7 @@ static int damon_attach(void *ctx, const nv_vm_info *vm) {
         if (vm->nr_ranges == 0 || vm->pid <= 0)
                 return -EINVAL;
         if (d->nr_vms >= DAMON_MAX_VMS)
-                return log_warning_errno(E2BIG, "DAMON already monitors %u VMs.", DAMON_MAX_VMS);
+                return log_warning_errno(-E2BIG, "DAMON already monitors %u VMs.", DAMON_MAX_VMS);
         v.name = strdup(vm->name ?: "?");
         v.ranges = calloc(vm->nr_ranges, sizeof(*v.ranges));
         damon_vm *a = reallocarray(d->vms, d->nr_vms + 1, sizeof(*a));
@@ -355,7 +355,7 @@ int nv_damon_backend_new(const nv_damon_params *p, const nv_access_ops **ret_ops
 
         if (p->sample_interval == 0 || p->aggr_interval < p->sample_interval || p->min_regions < 3 ||
             p->max_regions < p->min_regions)
-                return log_error_errno(EINVAL,
+                return log_error_errno(-EINVAL,
                                        "Invalid DAMON parameters: sampling %" PRIu64
                                        "us, aggregation %" PRIu64 "us, regions %u..%u.",
                                        p->sample_interval, p->aggr_interval, p->min_regions, p->max_regions);
@@ -387,7 +387,7 @@ int nv_damon_backend_new(const nv_damon_params *p, const nv_access_ops **ret_ops
                 damon_destroy(d);
                 if (ops[0] && !strstr(ops, "vaddr"))
                         log_info("DAMON offers no vaddr operations here (only: %s).", ops);
-                return log_info_errno(EBUSY,
+                return log_info_errno(-EBUSY,
                                       "DAMON runs %" PRIu64 " kdamonds numavd did not create; leaving DAMON "
                                       "alone.",
                                       n);

@@ -106,10 +106,10 @@ static int kmod_attach(void *ctx, const nv_vm_info *vm) {
                                          (int)vm->pid);
         dev_fd = open(b->dev_path, O_RDWR | O_CLOEXEC);
         if (dev_fd < 0)
-                return log_warning_errno(errno, "Cannot open %s: %m", b->dev_path);
+                return log_warning_errno(-errno, "Cannot open %s: %m", b->dev_path);
         a.vm_fd = vm_fd;
         if (ioctl(dev_fd, NUMAVD_EPT_IOC_ATTACH, &a) < 0)
-                return log_warning_errno(errno, "Cannot attach %s to VM %s: %m", b->dev_path, vm->name);
+                return log_warning_errno(-errno, "Cannot attach %s to VM %s: %m", b->dev_path, vm->name);
         /* The module holds the VM now; our copy of the fd would only keep it alive longer. */
         vm_fd = close_fd(vm_fd);
         if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) == 0) {
@@ -253,7 +253,7 @@ int nv_kmod_backend_new(const char *dev_path, bool nested, const nv_access_ops *
         if (ioctl(fd, NUMAVD_EPT_IOC_VERSION, &ver) < 0)
                 return -errno;
         if (ver.major != NUMAVD_EPT_ABI_MAJOR)
-                return log_error_errno(EPROTO, "%s speaks ABI %u.%u, numavd needs %u.x.", dev_path,
+                return log_error_errno(-EPROTO, "%s speaks ABI %u.%u, numavd needs %u.x.", dev_path,
                                        ver.major, ver.minor, NUMAVD_EPT_ABI_MAJOR);
 
         b = calloc(1, sizeof(*b));

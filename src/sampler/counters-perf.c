@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/string-table.h"
 #include "common/log.h"
 #include "sampler/counters-perf.h"
 
@@ -28,7 +29,7 @@ struct nv_perf_vm {
         uint64_t pending[_NV_PERF_MAX]; /* counted by threads closed since the last read */
 };
 
-static const char *const event_names[_NV_PERF_MAX] = {
+static const char *const nv_perf_event_table[_NV_PERF_MAX] = {
         [NV_PERF_TASK_CLOCK] = "taskClockNs",
         [NV_PERF_PAGE_FAULTS] = "pageFaults",
         [NV_PERF_CPU_MIGRATIONS] = "cpuMigrations",
@@ -40,9 +41,7 @@ static const char *const event_names[_NV_PERF_MAX] = {
         [NV_PERF_NODE_LOAD_MISSES] = "nodeLoadMisses",
 };
 
-const char *nv_perf_event_to_string(nv_perf_event e) {
-        return (unsigned)e < _NV_PERF_MAX ? event_names[e] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_perf_event, nv_perf_event);
 
 static void event_attr(nv_perf_event e, struct perf_event_attr *a) {
         static const struct {

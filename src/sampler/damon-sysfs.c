@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "sampler/damon-sysfs.h"
 
@@ -45,10 +46,10 @@ int damon_attr_write(const damon_sysfs *d, const char *value, const char *fmt, .
                 return r;
         fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return log_debug_errno(errno, "Cannot open %s: %m", path);
+                return log_debug_errno(-errno, "Cannot open %s: %m", path);
         n = write(fd, value, len);
         if (n < 0)
-                return log_debug_errno(errno, "Writing '%s' to %s failed: %m", value, path);
+                return log_debug_errno(-errno, "Writing '%s' to %s failed: %m", value, path);
         return (size_t)n == len ? 0 : -EIO;
 }
 
@@ -90,24 +91,16 @@ int damon_attr_read(const damon_sysfs *d, char *buf, size_t size, const char *fm
 }
 
 int damon_attr_read_u64(const damon_sysfs *d, uint64_t *ret, const char *fmt, ...) {
-        char path[PATH_MAX], buf[32], *end;
+        char path[PATH_MAX];
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vsnprintf(path, sizeof(path), fmt, ap);
+        r = attr_path(d, path, sizeof(path), fmt, ap);
         va_end(ap);
-        if (r < 0 || (size_t)r >= sizeof(path))
-                return -ENAMETOOLONG;
-        r = damon_attr_read(d, buf, sizeof(buf), "%s", path);
         if (r < 0)
                 return r;
-        errno = 0;
-        unsigned long long v = strtoull(buf, &end, 10);
-        if (errno != 0 || end == buf || *end != 0)
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        return nv_read_uint64(path, ret);
 }
 
 static char *state_path(const damon_sysfs *d) {
@@ -125,10 +118,10 @@ int damon_state_save(const damon_sysfs *d, unsigned n, const pid_t *pids) {
         if (!path || asprintf(&tmp, "%s.tmp", path) < 0)
                 return -ENOMEM;
         if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST)
-                return log_warning_errno(errno, "Cannot create %s: %m", d->state_dir);
+                return log_warning_errno(-errno, "Cannot create %s: %m", d->state_dir);
         f = fopen(tmp, "we");
         if (!f)
-                return log_warning_errno(errno, "Cannot write %s: %m", tmp);
+                return log_warning_errno(-errno, "Cannot write %s: %m", tmp);
         fprintf(f, "kdamonds %u\n", n);
         for (unsigned i = 0; i < n; i++)
                 fprintf(f, "kdamond %u %d\n", i, (int)pids[i]);
@@ -151,7 +144,7 @@ void damon_state_remove(const damon_sysfs *d) {
         _cleanup_free_ char *path = state_path(d);
 
         if (path && unlink(path) < 0 && errno != ENOENT)
-                log_warning_errno(errno, "Cannot remove %s, ignoring: %m", path);
+                log_warning_errno(-errno, "Cannot remove %s, ignoring: %m", path);
 }
 
 /* Stop kdamond i if it runs. Writing "off" to a stopped kdamond fails: only running ones. */

@@ -286,7 +286,7 @@ int nv_heatmap_new(const nv_vm_info *vm, const nv_heatmap_config *cfg, uint64_t 
         int r;
 
         if (cfg && !config_valid(cfg))
-                return log_debug_errno(EINVAL, "Invalid heat map configuration.");
+                return log_debug_errno(-EINVAL, "Invalid heat map configuration.");
 
         h = calloc(1, sizeof(*h));
         if (!h)

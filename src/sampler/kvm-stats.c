@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/string-table.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "sampler/kvm-stats.h"
 
@@ -16,7 +18,7 @@ struct nv_kvm_stats {
         uint64_t last[_NV_KVM_STAT_MAX];
 };
 
-static const char *const stat_names[_NV_KVM_STAT_MAX] = {
+static const char *const nv_kvm_stat_table[_NV_KVM_STAT_MAX] = {
         [NV_KVM_EXITS] = "exits",
         [NV_KVM_PAGE_FAULTS] = "pageFaults",
         [NV_KVM_NESTED_RUNS] = "nestedRuns",
@@ -35,9 +37,7 @@ static const char *const kernel_names[_NV_KVM_STAT_MAX][2] = {
         [NV_KVM_REMOTE_TLB_FLUSHES] = { "remote_tlb_flush" },
 };
 
-const char *nv_kvm_stat_to_string(nv_kvm_stat s) {
-        return (unsigned)s < _NV_KVM_STAT_MAX ? stat_names[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(nv_kvm_stat, nv_kvm_stat);
 
 nv_kvm_stats *nv_kvm_stats_free(nv_kvm_stats *k) {
         if (!k)
@@ -45,10 +45,6 @@ nv_kvm_stats *nv_kvm_stats_free(nv_kvm_stats *k) {
         free(k->dir);
         free(k);
         return NULL;
-}
-
-const char *nv_kvm_stats_dir(const nv_kvm_stats *k) {
-        return k->dir;
 }
 
 /* The fd number of the process's KVM VM fd. */
@@ -97,26 +93,16 @@ int nv_kvm_stats_open(const char *proc_root, const char *debugfs, pid_t pid, nv_
                 return -ENOMEM;
         }
         if (stat(k->dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                return log_debug_errno(ENODEV, "No KVM debugfs directory %s for pid %d.", k->dir, (int)pid);
+                return log_debug_errno(-ENODEV, "No KVM debugfs directory %s for pid %d.", k->dir, (int)pid);
         *ret = TAKE_PTR(k);
         return 0;
 }
 
 static int read_u64(const char *dir, const char *name, uint64_t *ret) {
-        char path[600], buf[32] = "";
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
+        char path[600];
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = 0;
-        *ret = strtoull(buf, NULL, 10);
-        return 0;
+        return nv_read_uint64(path, ret);
 }
 
 int nv_kvm_stats_read(nv_kvm_stats *k, nv_kvm_counts *ret) {

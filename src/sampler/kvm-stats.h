@@ -37,8 +37,6 @@ typedef struct nv_kvm_stats nv_kvm_stats;
 /* proc_root NULL: "/proc"; debugfs NULL: "/sys/kernel/debug". -ESRCH: no such process; -ENOENT:
  * no KVM VM fd in that process; -ENODEV: debugfs (or its kvm directory for the VM) is not there. */
 int nv_kvm_stats_open(const char *proc_root, const char *debugfs, pid_t pid, nv_kvm_stats **ret);
-/* What nv_kvm_stats_open() found, for reports: the VM's directory. */
-const char *nv_kvm_stats_dir(const nv_kvm_stats *k);
 nv_kvm_stats *nv_kvm_stats_free(nv_kvm_stats *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_kvm_stats *, nv_kvm_stats_free);
 

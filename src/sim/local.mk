@@ -5,8 +5,8 @@ libnvsim_a_SOURCES = \
 	src/sim/scenario.c \
 	src/sim/scenario-host.c \
 	src/sim/scenario-vm.c \
-	src/sim/access.c \
-	src/sim/rates.c \
+	src/sim/unit-access.c \
+	src/sim/page-info.c \
 	src/sim/sim.c
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
@@ -15,3 +15,9 @@ tests_test_sim_scenario_LDADD = libnvsim.a libnvcommon.a -lm
 tests_test_sim_model_SOURCES = tests/test-sim-model.c tests/tap.h
 tests_test_sim_model_LDADD = libnvsim.a libnvcommon.a -lm
 TESTS += tests/test-sim-scenario tests/test-sim-model
+
+# The sim's page API that the AutoNUMA baseline and the oracle use.
+check_PROGRAMS += tests/test-sim-page
+tests_test_sim_page_SOURCES = tests/test-sim-page.c tests/tap.h
+tests_test_sim_page_LDADD = libnvsim.a libnvcommon.a -lm
+TESTS += tests/test-sim-page

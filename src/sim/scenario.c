@@ -24,7 +24,7 @@ _printf_(2, 3) int scenario_fail(const parser *p, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        return log_error_errno(EINVAL, "%s:%u: %s", p->file, p->line, buf);
+        return log_error_errno(-EINVAL, "%s:%u: %s", p->file, p->line, buf);
 }
 
 int scenario_grow(void **array, size_t *n, size_t size) {
@@ -182,7 +182,7 @@ int nv_sim_load_file(const char *path, nv_sim **ret) {
 
         f = fopen(path, "re");
         if (!f)
-                return log_error_errno(errno, "Failed to open %s: %m", path);
+                return log_error_errno(-errno, "Failed to open %s: %m", path);
         r = getdelim(&text, &size, '\0', f) < 0 && ferror(f) ? -EIO : 0;
         fclose(f);
         if (r < 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The simulated host's internal model, shared by scenario*.c (building it), access.c (rates,
+/* The simulated host's internal model, shared by scenario*.c (building it), unit-access.c (rates,
  * accessed/dirty bits, harvest) and sim.c (time, inventory, moves, truth). */
 
 #include <sys/types.h>
@@ -142,7 +142,7 @@ void sim_vm_done(sim_vm *vm);
 /* sim.c: lay out and place guest memory, apply what happens at time 0. */
 int sim_build(nv_sim *s);
 
-/* access.c */
+/* unit-access.c */
 /* Accesses per second to unit u in segment seg: in all (writes_only false) or writes only. When
  * per_vcpu is given, it receives each of the VM's vCPUs' share (nr_vcpus doubles, added to).
  * only_wl >= 0 counts only that workload's accesses. */

@@ -144,7 +144,7 @@ static int build_vm(nv_sim *s, sim_vm *vm, uint64_t hva) {
                         unsigned pref = ft >= 0 ? (unsigned)ft : (unsigned)(u % s->nr_nodes);
                         int n = place_unit(s, pref, ub);
                         if (n < 0)
-                                return log_error_errno(EINVAL,
+                                return log_error_errno(-EINVAL,
                                                        "%s: vm %s does not fit in the host's free memory",
                                                        s->name, vm->name);
                         vm->node[u] = (int8_t)n;
@@ -196,14 +196,6 @@ nv_sim *nv_sim_free(nv_sim *s) {
         free(s->name);
         free(s);
         return NULL;
-}
-
-void nv_sim_set_seed(nv_sim *s, uint64_t seed) {
-        s->seed = seed;
-}
-
-usec_t nv_sim_now(const nv_sim *s) {
-        return s->now;
 }
 
 /* Let [now, now + dt) pass with nothing changing: vCPU run time and access accounting. */

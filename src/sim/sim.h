@@ -19,14 +19,10 @@ int nv_sim_load_string(const char *text, const char *name, nv_sim **ret);
 nv_sim *nv_sim_free(nv_sim *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_sim *, nv_sim_free);
 
-/* Override the scenario's seed (before the first advance). */
-void nv_sim_set_seed(nv_sim *s, uint64_t seed);
-
 /* Fill *ret with the sim's ports; the sim stays owned by the caller (ret->destroy is NULL)
  * unless take_ownership is set. */
 void nv_sim_host(nv_sim *s, bool take_ownership, nv_host *ret);
 
-usec_t nv_sim_now(const nv_sim *s);
 void nv_sim_advance(nv_sim *s, usec_t dt);
 
 /* Ground truth for a VM (the host port's truth()); -ENOENT if unknown. */

@@ -2,8 +2,10 @@
 #pragma once
 
 /* The real host's ports: VMs from libvirt and/or /proc (any process holding a KVM VM fd), the
- * topology through hwloc (free memory per node from sysfs), pages moved with move_pages(2). No
- * access sampler here (ret->access is NULL): the backends are picked by the daemon.
+ * topology through hwloc (free memory per node from sysfs), pages moved with move_pages(2), the
+ * access samplers Backend= opens (the numavd_ept module, DAMON), the host's memory (meminfo, PSI),
+ * per-VM counters from /proc and debugfs, and with params.overcommit the balloon (libvirt) and KSM
+ * (sysfs) ports, whose KSM settings are restored when the host is destroyed.
  *
  * A VMM seen by both sources is one VM (matched by pid): libvirt gives its name, uuid, vNUMA cells
  * and memory size, /proc its vCPU threads, their run time per node and its RAM mappings. Every
@@ -21,6 +23,7 @@ typedef struct nv_real_host_params {
         bool use_libvirt;                  /* Sources=libvirt or both */
         bool use_proc;                     /* Sources=proc or both */
         const char *libvirt_uri;           /* NULL: qemu:///system */
+        bool overcommit;                   /* also the balloon and KSM ports (the daemon) */
         void (*on_change)(void *userdata); /* a VM appeared or went: refresh now (may be NULL) */
         void *userdata;
 } nv_real_host_params;
@@ -29,7 +32,7 @@ typedef struct nv_real_host_params {
  * the context. 0 or -errno, *ret untouched on failure. */
 int nv_real_host_new(const nv_real_host_params *p, nv_host *ret);
 
-/* Follow a reload of Sources= and LibvirtURI=: open the new libvirt connection (connecting in the
+/* Follow a reload of Sources= and LibvirtURI= (the balloons follow LibvirtURI= too): open the new libvirt connection (connecting in the
  * background as at start) and close the old one, or stop asking libvirt. host must come from
  * nv_real_host_new(). 1 when something changed, 0 when nothing did, -errno with the old sources
  * kept in force. */

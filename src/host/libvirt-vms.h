@@ -11,7 +11,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "inventory/domain-xml.h"
+#include "host/domain-xml.h"
 
 /* Backoff between reconnection attempts: doubles from the first to the last. */
 #define NV_LIBVIRT_RECONNECT_MIN_USEC (100 * USEC_PER_MSEC)

@@ -5,7 +5,7 @@
 #include <libvirt/libvirt.h>
 
 #include "common/log.h"
-#include "inventory/libvirt-event.h"
+#include "host/libvirt-event.h"
 
 /* One libvirt handle or timeout. Watch ids are positive and never reused. */
 typedef struct lv_watch {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inventory/proc-parse.h"
+#include "host/proc-parse.h"
 
 /* Guest names come from whoever started the VM; keep them to a sane length. */
 #define NAME_MAX_BYTES 255

@@ -7,8 +7,8 @@
 #include <libxml/xpath.h>
 
 #include "common/log.h"
-#include "inventory/domain-xml.h"
-#include "inventory/topology.h"
+#include "host/domain-xml.h"
+#include "host/topology.h"
 
 static void xml_doc_freep(xmlDocPtr *d) {
         if (*d)

@@ -9,8 +9,8 @@
 
 #include "common/log.h"
 #include "common/fileio.h"
-#include "inventory/libvirt-event.h"
-#include "inventory/libvirt-vms.h"
+#include "host/libvirt-event.h"
+#include "host/libvirt-vms.h"
 
 struct nv_libvirt_vms {
         sd_event *event;

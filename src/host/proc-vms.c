@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "common/fileio.h"
-#include "inventory/proc-vms.h"
+#include "host/proc-vms.h"
 
 #define KVM_VM_FD_LINK "anon_inode:kvm-vm"
 

@@ -12,8 +12,8 @@
 #include <sys/types.h>
 
 #include "common/inventory.h"
-#include "inventory/proc-parse.h"
-#include "inventory/topology.h"
+#include "host/proc-parse.h"
+#include "host/topology.h"
 
 typedef struct nv_proc_vms nv_proc_vms;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -7,10 +8,14 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "inventory/libvirt-vms.h"
-#include "inventory/proc-vms.h"
-#include "inventory/real-host.h"
-#include "inventory/topology.h"
+#include "host/access-backends.h"
+#include "host/host-memory.h"
+#include "host/libvirt-vms.h"
+#include "host/proc-vms.h"
+#include "host/real-host.h"
+#include "host/topology.h"
+#include "migrate/balloon-libvirt.h"
+#include "migrate/ksm-sysfs.h"
 #include "migrate/mover.h"
 
 /* A VMM watched through its pidfd. */
@@ -34,6 +39,10 @@ typedef struct real_host {
         /* Only a VMM exited since the last refresh: no need to ask libvirt, which may hold the
          * domain locked while it cleans up after the exit (seen: 1.6 s). */
         bool only_exits;
+        nv_balloon_libvirt *balloon; /* with params.overcommit */
+        nv_ksm_sysfs *ksm;           /* with params.overcommit, when the kernel has KSM */
+        char *proc_root, *debugfs;   /* under params.root, NULL: the system's */
+        nv_counter_sources counters;
 } real_host;
 
 static void watch_done(vmm_watch *w) {
@@ -47,9 +56,13 @@ static void real_host_destroy(void *ctx) {
 
         if (!h)
                 return;
+        nv_ksm_sysfs_free(h->ksm); /* restores the KSM settings found at start */
+        nv_balloon_libvirt_free(h->balloon);
         for (size_t i = 0; i < h->nr_watches; i++)
                 watch_done(&h->watches[i]);
         free(h->watches);
+        free(h->proc_root);
+        free(h->debugfs);
         nv_libvirt_vms_free(h->libvirt);
         nv_proc_vms_free(h->vms);
         nv_topology_done(&h->topology);
@@ -97,7 +110,8 @@ static bool watch_alive(real_host *h, const nv_vm_info *vm) {
                 if (fd < 0) {
                         if (errno == ESRCH)
                                 return false;
-                        log_debug_errno(errno, "Cannot open a pidfd for VMM %d, ignoring: %m", (int)vm->pid);
+                        log_debug_errno(-errno, "Cannot open a pidfd for VMM %d, ignoring: %m",
+                                        (int)vm->pid);
                         return true; /* e.g. a fixture tree's pid: not watched */
                 }
                 vmm_watch *a = reallocarray(h->watches, h->nr_watches + 1, sizeof(*a));
@@ -271,6 +285,11 @@ int nv_real_host_set_sources(nv_host *host, bool use_libvirt, bool use_proc, con
         int r;
 
         libvirt_uri = libvirt_uri ?: "qemu:///system";
+        if (h->balloon) {
+                r = nv_balloon_libvirt_set_uri(h->balloon, libvirt_uri);
+                if (r < 0)
+                        log_warning_errno(r, "Balloons stay on the previous libvirt URI, ignoring: %m");
+        }
         same_libvirt = h->libvirt ? use_libvirt && strcmp(nv_libvirt_vms_uri(h->libvirt), libvirt_uri) == 0
                                   : !use_libvirt;
         if (same_libvirt && h->params.use_proc == use_proc)
@@ -294,6 +313,43 @@ int nv_real_host_set_sources(nv_host *host, bool use_libvirt, bool use_proc, con
         return 1;
 }
 
+static int real_host_memory(void *ctx, nv_host_memory *ret) {
+        real_host *h = ctx;
+
+        return nv_read_host_memory(h->params.root, ret);
+}
+
+/* The balloon (libvirt) and KSM (sysfs) ports. A kernel without KSM leaves it out. */
+static int open_overcommit(real_host *h, const char *libvirt_uri) {
+        int r;
+
+        r = nv_balloon_libvirt_new(libvirt_uri, &h->balloon);
+        if (r < 0)
+                return log_oom();
+        r = nv_ksm_sysfs_new(NULL, NULL, &h->ksm);
+        if (r == -ENOENT)
+                log_info("The kernel has no KSM, not tuning it.");
+        else if (r < 0)
+                log_warning_errno(r, "Not tuning KSM: %m");
+        return 0;
+}
+
+static int counter_roots(real_host *h) {
+        const char *root = h->params.root;
+
+        if (!root || !root[0])
+                return 0;
+        if (asprintf(&h->proc_root, "%s/proc", root) < 0) {
+                h->proc_root = NULL;
+                return -ENOMEM;
+        }
+        if (asprintf(&h->debugfs, "%s/sys/kernel/debug", root) < 0) {
+                h->debugfs = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
         real_host *h;
         int r;
@@ -310,9 +366,19 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
                 return log_error_errno(r, "Failed to read the NUMA topology: %m");
         }
         r = nv_proc_vms_new(p->root, &h->vms);
+        if (r >= 0)
+                r = counter_roots(h);
         if (r < 0) {
                 real_host_destroy(h);
                 return log_oom();
+        }
+        h->counters = (nv_counter_sources){ .proc_root = h->proc_root, .debugfs = h->debugfs };
+        if (p->overcommit) {
+                r = open_overcommit(h, p->libvirt_uri);
+                if (r < 0) {
+                        real_host_destroy(h);
+                        return r;
+                }
         }
         h->params.libvirt_uri = NULL; /* the caller's string: the connection keeps its own copy */
         if (p->use_libvirt) {
@@ -328,8 +394,16 @@ int nv_real_host_new(const nv_real_host_params *p, nv_host *ret) {
                 .ctx = h,
                 .source = &real_host_source_ops,
                 .access = NULL,
+                .access_backends = nv_real_access_backends,
+                .nr_access_backends = nv_real_access_backends_len,
                 .mover = &nv_move_pages_ops,
                 .mover_ctx = NULL,
+                .memory = real_host_memory,
+                .counters = &h->counters,
+                .balloon = h->balloon ? &nv_balloon_libvirt_ops : NULL,
+                .balloon_ctx = h->balloon,
+                .ksm = h->ksm ? &nv_ksm_sysfs_ops : NULL,
+                .ksm_ctx = h->ksm,
                 .destroy = real_host_destroy,
         };
         return 0;

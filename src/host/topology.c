@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "common/fileio.h"
 #include "common/parse.h"
-#include "inventory/topology.h"
+#include "host/topology.h"
 
 #define NODE_DIR                "/sys/devices/system/node"
 #define DEFAULT_REMOTE_DISTANCE 20

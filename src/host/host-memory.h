@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The real host's memory state: /proc/meminfo and /proc/pressure/memory under a root. */
+
+#include "common/host.h"
+
+/* MemTotal and MemAvailable. 0 or -errno (-EBADMSG: a field is missing). */
+int nv_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *ret_available);
+/* The memory PSI's some and full avg10 (full -1 when the kernel has no full line). 0 or -errno. */
+int nv_read_memory_psi(const char *root, double *ret_some_avg10, double *ret_full_avg10);
+/* Both: meminfo must be readable, PSI is -1 where it is not. */
+int nv_read_host_memory(const char *root, nv_host_memory *ret);
