@@ -16,51 +16,38 @@
 #include <asm/processor.h>
 
 #include "numavd_ept.h"
-
-/* A boolean parameter of KVM's vendor module (npt, ept, ept_ad); def if it has none. The vendor
- * module clears them at load when the hardware lacks the feature, so they tell what is in use. */
-static bool nv_ept_vendor_param(const struct module *mod, const char *name, bool def)
-{
-	unsigned int i;
-
-	for (i = 0; i < mod->num_kp; i++) {
-		const struct kernel_param *kp = &mod->kp[i];
-
-		if (strcmp(kp->name, name) == 0 && kp->ops == &param_ops_bool)
-			return READ_ONCE(*(bool *)kp->arg);
-	}
-	return def;
-}
+#include "numavd_ept_param.h"
 
 /* TDP and accessed bits: from the vendor module's parameters where the VM file names that module
- * (f_op->owner, set since 6.4); on older kernels from what struct kvm shows (6.1: the TDP MMU is
- * in use only with TDP). Without either, the TDP/AD flags stay clear and TDP_KNOWN says so. */
+ * (f_op->owner, set since 6.4; the module's name tells AMD from Intel, whatever the CPU's vendor
+ * string says: kvm_intel also runs on Zhaoxin and Centaur). On older kernels from what struct kvm
+ * shows (6.1: the TDP MMU is in use only with TDP), for NPT only: NPT always has accessed bits,
+ * while whether EPT's are in use (kvm_intel's eptad) is not visible from here, so an Intel host
+ * reports nothing rather than "no accessed bits". Without either, the TDP/AD flags stay clear and
+ * TDP_KNOWN says so. */
 static u32 nv_ept_paging_flags(struct nv_ept_file *f)
 {
 	bool amd = boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
 		   boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
-	u32 flags = amd ? NUMAVD_EPT_INFO_AMD : 0;
+	u32 flags;
 
-	if (boot_cpu_data.x86_vendor == X86_VENDOR_INTEL)
-		flags |= NUMAVD_EPT_INFO_INTEL;
+	if (f->vendor)
+		amd = strcmp(module_name(f->vendor), "kvm_amd") == 0;
+	flags = amd ? NUMAVD_EPT_INFO_AMD : NUMAVD_EPT_INFO_INTEL;
 	if (f->vendor) {
 		flags |= NUMAVD_EPT_INFO_TDP_KNOWN;
-		if (amd && nv_ept_vendor_param(f->vendor, "npt", false))
+		if (amd && nv_ept_module_param_bool(f->vendor, NV_EPT_PARAM_AMD_NPT, false))
 			flags |= NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_AD_BITS;
-		if (!amd && nv_ept_vendor_param(f->vendor, "ept", false)) {
+		if (!amd && nv_ept_module_param_bool(f->vendor, NV_EPT_PARAM_INTEL_EPT, false)) {
 			flags |= NUMAVD_EPT_INFO_TDP;
-			if (nv_ept_vendor_param(f->vendor, "ept_ad", false))
+			if (nv_ept_module_param_bool(f->vendor, NV_EPT_PARAM_INTEL_EPTAD, false))
 				flags |= NUMAVD_EPT_INFO_AD_BITS;
 		}
 		return flags;
 	}
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-	if (f->kvm->arch.tdp_mmu_enabled) {
-		/* NPT always has accessed bits; EPT's are not visible from here */
-		flags |= NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN;
-		if (amd)
-			flags |= NUMAVD_EPT_INFO_AD_BITS;
-	}
+	if (amd && f->kvm->arch.tdp_mmu_enabled)
+		flags |= NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN | NUMAVD_EPT_INFO_AD_BITS;
 #endif
 	return flags;
 }

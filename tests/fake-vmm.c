@@ -5,10 +5,11 @@
  * what it shows for a QEMU process: a kvm-vm fd, vCPU threads with run time, a big anonymous
  * mapping. No guest ever runs.
  *
- *   fake-vmm [-m RAM] [-c VCPUS] [-H HOT] [-name OPTS] [-uuid UUID]
+ *   fake-vmm [-m RAM] [-c VCPUS] [-H HOT] [-t TOUCHED] [-name OPTS] [-uuid UUID]
  *
  * RAM defaults to 128M (MADV_NOHUGEPAGE, so 4 KiB pages), VCPUS to 2, HOT (the first bytes of
- * RAM that the vCPU threads touch) to 16M. -name and -uuid are QEMU's and are only there to be
+ * RAM that the vCPU threads touch) to 16M, TOUCHED (the first bytes of RAM faulted in at start, as
+ * a booted guest has; the rest stays not resident, as memory a guest never touched) to all of RAM. -name and -uuid are QEMU's and are only there to be
  * read back from /proc/PID/cmdline. Prints "ready PID" once everything runs and stays until
  * SIGTERM (or until its parent dies). Exits 77 when KVM is not usable here. */
 #include <errno.h>
@@ -51,12 +52,13 @@ static void *vcpu_main(void *arg) {
 }
 
 static int usage(const char *argv0) {
-        fprintf(stderr, "Usage: %s [-m RAM] [-c VCPUS] [-H HOT] [-name OPTS] [-uuid UUID]\n", argv0);
+        fprintf(stderr, "Usage: %s [-m RAM] [-c VCPUS] [-H HOT] [-t TOUCHED] [-name OPTS] [-uuid UUID]\n",
+                argv0);
         return EXIT_FAILURE;
 }
 
 int main(int argc, char *argv[]) {
-        uint64_t ram_size = 128 * MIB, hot = 16 * MIB, nr_vcpus = 2;
+        uint64_t ram_size = 128 * MIB, hot = 16 * MIB, touched = UINT64_MAX, nr_vcpus = 2;
         struct kvm_userspace_memory_region region;
         static vcpu vcpus[MAX_VCPUS];
         uint8_t *ram;
@@ -81,11 +83,15 @@ int main(int argc, char *argv[]) {
                 } else if (strcmp(opt, "-H") == 0) {
                         if (parse_size(val, &hot) < 0)
                                 return usage(argv[0]);
+                } else if (strcmp(opt, "-t") == 0) {
+                        if (parse_size(val, &touched) < 0)
+                                return usage(argv[0]);
                 } else if (strcmp(opt, "-name") != 0 && strcmp(opt, "-uuid") != 0)
                         return usage(argv[0]);
         }
         ram_size = ALIGN_UP(ram_size, 4 * KIB);
         hot = MIN(hot, ram_size);
+        touched = MAX(MIN(touched, ram_size), hot);
 
         kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         if (kvm < 0) {
@@ -118,8 +124,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
 
-        /* Fault all of RAM in, as a booted guest would have. */
-        for (uint64_t off = 0; off < ram_size; off += 4 * KIB)
+        /* Fault RAM in, as a booted guest would have. */
+        for (uint64_t off = 0; off < touched; off += 4 * KIB)
                 ram[off] = 1;
 
         /* The vCPU threads inherit the blocked signals; only sigwait() below takes them. */

@@ -548,11 +548,15 @@ static void test_locate(void) {
         r = nv_heatmap_regions(h, &n);
         is_u64(r[0].node_bytes[1], MIB, "locate: region on node 1 entirely");
         is_u64(r[0].node_bytes[0], 0, "locate: nothing of it on node 0");
-        is_u64(r[1].node_bytes[0], MIB, "locate: -ENOENT/-EFAULT pages do not count, the rest is node 0");
+        is_u64(r[1].node_bytes[0], MIB / 2,
+               "locate: -ENOENT/-EFAULT pages are on no node, the resident half is node 0");
+        is_u64(nv_region_resident_bytes(&r[1]), MIB / 2, "locate: half of that region is resident");
         uint64_t sum = 0;
         for (unsigned nd = 0; nd < NV_MAX_NODES; nd++)
                 sum += r[2].node_bytes[nd];
         is_u64(sum, 0, "locate: no page present, no bytes anywhere");
+        ok(r[2].located, "locate: ... and the region counts as located (not resident, not unknown)");
+        is_u64(nv_region_resident_bytes(&r[2]), 0, "locate: ... with no resident bytes");
         is_u64(r[3].node_bytes[2], MIB / 2, "locate: half on node 2");
         is_u64(r[3].node_bytes[3], MIB / 2, "locate: half on node 3");
 

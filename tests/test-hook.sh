@@ -141,12 +141,20 @@ if [ -x "$ctl" ] && [ -x "$numavd" ] && [ "$(id -u)" -eq 0 ]; then
 
         frozen false; ok $? "numavd runs, VM rehome not frozen"
         out=$(printf '%s' "$xml" | NUMAVCTL="$ctl" "$hook" rehome migrate begin - 2>&1)
-        [ $? -eq 0 ] && [ -z "$out" ] && wait_log "VM rehome is being migrated"
+        [ $? -eq 0 ] && [ -z "$out" ] && wait_log "VM rehome: incoming live migration, placement frozen."
         ok $? "hook 'migrate begin': numavd freezes the VM's placement"
         frozen true; ok $? "numavctl vm rehome shows frozen: true"
-        NUMAVCTL="$ctl" "$hook" rehome migrate end - </dev/null
+        "$ctl" --timeout=2s vm rehome | grep -qx "Placement: *on, frozen (live migration)"
+        ok $? "numavctl vm rehome says: Placement: on, frozen (live migration)"
+        NUMAVCTL="$ctl" "$hook" rehome prepare begin - </dev/null
+        NUMAVCTL="$ctl" "$hook" rehome start begin - </dev/null
+        sleep 0.3
+        frozen true; ok $? "hooks 'prepare begin' and 'start begin': still frozen"
+        NUMAVCTL="$ctl" "$hook" rehome started begin - </dev/null
         for _ in $(seq 50); do frozen false && break; sleep 0.1; done
-        frozen false; ok $? "hook 'migrate end': placement thaws"
+        frozen false; ok $? "hook 'started begin': placement thaws (libvirt runs no 'migrate end')"
+        "$ctl" --timeout=2s vm rehome | grep -qx "Placement: *on"
+        ok $? "numavctl vm rehome says: Placement: on"
         hostile="\$(touch $tmp/pwned-daemon) \`id\` 'q' \"d\" 名前 $long"
         NUMAVCTL="$ctl" "$hook" "$hostile" started begin - </dev/null
         wait_log "libvirt: domain $hostile started begin."

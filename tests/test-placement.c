@@ -355,6 +355,19 @@ static void test_rule5_local(void) {
         is_u64(rp(&p, a, 2)->bytes, 3 * MIB, "rule 5: bytes off target sum every other node");
         is_u64(p.bytes_by_verdict[a][NV_VERDICT_LOCAL], 4 * MIB, "rule 5: bytes counted under LOCAL");
         nv_placement_plan_clear(&p);
+
+        /* Located: bytes on no node are not resident, and not resident is not off target. */
+        f.regions[a][1].located = true; /* never touched by the guest */
+        f.regions[a][2].located = true;
+        f.regions[a][2].node_bytes[0] = 0; /* 5 MiB on the target, 1 MiB elsewhere, 2 MiB nowhere */
+        is_int(compute(&f, &p), 0, "rule 5: plan computed with located regions");
+        is_int(rp(&p, a, 1)->verdict, NV_VERDICT_LOCAL,
+               "rule 5: a located region with nothing resident is LOCAL");
+        is_u64(rp(&p, a, 1)->bytes, 0, "rule 5: ... with no bytes off target");
+        is_u64(rp(&p, a, 2)->bytes, 1 * MIB, "rule 5: only resident bytes off target count");
+        is_u64(p.bytes_by_verdict[a][NV_VERDICT_MOVE], 8 * MIB,
+               "rule 5: nothing planned for memory not resident");
+        nv_placement_plan_clear(&p);
 }
 
 /* Feed the plan's streak back into the region, as the daemon does between epochs. */

@@ -90,6 +90,20 @@ vmpid=$(jq -r '.[0].pid' "$tmp/vms.json")
 ctl --json vm "$vmpid" >"$tmp/vm.json"; ok $? "vm PID --json"
 json_true "$tmp/vm.json" '.name == "web1" and (.bytesByVerdict | type == "object") and .frozen == false'
 ok $? "vm --json by pid finds web1"
+# The text says what the JSON says, each field read as its type (booleans were once read as 0).
+ctl --json vm web1 >"$tmp/vm1.json"
+ctl vm web1 >"$tmp/vm1.txt"
+json_true "$tmp/vm1.json" '.placement == true' && grep -qx "Placement: *on" "$tmp/vm1.txt"
+ok $? "vm: placement true in JSON is 'Placement: on' in text"
+! grep -q "^Not moved, why:.*\bmove " "$tmp/vm1.txt"
+ok $? "vm: 'Not moved, why:' never lists the bytes planned to move"
+mv=$(jq '.bytesByVerdict.move // 0' "$tmp/vm1.json")
+[ "$mv" -eq 0 ] || grep -q "^Planned to move: " "$tmp/vm1.txt"
+ok $? "vm: bytes planned to move ($mv) have their own line"
+json_true "$tmp/vm1.json" '.hotBytes >= 0 and .hotLocalPercent >= 0' && grep -Eq "^Hot: +[0-9.]+[KMGT]?i?B?, [0-9.]+% on the node of the vCPUs that touch it" "$tmp/vm1.txt"
+ok $? "vm: with the sim backend the heat is known: $(grep '^Hot:' "$tmp/vm1.txt")"
+! grep -q "(dry run)" "$tmp/status.txt"
+ok $? "status: dryRun false is not shown as a dry run"
 ctl vm nosuchvm >/dev/null 2>"$tmp/novm.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "io.numavd.Manager.NoSuchVM" "$tmp/novm.err"; ok $? "vm of an unknown VM: NoSuchVM, exit 1 (got $rc)"
 timeout 10 "$B/numavctl" --address="$addr" monitor >"$tmp/monitor.txt" & mon=$!
@@ -145,9 +159,9 @@ ctl reload; ok $? "reload of the fixed file"
 ctl notify-domain web1 migrate begin; ok $? "notify-domain migrate begin"
 for _ in $(seq 50); do ctl --json vm web1 | json_ok .frozen && break; sleep 0.1; done
 ctl --json vm web1 | json_ok '.frozen == true'; ok $? "migrate begin freezes placement"
-ctl notify-domain web1 migrate end; ok $? "notify-domain migrate end"
+ctl notify-domain web1 started begin; ok $? "notify-domain started begin"
 for _ in $(seq 50); do ctl --json vm web1 | json_ok '.frozen | not' && break; sleep 0.1; done
-ctl --json vm web1 | json_ok '.frozen == false'; ok $? "migrate end thaws it"
+ctl --json vm web1 | json_ok '.frozen == false'; ok $? "started begin thaws it (there is no migrate end)"
 ctl notify-domain 'a $(touch /tmp/pwned) "quoted" ünïcode' started begin; ok $? "notify-domain with a hostile name"
 ctl status >/dev/null; ok $? "the daemon is fine after a hostile domain name"
 # A domain name that tries to forge log lines (a newline and a journal "<3>" prefix, a terminal
@@ -242,11 +256,13 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 # Socket activation: numavd serves the socket it is passed (LISTEN_FDS), as with numavd.socket.
 if command -v systemd-socket-activate >/dev/null; then
         systemd-socket-activate -l "$tmp/activated" "$B/numavd" --sim="$top_srcdir/bench/scenarios/rehome.scn" \
-                --speed=20 >"$tmp/act.out" 2>"$tmp/act.err" &
+                --speed=20 --dry-run >"$tmp/act.out" 2>"$tmp/act.err" &
         pid=$!
         for _ in $(seq 50); do [ -S "$tmp/activated" ] && break; sleep 0.1; done
         "$B/numavctl" --address="unix:$tmp/activated" --json status | json_ok '.backend == "sim"'
         ok $? "a socket-activated numavd answers on the socket it was passed"
+        "$B/numavctl" --address="unix:$tmp/activated" status | head -n 1 | grep -q "(dry run)$"
+        ok $? "status of a --dry-run numavd says so (dryRun is a boolean)"
         kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
         [ $rc -eq 0 ]; ok $? "the socket-activated numavd exits cleanly (got $rc)"
 else

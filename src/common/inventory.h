@@ -58,6 +58,7 @@ typedef struct nv_vm_info {
         size_t nr_ranges;
         nv_node_time *cell_time; /* per vNUMA cell: run time of that cell's vCPUs */
         unsigned nr_cells;
+        bool migrating; /* the VM source says an outgoing live migration (or save) of it runs */
 } nv_vm_info;
 
 typedef struct nv_node_info {

@@ -18,8 +18,11 @@ typedef struct nv_region {
         uint16_t hits, samples; /* this epoch's raw counts */
         uint32_t age;           /* epochs since the region was created or last split/merged */
 
-        /* Location: estimated bytes on each node (a sampled histogram). */
+        /* Location: estimated bytes on each node (a sampled histogram). Once located, bytes on no
+         * node are not resident (never touched by the guest, or swapped out): there is nothing of
+         * them to move. Before, the location is unknown. */
         uint64_t node_bytes[NV_MAX_NODES];
+        bool located;
 
         /* Placement history, written by the caller of the policy from its verdicts. */
         uint64_t moved_epoch;   /* epoch of the last move; 0 = never moved */
@@ -40,6 +43,17 @@ typedef struct nv_region {
 
 static inline uint64_t nv_region_bytes(const nv_region *r) {
         return r->end - r->start;
+}
+
+/* Bytes of the region on some node; all of it while its location is unknown. */
+static inline uint64_t nv_region_resident_bytes(const nv_region *r) {
+        uint64_t all = 0;
+
+        if (!r->located)
+                return nv_region_bytes(r);
+        for (unsigned n = 0; n < NV_MAX_NODES; n++)
+                all += MIN(r->node_bytes[n], nv_region_bytes(r));
+        return MIN(all, nv_region_bytes(r));
 }
 
 /* Reset history and counters; heat and location are kept. */

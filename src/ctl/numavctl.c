@@ -2,6 +2,7 @@
 /* numavctl: ask numavd what it sees and does, over varlink (io.numavd.Manager). */
 
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,8 @@ static void print_json(json_object *o) {
                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* Each field is read as the type io.numavd.Manager gives it; a field that is missing, null or of
+ * another type reads as the default. */
 static int64_t get_int(json_object *o, const char *key, int64_t def) {
         json_object *v;
 
@@ -113,10 +116,28 @@ static int64_t get_int(json_object *o, const char *key, int64_t def) {
         return json_object_get_int64(v);
 }
 
+static bool get_bool(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v);
+}
+
+/* A float field (JSON writes a whole float as an integer, so both are numbers); NAN when absent. */
 static double get_double(json_object *o, const char *key) {
         json_object *v;
 
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+        if (!json_object_object_get_ex(o, key, &v) ||
+            !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+                return NAN;
+        return json_object_get_double(v);
+}
+
+/* Whether the field is there with a value: null means that numavd does not know it. */
+static bool has_value(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && v;
 }
 
 static const char *get_str(json_object *o, const char *key) {
@@ -144,7 +165,7 @@ static int cmd_status(nv_varlink_client *c, char **args) {
                 return 0;
         }
         printf("numavd %s, %s host, backend %s%s\n", get_str(h, "version"), get_str(h, "host"),
-               get_str(h, "backend"), get_int(h, "dryRun", 0) ? " (dry run)" : "");
+               get_str(h, "backend"), get_bool(h, "dryRun") ? " (dry run)" : "");
         printf("Epoch %" PRIi64 ", %" PRIi64 " VMs, %s moved in %" PRIi64 " calls\n", get_int(h, "epoch", 0),
                get_int(h, "vms", 0), size_str(a, h, "migratedBytes"), get_int(h, "moveCalls", 0));
         if (arg_legend)
@@ -206,17 +227,23 @@ static int cmd_vms(nv_varlink_client *c, char **args) {
                 char a[FORMAT_BUF], b[FORMAT_BUF], d[FORMAT_BUF];
                 int64_t target = get_int(vm, "targetNode", -1);
 
+                bool heat = has_value(vm, "hotBytes");
+
                 ctl_print_safe(stdout, get_str(vm, "name"), 20);
-                printf(" %8" PRIi64 " %5" PRIi64 " %8s %8s %5.1f%% %6s %8s  ", get_int(vm, "pid", 0),
-                       get_int(vm, "vcpus", 0), size_str(a, vm, "memoryBytes"), size_str(b, vm, "hotBytes"),
-                       get_double(vm, "hotLocalPercent"),
-                       target >= 0 ? (char[]){ (char)('0' + target % 10), 0 } : "-",
+                printf(" %8" PRIi64 " %5" PRIi64 " %8s %8s", get_int(vm, "pid", 0), get_int(vm, "vcpus", 0),
+                       size_str(a, vm, "memoryBytes"), heat ? size_str(b, vm, "hotBytes") : "unknown");
+                if (heat)
+                        printf(" %5.1f%%", get_double(vm, "hotLocalPercent"));
+                else
+                        printf(" %6s", "-");
+                printf(" %6s %8s  ", target >= 0 ? (char[]){ (char)('0' + target % 10), 0 } : "-",
                        size_str(d, vm, "migratedBytes"));
                 print_node_bar(vm);
                 printf("\n");
         }
         if (arg_legend)
-                printf("\n%zu VMs; the bar shows each node's share of a VM's memory, node by node.\n",
+                printf("\n%zu VMs; the bar shows each node's share of a VM's memory, node by node; HOT is "
+                       "unknown without access sampling.\n",
                        json_object_array_length(vms));
         return 0;
 }
@@ -285,8 +312,12 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
         ctl_print_safe(stdout, get_str(vm, "name"), 0);
         printf("\nUUID:            %s\n", *get_str(vm, "uuid") ? get_str(vm, "uuid") : "-");
         printf("PID:             %" PRIi64 "\n", get_int(vm, "pid", 0));
-        printf("vCPUs:           %" PRIi64 " (%.0f%% of their time on node %" PRIi64 ")\n",
-               get_int(vm, "vcpus", 0), get_double(vm, "vcpuNodePercent"), get_int(vm, "vcpuNode", -1));
+        printf("vCPUs:           %" PRIi64, get_int(vm, "vcpus", 0));
+        if (has_value(vm, "vcpuNode"))
+                printf(" (%.0f%% of their time on node %" PRIi64 ")\n", get_double(vm, "vcpuNodePercent"),
+                       get_int(vm, "vcpuNode", -1));
+        else
+                printf(" (not seen running yet)\n");
         printf("Memory:          %s\n", size_str(a, vm, "memoryBytes"));
         printf("Memory per node: ");
         print_node_bar(vm);
@@ -295,36 +326,57 @@ static int cmd_vm(nv_varlink_client *c, char **args) {
                         printf(" %zu:%s", i,
                                format_size(
                                        a, (uint64_t)json_object_get_int64(json_object_array_get_idx(o, i))));
-        printf("\nTarget node:     %" PRIi64 "\n", get_int(vm, "targetNode", -1));
-        printf("Hot:             %s, %.1f%% on the node of the vCPUs that touch it\n",
-               size_str(a, vm, "hotBytes"), get_double(vm, "hotLocalPercent"));
+        if (get_int(vm, "targetNode", -1) >= 0)
+                printf("\nTarget node:     %" PRIi64 "\n", get_int(vm, "targetNode", -1));
+        else
+                printf("\nTarget node:     none\n");
+        if (has_value(vm, "hotBytes"))
+                printf("Hot:             %s, %.1f%% on the node of the vCPUs that touch it\n",
+                       size_str(a, vm, "hotBytes"), get_double(vm, "hotLocalPercent"));
+        else
+                printf("Hot:             unknown (no access sampling: the VM is placed as a whole)\n");
         print_attribution(vm);
         printf("Moved:           %s", size_str(a, vm, "migratedBytes"));
         printf(" (last epoch %s", size_str(a, vm, "epochMovedBytes"));
         printf(", back and forth %s", size_str(a, vm, "pingPongBytes"));
         printf(", failed %s)\n", size_str(a, vm, "failedBytes"));
         printf("Regions:         %" PRIi64 "\n", get_int(vm, "regions", 0));
-        printf("Placement:       %s%s\n", get_int(vm, "placement", 0) ? "on" : "off",
-               get_int(vm, "frozen", 0) ? ", frozen (live migration)" : "");
-        if (json_object_object_get_ex(vm, "bytesByVerdict", &o)) {
-                printf("Not moved, why:  ");
-                json_object_object_foreach(o, key, val)
-                        printf("%s %s  ", key, format_size(a, (uint64_t)json_object_get_int64(val)));
-                printf("\n");
+        printf("Placement:       %s%s\n", get_bool(vm, "placement") ? "on" : "off",
+               get_bool(vm, "frozen") ? ", frozen (live migration)" : "");
+        if (json_object_object_get_ex(vm, "bytesByVerdict", &o) &&
+            json_object_is_type(o, json_type_object)) {
+                bool any = false;
+
+                if (get_int(o, "move", 0) > 0)
+                        printf("Planned to move: %s\n", size_str(a, o, "move"));
+                json_object_object_foreach(o, key, val) {
+                        if (strcmp(key, "move") == 0 || !json_object_is_type(val, json_type_int))
+                                continue;
+                        printf("%s%s %s", any ? "  " : "Not moved, why:  ", key,
+                               format_size(a, (uint64_t)MAX(json_object_get_int64(val), 0)));
+                        any = true;
+                }
+                if (any)
+                        printf("\n");
         }
-        if (json_object_object_get_ex(vm, "dirtyRate", &o) && o)
-                printf("Dirty rate:      %s/s\n", format_size(a, (uint64_t)json_object_get_double(o)));
-        else if (json_object_object_get_ex(vm, "dirtyRateUnavailable", &o) && o)
-                printf("Dirty rate:      unavailable: %s\n", json_object_get_string(o));
+        if (get_double(vm, "dirtyRate") >= 0)
+                printf("Dirty rate:      %s/s\n", format_size(a, (uint64_t)get_double(vm, "dirtyRate")));
+        else if (*get_str(vm, "dirtyRateUnavailable"))
+                printf("Dirty rate:      unavailable: %s\n", get_str(vm, "dirtyRateUnavailable"));
         if (json_object_object_get_ex(vm, "counters", &o) && o) {
                 printf("Counters:       ");
-                json_object_object_foreach(o, key, val)
-                        printf(" %s %" PRIi64, key, json_object_get_int64(val));
+                json_object_object_foreach(o, key, val) {
+                        if (json_object_is_type(val, json_type_int))
+                                printf(" %s %" PRIi64, key, json_object_get_int64(val));
+                }
                 printf("\n");
         }
         if (json_object_object_get_ex(vm, "countersUnavailable", &o) && o) {
                 printf("Unavailable:    ");
-                json_object_object_foreach(o, key, why) printf(" %s (%s)", key, json_object_get_string(why));
+                json_object_object_foreach(o, key, why) {
+                        if (json_object_is_type(why, json_type_string))
+                                printf(" %s (%s)", key, json_object_get_string(why));
+                }
                 printf("\n");
         }
         return 0;
@@ -366,8 +418,12 @@ static int on_epoch(json_object *p, const char *error, bool continues, void *use
                         json_object *vm = json_object_array_get_idx(vms, i);
                         printf("; ");
                         ctl_print_safe(stdout, get_str(vm, "name"), 0);
-                        printf(" hot %s %.1f%% local, moved %s", size_str(a, vm, "hotBytes"),
-                               get_double(vm, "hotLocalPercent"), size_str(b, vm, "epochMovedBytes"));
+                        if (has_value(vm, "hotBytes"))
+                                printf(" hot %s %.1f%% local", size_str(a, vm, "hotBytes"),
+                                       get_double(vm, "hotLocalPercent"));
+                        else
+                                printf(" hot unknown");
+                        printf(", moved %s", size_str(b, vm, "epochMovedBytes"));
                 }
         printf("\n");
         fflush(stdout);
@@ -499,9 +555,13 @@ static int cmd_metrics(nv_varlink_client *c, char **args) {
                 metric(per_vm[k].name, per_vm[k].type, per_vm[k].help);
                 for (size_t i = 0; i < nv; i++) {
                         json_object *vm = json_object_array_get_idx(vms, i);
+                        double v = get_double(vm, per_vm[k].key);
+
+                        if (isnan(v)) /* unknown (null): no sample */
+                                continue;
                         printf("numavd_%s", per_vm[k].name);
                         vm_label(vm);
-                        printf("} %.17g\n", get_double(vm, per_vm[k].key));
+                        printf("} %.17g\n", v);
                 }
         }
         static const struct {

@@ -51,8 +51,10 @@ static void collect(nv_manager *m, nv_vm_state *s, bool epoch_end) {
         bool fresh = false;
         int r;
 
-        if (!ops || m->config->attribution_rate == 0) {
-                nv_epoch_attribution_forget(m, s); /* turned off by a reload */
+        /* Off by a reload, or a host with one NUMA node: every access is local there, and a zap
+         * would cost the guest faults for nothing. */
+        if (!ops || m->config->attribution_rate == 0 || m->inv.nr_nodes < 2) {
+                nv_epoch_attribution_forget(m, s);
                 return;
         }
         if (!s->seen)

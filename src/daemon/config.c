@@ -39,6 +39,7 @@ static const nv_config config_defaults = {
         .dominance = 0.60,
         .min_residency = 30 * USEC_PER_SEC,
         .retarget_epochs = 3,
+        .migration_freeze = 3600 * USEC_PER_SEC,
         .balloon = true,
         .host_pressure = 0.20,
         .host_critical = 0.05,
@@ -180,6 +181,7 @@ static const nv_config_item config_items[] = {
         KEY("Placement", "Dominance", nv_config_parse_percent, dominance, 50, 100),
         KEY("Placement", "MinResidency", nv_config_parse_sec, min_residency, 0, USEC_INFINITY),
         KEY("Placement", "RetargetEpochs", nv_config_parse_unsigned, retarget_epochs, 1, 1000),
+        KEY("Placement", "MigrationFreeze", nv_config_parse_sec, migration_freeze, 1 * SEC, USEC_INFINITY),
 
         KEY("Balloon", "Balloon", nv_config_parse_bool, balloon, 0, 0),
         KEY("Balloon", "HostPressure", nv_config_parse_percent, host_pressure, 0, 100),

@@ -80,6 +80,7 @@ typedef struct nv_config {
         double dominance;           /* Dominance=60% */
         usec_t min_residency;       /* MinResidency=30s */
         unsigned retarget_epochs;   /* RetargetEpochs=3 */
+        usec_t migration_freeze;    /* MigrationFreeze=1h: the longest a live migration freezes a VM */
 
         /* [Balloon] */
         bool balloon;                /* Balloon=yes */

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "daemon/attribution.h"
 #include "daemon/manager.h"
-#include "daemon/varlink-manager.h"
+#include "daemon/migration.h"
 #include "sampler/region-history.h"
 
 static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
@@ -145,8 +145,11 @@ int nv_epoch_refresh(nv_manager *m) {
                 nv_vm_state *s = find_state(m, vm->id);
 
                 r = s ? update_vm(m, s, vm) : track_vm(m, vm);
-                if (r < 0)
+                if (r < 0) {
                         log_warning_errno(r, "Skipping VM %s this epoch: %m", vm->name);
+                        continue;
+                }
+                nv_migration_follow(m, s ?: m->vms[m->nr_vms - 1]);
         }
         for (size_t i = m->nr_vms; i > 0; i--)
                 if (!m->vms[i - 1]->seen)
@@ -331,28 +334,33 @@ static nv_placement_config placement_config(const nv_manager *m) {
         return p;
 }
 
-int nv_epoch_finish(nv_manager *m) {
+/* On a host with one NUMA node every resident page is local: nothing is planned or moved (as numad
+ * does, said once). Heat, hot bytes, statistics, balloons and KSM go on. */
+static void idle_on_one_node(nv_manager *m) {
+        if (!m->one_node_noted)
+                log_info(
+                        "The host has %s NUMA node: all memory is local, numavd places nothing (statistics, "
+                        "balloons and KSM go on).",
+                        m->inv.nr_nodes == 0 ? "no known" : "one");
+        m->one_node_noted = true;
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+                size_t n;
+                const nv_region *regions = nv_heatmap_regions(s->heat, &n);
+
+                memset(s->counters.bytes_by_verdict, 0, sizeof(s->counters.bytes_by_verdict));
+                nv_heatmap_hot_bytes(s->heat, nv_placement_hot_heat(regions, n, m->config->hot_threshold),
+                                     NULL, &s->counters.hot_bytes, NULL);
+                s->counters.hot_local_bytes = s->counters.hot_bytes;
+                s->counters.target_node = m->inv.nr_nodes == 1 ? 0 : -1;
+                s->counters.epoch_moved_bytes = 0;
+        }
+}
+
+static int plan_and_move(nv_manager *m) {
         nv_placement_vm *pvms = NULL;
         nv_placement_plan plan = {};
         int r;
-
-        m->epoch++;
-        (void)nv_epoch_refresh(m);
-
-        for (size_t i = 0; i < m->nr_vms; i++) {
-                nv_vm_state *s = m->vms[i];
-
-                s->whole_vm = !m->access || !s->attached;
-                if (m->access && m->access->regions && s->attached)
-                        s->whole_vm = nv_epoch_backend_regions(m, s) < 0;
-                r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
-                if (r < 0 && r != -ESRCH)
-                        log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
-                nv_epoch_attribution(m, s);
-                nv_epoch_counters_collect(m, s);
-                if (s->whole_vm)
-                        nv_heatmap_mark_all_hot(s->heat);
-        }
 
         r = nv_mover_begin_epoch(m->mover, m->vclock, &m->inv);
         if (r < 0)
@@ -371,7 +379,7 @@ int nv_epoch_finish(nv_manager *m) {
                         .regions = regions,
                         .nr_regions = n,
                         .enabled = s->placement && s->seen,
-                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        .frozen = nv_vm_state_frozen(s, m->vclock),
                         /* remote-access pressure from the counters raises its share */
                         .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
@@ -397,6 +405,37 @@ int nv_epoch_finish(nv_manager *m) {
                 m->vms[i]->counters.epoch_moved_bytes = m->vms[i]->epoch_moved;
                 m->vms[i]->epoch_moved = 0;
         }
+        return 0;
+}
+
+int nv_epoch_finish(nv_manager *m) {
+        int r;
+
+        m->epoch++;
+        (void)nv_epoch_refresh(m);
+
+        for (size_t i = 0; i < m->nr_vms; i++) {
+                nv_vm_state *s = m->vms[i];
+
+                s->whole_vm = !m->access || !s->attached;
+                if (m->access && m->access->regions && s->attached)
+                        s->whole_vm = nv_epoch_backend_regions(m, s) < 0;
+                r = nv_heatmap_end_epoch(s->heat, m->host.mover, m->host.mover_ctx, &s->info);
+                if (r < 0 && r != -ESRCH)
+                        log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
+                nv_epoch_attribution(m, s);
+                nv_epoch_counters_collect(m, s);
+                if (s->whole_vm)
+                        nv_heatmap_mark_all_hot(s->heat);
+        }
+
+        if (m->inv.nr_nodes > 1) {
+                m->one_node_noted = false;
+                r = plan_and_move(m);
+                if (r < 0)
+                        return r;
+        } else
+                idle_on_one_node(m);
 
         nv_overcommit_epoch(m); /* balloon targets and KSM */
 
@@ -440,7 +479,7 @@ void nv_epoch_early_moves(nv_manager *m) {
         size_t marked = 0;
         int r;
 
-        if (m->opts.dry_run || !m->access || !m->access->harvest || m->nr_vms == 0)
+        if (m->opts.dry_run || !m->access || !m->access->harvest || m->nr_vms == 0 || m->inv.nr_nodes <= 1)
                 return;
         pvms = calloc(m->nr_vms, sizeof(*pvms));
         early = calloc(m->nr_vms, sizeof(*early));
@@ -480,7 +519,7 @@ void nv_epoch_early_moves(nv_manager *m) {
                         .regions = e->regions,
                         .nr_regions = e->n,
                         .enabled = true,
-                        .frozen = nv_varlink_manager_vm_frozen(m, s),
+                        .frozen = nv_vm_state_frozen(s, m->vclock),
                         .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
                 marked += e->n;

@@ -9,6 +9,7 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/attribution.c src/daemon/attribution.h \
 	src/daemon/report.c \
 	src/daemon/vm-state.c src/daemon/vm-state.h \
+	src/daemon/migration.c src/daemon/migration.h \
 	src/daemon/config.c \
 	src/daemon/config-parse.c src/daemon/config-parse.h \
 	src/daemon/config-files.c src/daemon/config-files.h \
@@ -77,3 +78,8 @@ TESTS += tests/test-epoch
 # The parsers of outside input under valgrind.
 dist_check_SCRIPTS += tests/test-parsers-valgrind.sh
 TESTS += tests/test-parsers-valgrind.sh
+# Migration freezes: the hook's sequence, waiting freezes, outgoing jobs, the safety net.
+check_PROGRAMS += tests/test-migration
+tests_test_migration_SOURCES = tests/test-migration.c tests/tap.h
+tests_test_migration_LDADD = $(NV_LINK)
+TESTS += tests/test-migration

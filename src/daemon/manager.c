@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "daemon/attribution.h"
 #include "daemon/manager.h"
+#include "daemon/migration.h"
 #include "daemon/varlink-manager.h"
 #include "host/libvirt-event.h"
 #include "host/real-host.h"
@@ -323,6 +324,7 @@ nv_manager *nv_manager_free(nv_manager *m) {
                 return NULL;
         m->varlink = nv_varlink_manager_free(m->varlink);
         nv_epoch_forget_all(m);
+        nv_migration_done(m);
         if (m->access && m->access != m->host.access && m->access->destroy)
                 m->access->destroy(m->access_ctx); /* a backend backend.c made: undo what it did */
         free(m->vms);

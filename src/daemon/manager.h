@@ -50,7 +50,11 @@ typedef struct nv_manager {
         usec_t vclock;            /* time as the host sees it: advanced one sample interval a tick */
         usec_t next_wakeup;       /* monotonic time of the next tick */
         uint64_t moved_bytes;     /* all VMs, since start */
-        nv_overcommit oc;         /* balloon and KSM (overcommit.c) */
+        bool one_node_noted;      /* "one NUMA node, nothing to place" was logged */
+        /* incoming migrations the hook announced for VMs not here yet (migration.h) */
+        struct nv_pending_freeze *pending_freezes;
+        size_t nr_pending_freezes;
+        nv_overcommit oc; /* balloon and KSM (overcommit.c) */
         /* the io.numavd.Manager server, NULL: none */
         struct nv_varlink_manager *varlink;
 } nv_manager;
@@ -102,5 +106,8 @@ int nv_report_summary_json(nv_manager *m, FILE *f);
 /* The page mover's totals (migratedBytes, moveCalls, moveFailures), added to o: host-wide
  * figures in --summary=json and in GetHost. */
 void nv_report_mover_json(const nv_manager *m, struct json_object *o);
+/* hotBytes and hotLocalPercent, null when the VM's heat is unknown (no access sampling: placed
+ * as a whole, whatever is hot in it). */
+void nv_report_heat_json(const nv_vm_state *s, struct json_object *o);
 /* One VM as JSON: the VM type of io.numavd.Manager, also in --summary=json. */
 struct json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s);

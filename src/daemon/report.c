@@ -33,10 +33,15 @@ void nv_report_epoch(nv_manager *m) {
                 int home = vcpu_home(&s->info, &share);
 
                 (void)nv_heatmap_regions(s->heat, &nr_regions);
-                printf("epoch %4" PRIu64 "  %-16s vCPUs on node %2d (%3.0f%%)  hot %8s  hot-local %5.1f%%  "
-                       "moved %8s  total %8s  regions %4zu\n",
-                       m->epoch, s->info.name, home, share * 100.0, format_size(hot, s->counters.hot_bytes),
-                       nv_vm_state_hot_local_percent(s), format_size(moved, s->counters.epoch_moved_bytes),
+                printf("epoch %4" PRIu64 "  %-16s vCPUs on node %2d (%3.0f%%)  ", m->epoch, s->info.name,
+                       home, share * 100.0);
+                if (s->whole_vm)
+                        printf("hot  unknown  hot-local     -  ");
+                else
+                        printf("hot %8s  hot-local %5.1f%%  ", format_size(hot, s->counters.hot_bytes),
+                               nv_vm_state_hot_local_percent(s));
+                printf("moved %8s  total %8s  regions %4zu\n",
+                       format_size(moved, s->counters.epoch_moved_bytes),
                        format_size(total, s->counters.migrated_bytes), nr_regions);
                 nv_overcommit_watch_vm(m, s); /* a balloon line, for VMs with a balloon */
         }
@@ -79,6 +84,14 @@ static json_object *attribution_json(const nv_manager *m, const nv_vm_state *s) 
         json_object_object_add(o, "faultsSampled", json_object_new_uint64(st.faults));
         json_object_object_add(o, "faultsDropped", json_object_new_uint64(st.dropped));
         return o;
+}
+
+void nv_report_heat_json(const nv_vm_state *s, json_object *o) {
+        bool known = !s->whole_vm;
+
+        json_object_object_add(o, "hotBytes", known ? json_object_new_uint64(s->counters.hot_bytes) : NULL);
+        json_object_object_add(o, "hotLocalPercent",
+                               known ? json_object_new_double(nv_vm_state_hot_local_percent(s)) : NULL);
 }
 
 /* Guest memory per host node, from the heat map's regions. */
@@ -125,10 +138,8 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object_object_add(o, "regions", json_object_new_uint64(nr_regions));
         json_object_object_add(o, "epochMovedBytes", json_object_new_uint64(s->counters.epoch_moved_bytes));
         json_object_object_add(o, "placement", json_object_new_boolean(s->placement));
-        json_object_object_add(o, "frozen", json_object_new_boolean(nv_varlink_manager_vm_frozen(m, s)));
-        json_object_object_add(o, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
-        json_object_object_add(o, "hotLocalPercent",
-                               json_object_new_double(nv_vm_state_hot_local_percent(s)));
+        json_object_object_add(o, "frozen", json_object_new_boolean(nv_vm_state_frozen(s, m->vclock)));
+        nv_report_heat_json(s, o);
         json_object_object_add(o, "migratedBytes", json_object_new_uint64(s->counters.migrated_bytes));
         json_object_object_add(o, "pingPongBytes", json_object_new_uint64(s->counters.ping_pong_bytes));
         json_object_object_add(o, "failedBytes", json_object_new_uint64(s->counters.failed_bytes));

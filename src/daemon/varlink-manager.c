@@ -7,11 +7,11 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "daemon/migration.h"
 #include "daemon/varlink-manager.h"
 #include "varlink/varlink.h"
 
 #define INTERFACE    "io.numavd.Manager"
-#define MAX_FROZEN   1024
 #define ERROR_NO_VM  INTERFACE ".NoSuchVM"
 #define ERROR_CONFIG INTERFACE ".ConfigInvalid"
 #define SOCKET_MODE  0660
@@ -19,21 +19,10 @@
 
 struct nv_varlink_manager {
         nv_varlink_server *server;
-        char **frozen; /* names (or UUIDs) of VMs being live-migrated */
-        size_t nr_frozen;
 };
 
 static bool vm_matches(const nv_vm_state *s, const char *key) {
         return strcmp(s->info.name, key) == 0 || (s->info.uuid[0] && strcasecmp(s->info.uuid, key) == 0);
-}
-
-bool nv_varlink_manager_vm_frozen(const nv_manager *m, const nv_vm_state *s) {
-        const nv_varlink_manager *v = m->varlink;
-
-        for (size_t i = 0; v && i < v->nr_frozen; i++)
-                if (vm_matches(s, v->frozen[i]))
-                        return true;
-        return false;
 }
 
 /* Parameters: reject unknown ones, and ones of the wrong type. */
@@ -226,9 +215,7 @@ static json_object *epoch_summary(const nv_manager *m) {
                 json_object *vm = json_object_new_object();
 
                 json_object_object_add(vm, "name", json_object_new_string(s->info.name));
-                json_object_object_add(vm, "hotBytes", json_object_new_uint64(s->counters.hot_bytes));
-                json_object_object_add(vm, "hotLocalPercent",
-                                       json_object_new_double(nv_vm_state_hot_local_percent(s)));
+                nv_report_heat_json(s, vm);
                 json_object_object_add(vm, "targetNode", json_object_new_int(s->counters.target_node));
                 json_object_object_add(vm, "epochMovedBytes",
                                        json_object_new_uint64(s->counters.epoch_moved_bytes));
@@ -296,28 +283,6 @@ static int method_set_log_level(nv_varlink_call *call, json_object *p, unsigned 
         return nv_varlink_reply(call, NULL);
 }
 
-static void freeze(nv_varlink_manager *v, const char *key, bool on) {
-        for (size_t i = 0; i < v->nr_frozen; i++)
-                if (strcmp(v->frozen[i], key) == 0) {
-                        if (!on) {
-                                free(v->frozen[i]);
-                                v->frozen[i] = v->frozen[--v->nr_frozen];
-                        }
-                        return;
-                }
-        if (!on || v->nr_frozen >= MAX_FROZEN)
-                return;
-        char **a = reallocarray(v->frozen, v->nr_frozen + 1, sizeof(*a));
-        if (!a || !(a[v->nr_frozen] = strdup(key))) {
-                if (a)
-                        v->frozen = a;
-                log_oom();
-                return;
-        }
-        v->frozen = a;
-        v->nr_frozen++;
-}
-
 static int method_notify_domain(nv_varlink_call *call, json_object *p, unsigned flags, void *userdata) {
         static const char *const keys[] = { "name", "uuid", "operation", "subOperation", NULL };
         static const json_type types[] = { json_type_string, json_type_string, json_type_string,
@@ -343,15 +308,10 @@ static int method_notify_domain(nv_varlink_call *call, json_object *p, unsigned 
         key = uuid && uuid[0] ? uuid : name;
         log_debug("libvirt: domain %s %s %s.", name, op, sub);
 
-        if (strcmp(op, "migrate") == 0 && strcmp(sub, "begin") == 0) {
-                log_info("VM %s is being migrated: placement frozen.", name);
-                freeze(m->varlink, key, true);
-        } else if (strcmp(op, "migrate") == 0 && strcmp(sub, "end") == 0)
-                freeze(m->varlink, key, false);
-        else if (strcmp(op, "started") == 0 || strcmp(op, "reconnect") == 0 || strcmp(op, "attach") == 0)
+        nv_migration_hook(m, name, uuid, op, sub); /* migrate begin freezes; started, stopped thaw */
+        if (strcmp(op, "started") == 0 || strcmp(op, "reconnect") == 0 || strcmp(op, "attach") == 0)
                 (void)nv_epoch_refresh(m);
         else if (strcmp(op, "stopped") == 0 || strcmp(op, "release") == 0) {
-                freeze(m->varlink, key, false);
                 for (size_t i = 0; i < m->nr_vms; i++)
                         if (vm_matches(m->vms[i], key) || strcmp(m->vms[i]->info.name, name) == 0) {
                                 log_info("VM %s stopped, forgetting it.", name);
@@ -438,9 +398,6 @@ nv_varlink_manager *nv_varlink_manager_free(nv_varlink_manager *v) {
         if (!v)
                 return NULL;
         nv_varlink_server_free(v->server);
-        for (size_t i = 0; i < v->nr_frozen; i++)
-                free(v->frozen[i]);
-        free(v->frozen);
         free(v);
         return NULL;
 }

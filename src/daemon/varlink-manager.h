@@ -22,8 +22,5 @@ nv_varlink_manager *nv_varlink_manager_free(nv_varlink_manager *v);
 /* Once per epoch: a reply to every subscriber. */
 void nv_varlink_manager_publish(struct nv_manager *m);
 
-/* Whether the libvirt hook froze placement for this VM (a live migration is under way). */
-bool nv_varlink_manager_vm_frozen(const struct nv_manager *m, const struct nv_vm_state *s);
-
 /* The IDL, embedded at build time from io.numavd.Manager.varlink. */
 extern const char nv_manager_interface_description[];

@@ -39,10 +39,27 @@ typedef struct nv_vm_state {
         nv_counters *meters;    /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */
         int8_t *region_target;  /* the last plan's node for each region, -1 none (for the heat map) */
         size_t nr_region_target;
+
+        /* A live migration is under way: nothing of the VM is moved (moving pages during pre-copy
+         * re-dirties them and slows convergence) until it ends, or at the latest until frozen_until
+         * (the safety net: an end numavd did not hear of). */
+        usec_t frozen_until;    /* 0: not frozen */
+        const char *frozen_why; /* a static string, for the log */
+        bool outgoing;          /* the VM source reported an outgoing migration at the last refresh */
 } nv_vm_state;
 
 nv_vm_state *nv_vm_state_free(nv_vm_state *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_vm_state *, nv_vm_state_free);
+
+/* Freeze the VM's placement from now until now + timeout at the latest (USEC_INFINITY: no limit);
+ * why is a static string ("incoming live migration"). Logged when it was not frozen. */
+void nv_vm_state_freeze(nv_vm_state *s, const char *why, usec_t now, usec_t timeout);
+/* Thaw it, saying why, when it was frozen. */
+void nv_vm_state_thaw(nv_vm_state *s, const char *why);
+/* Whether it is frozen at now (a freeze that ran out is not). */
+bool nv_vm_state_frozen(const nv_vm_state *s, usec_t now);
+/* Thaw a freeze that ran out, with a warning; true if it did. */
+bool nv_vm_state_thaw_expired(nv_vm_state *s, usec_t now);
 
 /* Percent of hot bytes on their target node, or 100 when nothing is hot. */
 double nv_vm_state_hot_local_percent(const nv_vm_state *s);

@@ -20,7 +20,7 @@ struct nv_libvirt_vms {
         void *userdata;
 
         virConnectPtr conn;
-        int lifecycle_id;
+        int event_ids[3]; /* lifecycle, migration iteration, job completed; -1: none */
         unsigned connections;
         sd_event_source *reconnect; /* armed while disconnected */
         usec_t backoff;
@@ -50,13 +50,32 @@ static void notify(nv_libvirt_vms *s) {
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
         nv_libvirt_vms *s = opaque;
+        /* Paused for the last pass of a migration, or in post-copy: a job to look at. */
+        bool migration = event == VIR_DOMAIN_EVENT_SUSPENDED &&
+                         (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED ||
+                          detail == VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY ||
+                          detail == VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED);
 
         log_debug("libvirt: domain %s lifecycle event %d/%d.", virDomainGetName(dom), event, detail);
+        /* RESUMED also ends a failed or cancelled outgoing migration: the source runs on. */
         if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED ||
             event == VIR_DOMAIN_EVENT_CRASHED || event == VIR_DOMAIN_EVENT_RESUMED ||
-            event == VIR_DOMAIN_EVENT_SHUTDOWN)
+            event == VIR_DOMAIN_EVENT_SHUTDOWN || migration)
                 notify(s);
         return 0;
+}
+
+/* A migration's memory pass ended and another begins: the job runs (the first pass, often the
+ * longest, ends with the first of these; libvirt has no event for the start of a job). */
+static void on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque) {
+        log_debug("libvirt: domain %s migration pass %d.", virDomainGetName(dom), iteration);
+        notify(opaque);
+}
+
+static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params, int nparams,
+                             void *opaque) {
+        log_debug("libvirt: domain %s job completed.", virDomainGetName(dom));
+        notify(opaque);
 }
 
 static void schedule_reconnect(nv_libvirt_vms *s);
@@ -65,9 +84,11 @@ static void on_close(virConnectPtr conn, int reason, void *opaque);
 static void disconnect(nv_libvirt_vms *s) {
         if (!s->conn)
                 return;
-        if (s->lifecycle_id >= 0)
-                (void)virConnectDomainEventDeregisterAny(s->conn, s->lifecycle_id);
-        s->lifecycle_id = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(s->event_ids); i++) {
+                if (s->event_ids[i] >= 0)
+                        (void)virConnectDomainEventDeregisterAny(s->conn, s->event_ids[i]);
+                s->event_ids[i] = -1;
+        }
         (void)virConnectUnregisterCloseCallback(s->conn, on_close);
         (void)virConnectClose(s->conn);
         s->conn = NULL;
@@ -104,7 +125,16 @@ static int try_connect(nv_libvirt_vms *s) {
                 return -EIO;
         }
         s->conn = conn;
-        s->lifecycle_id = r;
+        s->event_ids[0] = r;
+        /* Migration events only hasten what the job query at each refresh finds: not fatal. */
+        s->event_ids[1] =
+                virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration), s, NULL);
+        s->event_ids[2] =
+                virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(on_job_completed), s, NULL);
+        if (s->event_ids[1] < 0 || s->event_ids[2] < 0)
+                log_debug("libvirt: %s has no migration events, ignoring.", s->uri);
         s->connections++;
         return 0;
 }
@@ -166,7 +196,8 @@ int nv_libvirt_vms_new(sd_event *event, const char *uri, const char *root, nv_li
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(event);
-        s->lifecycle_id = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(s->event_ids); i++)
+                s->event_ids[i] = -1;
         s->on_change = on_change;
         s->userdata = userdata;
         s->uri = strdup(uri);
@@ -216,6 +247,23 @@ static void read_status(const nv_libvirt_vms *s, nv_libvirt_domain *d) {
                 log_warning_errno(r, "Cannot parse %s, ignoring: %m", path);
 }
 
+/* Whether an outgoing migration of the domain runs now: its job, if any, is one whose memory pass
+ * reads guest memory while the guest runs on (a migration out, a save, a snapshot). A driver
+ * without job statistics (test:///) has none. */
+static bool outgoing_migration(virDomainPtr dom) {
+        virTypedParameterPtr params = NULL;
+        int type = VIR_DOMAIN_JOB_NONE, nparams = 0, op = VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
+
+        if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
+                return false;
+        if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) < 0)
+                op = VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
+        virTypedParamsFree(params, nparams);
+        return (type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED) &&
+               (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT || op == VIR_DOMAIN_JOB_OPERATION_SAVE ||
+                op == VIR_DOMAIN_JOB_OPERATION_SNAPSHOT);
+}
+
 static int describe(const nv_libvirt_vms *s, virDomainPtr dom, nv_libvirt_domain *ret) {
         nv_libvirt_domain d = {};
         char *xml;
@@ -229,6 +277,7 @@ static int describe(const nv_libvirt_vms *s, virDomainPtr dom, nv_libvirt_domain
         if (r < 0)
                 return r;
         read_status(s, &d);
+        d.migrating = outgoing_migration(dom);
         *ret = d;
         return 0;
 }

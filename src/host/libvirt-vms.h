@@ -3,9 +3,10 @@
 
 /* The libvirt VM source: the running domains of one connection (LibvirtURI=), with what their
  * XML says (memory, vNUMA cells, memory backing) and, from libvirt's status XML under
- * ROOT/run/libvirt/qemu, the VMM pid and vCPU thread ids. libvirt runs inside the caller's
- * sd-event loop (libvirt-event.h). Lifecycle events call on_change at once, so that the owner can
- * refresh. When the connection closes (libvirtd restarts), the domains last seen are kept and
+ * ROOT/run/libvirt/qemu, the VMM pid and vCPU thread ids, and whether an outgoing migration job
+ * of it runs (its job statistics, asked at each refresh). libvirt runs inside the caller's
+ * sd-event loop (libvirt-event.h). Lifecycle and migration events call on_change at once, so that
+ * the owner can refresh. When the connection closes (libvirtd restarts), the domains last seen are kept and
  * numavd reconnects with backoff; each reconnection calls on_change too. */
 
 #include <systemd/sd-event.h>
@@ -21,6 +22,7 @@ typedef struct nv_libvirt_domain {
         pid_t pid;        /* the VMM, 0 when libvirt does not say (the test driver) */
         pid_t *vcpu_tids; /* by vCPU id, 0 when unknown */
         unsigned nr_vcpu_tids;
+        bool migrating; /* an outgoing migration (or save, snapshot) job runs */
 } nv_libvirt_domain;
 
 typedef struct nv_libvirt_vms nv_libvirt_vms;

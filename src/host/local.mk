@@ -41,8 +41,8 @@ tests_test_libvirt_LDADD = $(HOST_LIBS)
 TESTS += tests/test-libvirt
 
 # Real libvirtd + a QEMU TCG domain (skipped with the reason when libvirtd cannot start).
-dist_check_SCRIPTS += tests/test-libvirt-real.sh tests/libvirt-env.sh
-TESTS += tests/test-libvirt-real.sh
+dist_check_SCRIPTS += tests/test-libvirt-real.sh tests/libvirt-env.sh tests/test-libvirt-migrate.sh
+TESTS += tests/test-libvirt-real.sh tests/test-libvirt-migrate.sh
 EXTRA_DIST += tests/guest/init.sh tests/guest/memhog.c tests/fixtures/libvirt
 
 # Fixture hosts: an hwloc topology.xml, hand-made /proc and the nodes' meminfo; the fd symlinks are

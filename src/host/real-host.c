@@ -173,6 +173,7 @@ static int apply_domain(nv_vm_info *vm, const nv_libvirt_domain *d) {
         free(vm->name);
         vm->name = name;
         memcpy(vm->uuid, d->desc.uuid, sizeof(vm->uuid));
+        vm->migrating = d->migrating;
 
         kept = nv_match_domain_ram(vm->ranges, vm->nr_ranges, d->desc.memory_bytes, d->desc.cell_bytes,
                                    d->desc.nr_cells);

@@ -67,14 +67,17 @@ static uint64_t region_size(const nv_region *r) {
 }
 
 /* Bytes off the target node, rounded up to whole pages of the backing and never more than the
- * region: an empty histogram means the location is unknown, and then all of it counts. */
+ * region. Of a located region only resident bytes count (none resident: nothing to move); a
+ * region whose location is unknown counts whole unless its histogram says otherwise. */
 static uint64_t off_target_bytes(const nv_region *r, int target, uint64_t page) {
         uint64_t size = region_size(r), all = 0, off;
 
         /* Each term clamped to the region: the sum cannot wrap for regions under 2^60 bytes. */
         for (unsigned n = 0; n < NV_MAX_NODES; n++)
                 all += MIN(r->node_bytes[n], size);
-        off = all == 0 ? size : MIN(all - MIN(r->node_bytes[target], size), size);
+        if (all == 0)
+                return r->located ? 0 : ALIGN_DOWN(size, page);
+        off = MIN(all - MIN(r->node_bytes[target], size), size);
         off = ALIGN_UP(off, page);
         if (off > size)
                 off = ALIGN_DOWN(size, page);

@@ -124,10 +124,17 @@ static int kmod_attach(void *ctx, const nv_vm_info *vm) {
         if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) == 0) {
                 if (info.flags & NUMAVD_EPT_INFO_HYPERVISOR)
                         b->nested = true;
+                /* Before Linux 6.4 the module cannot see kvm_intel's parameters: unknown, not absent. */
+                bool known = info.flags & NUMAVD_EPT_INFO_TDP_KNOWN;
+
                 log_info("kmod: attached VM %s: %s, %s accessed bits, %u slots%s.", vm->name,
-                         info.flags & NUMAVD_EPT_INFO_TDP ? "TDP" : "shadow paging",
-                         info.flags & NUMAVD_EPT_INFO_AD_BITS ? "hardware" : "no hardware", info.nr_slots,
-                         b->nested ? ", nested: harvesting with TLB flushes" : "");
+                         !known                             ? "paging unknown"
+                         : info.flags & NUMAVD_EPT_INFO_TDP ? "TDP"
+                                                            : "shadow paging",
+                         !known                                 ? "unknown"
+                         : info.flags & NUMAVD_EPT_INFO_AD_BITS ? "hardware"
+                                                                : "no hardware",
+                         info.nr_slots, b->nested ? ", nested: harvesting with TLB flushes" : "");
         }
 
         v = reallocarray(b->vms, b->nr_vms + 1, sizeof(*v));

@@ -242,6 +242,7 @@ static void merge_into(nv_region *a, hm_probe *a_probe, const nv_region *b, cons
         a->heat = (float)((a->heat * ab + b->heat * bb) / (ab + bb));
         for (unsigned k = 0; k < NV_MAX_NODES; k++)
                 a->node_bytes[k] += b->node_bytes[k];
+        a->located = a->located && b->located;
         a->end = b->end;
         a->age = 0;
         if (b->moved_epoch > a->moved_epoch) {
@@ -435,7 +436,8 @@ static int split_regions(nv_heatmap *h, size_t target) {
 /* One query for the regions with pages of (1 << shift) bytes: m = min(locate_samples, pages) pages
  * each, one at random in each of m equal parts (stratified: a region that moved in part is seen
  * in part, and a remainder between fixed sample points cannot hide for good, regions now living
- * long), then node_bytes from the share of the answers on each node. */
+ * long), then node_bytes from the share of the samples found on each node: a page that is not
+ * resident (-ENOENT) is on no node, so node_bytes add up to the region's resident bytes. */
 static int locate_shift(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ctx, const nv_vm_info *vm,
                         unsigned shift) {
         const hm_probe *probe = h->probe;
@@ -473,7 +475,7 @@ static int locate_shift(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ct
                 nv_region *reg = &h->regions[i];
                 unsigned on_node[NV_MAX_NODES];
                 uint16_t seen = 0; /* bit mask of the nodes answered */
-                uint64_t m, answered = 0, bytes;
+                uint64_t m, bytes;
 
                 if (p->shift != shift)
                         continue;
@@ -488,16 +490,15 @@ static int locate_shift(nv_heatmap *h, const nv_mover_ops *mover, void *mover_ct
                                 on_node[nd] = 0;
                         }
                         on_node[nd]++;
-                        answered++;
                 }
                 bytes = p->pages << shift;
                 memset(reg->node_bytes, 0, sizeof(reg->node_bytes));
+                reg->located = true;
                 for (; seen; seen &= seen - 1) {
                         unsigned nd = (unsigned)__builtin_ctz(seen);
 
-                        /* bytes * on / answered, exact and without overflow: on <= answered <= 64. */
-                        reg->node_bytes[nd] =
-                                bytes / answered * on_node[nd] + bytes % answered * on_node[nd] / answered;
+                        /* bytes * on / m, exact and without overflow: on <= m <= locate_samples. */
+                        reg->node_bytes[nd] = bytes / m * on_node[nd] + bytes % m * on_node[nd] / m;
                 }
         }
         return 0;

@@ -513,7 +513,7 @@ void nv_heatmap_hot_bytes(const nv_heatmap *h, double hot_threshold, const int8_
 
                 if (r->heat < hot_threshold)
                         continue;
-                hot += nv_region_bytes(r);
+                hot += nv_region_resident_bytes(r);
                 if (region_target && region_target[i] >= 0 && region_target[i] < NV_MAX_NODES)
                         local += r->node_bytes[region_target[i]];
         }

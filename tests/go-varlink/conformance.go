@@ -225,8 +225,8 @@ func main() {
 	err = c.Call(ctx, "io.numavd.Manager.GetVM", map[string]string{"name": all.VMs[0].Name}, &r)
 	ok(err == nil && r.VM.Frozen, "after the oneway call, the next reply is GetVM's and the VM is frozen (%v)", err)
 	err = c.Call(ctx, "io.numavd.Manager.NotifyDomain", map[string]string{"name": all.VMs[0].Name,
-		"operation": "migrate", "subOperation": "end"}, nil)
-	ok(err == nil, "NotifyDomain migrate end with a reply (%v)", err)
+		"operation": "started", "subOperation": "begin"}, nil)
+	ok(err == nil, "NotifyDomain started begin (the thaw) with a reply (%v)", err)
 	err = c.Call(ctx, "io.numavd.Manager.NotifyDomain", map[string]string{"operation": "started"}, nil)
 	ok(errName(err) == "org.varlink.service.InvalidParameter", "NotifyDomain without a name: InvalidParameter (%s)",
 		errName(err))

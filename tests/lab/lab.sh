@@ -52,11 +52,19 @@ build_module() { # series
         cp "$src"/kernel/* "$dir/" && cp "$src/include/uapi/numavd_ept.h" "$dir/uapi/"
         make -C "$dir" KDIR="${KHDR[$s]}" >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
+# t-kmod-param's test module, in kmod-SERIES/param-test (with the module's own lookup header); the
+# test fails when it is missing.
+build_param_test() { # series
+        local dir=$work/kmod-$1/param-test
+        mkdir -p "$dir" && cp "$src"/tests/lab/kmod-param/* "$src/kernel/numavd_ept_param.h" "$dir/" &&
+                make -C "${KHDR[$1]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
+}
 for s in 6.1 6.12; do
         if [ -z "${KVER[$s]:-}" ]; then
                 tap skip "kernel $s not available (tests/lab/lab-deps.sh)"
         elif [ -d "${KHDR[$s]}" ] && build_module "$s"; then
                 tap ok "numavd_ept builds warning-free against ${KVER[$s]} headers"
+                build_param_test "$s"
         else
                 tap "not ok" "numavd_ept builds warning-free against ${KVER[$s]} headers (see $work/kmod-$s/build.log)"
                 tail -n 20 "$work/kmod-$s/build.log" | sed 's/^/# /'
