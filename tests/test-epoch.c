@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "tap.h"
+#include "test-util.h"
 
 static const char scn[] = "seed 11\n"
                           "node 0 mem 4G cpus 0-3\n"
@@ -19,23 +20,10 @@ static const char scn[] = "seed 11\n"
                           "  run all on 4-7\n"
                           "  workload hot 64M skew 0.9 rate 512K\n";
 
-static int write_file(char *path, const char *text) {
-        int fd = mkstemp(path);
-        FILE *f;
-
-        if (fd < 0)
-                return -1;
-        f = fdopen(fd, "w");
-        if (!f)
-                return -1;
-        fputs(text, f);
-        return fclose(f);
-}
-
 static nv_manager *start(const char *scn_path, const char *conf_text, bool dry_run, char *conf_path) {
         nv_manager *m = NULL;
 
-        if (write_file(conf_path, conf_text) < 0)
+        if (test_write_temp(conf_path, conf_text) < 0)
                 return NULL;
         nv_manager_options o = { .config_file = conf_path,
                                  .sim_scenario = scn_path,
@@ -163,7 +151,7 @@ int main(void) {
         char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
 
         log_set_max_level(LOG_WARNING);
-        if (write_file(scn_path, scn) < 0)
+        if (test_write_temp(scn_path, scn) < 0)
                 return tap_skip_all("cannot write to /tmp");
         test_sampled_epoch(scn_path);
         test_dry_run(scn_path);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "tap.h"
+#include "test-util.h"
 
 static const char scn[] = "seed 23\n"
                           "host nested yes\n"
@@ -20,19 +21,6 @@ static const char scn[] = "seed 23\n"
                           "  run all on 4-7\n"
                           "  workload hot 64M skew 0.9 rate 512K\n";
 
-static int write_file(char *path, const char *text) {
-        int fd = mkstemp(path);
-        FILE *f;
-
-        if (fd < 0)
-                return -1;
-        f = fdopen(fd, "w");
-        if (!f)
-                return -1;
-        fputs(text, f);
-        return fclose(f);
-}
-
 int main(void) {
         char scn_path[] = "/tmp/numavd-test-flush-XXXXXX",
              conf_path[] = "/tmp/numavd-test-flush-conf-XXXXXX";
@@ -40,7 +28,7 @@ int main(void) {
         int r;
 
         log_set_max_level(LOG_WARNING);
-        if (write_file(scn_path, scn) < 0 || write_file(conf_path, "[Sampler]\nBackend=sim\n") < 0)
+        if (test_write_temp(scn_path, scn) < 0 || test_write_temp(conf_path, "[Sampler]\nBackend=sim\n") < 0)
                 return tap_skip_all("cannot write to /tmp");
 
         nv_manager_options o = { .config_file = conf_path,

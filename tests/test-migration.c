@@ -12,6 +12,7 @@
 #include "daemon/manager.h"
 #include "daemon/migration.h"
 #include "tap.h"
+#include "test-util.h"
 
 static const char scn[] = "seed 5\n"
                           "node 0 mem 2G cpus 0-1\n"
@@ -19,19 +20,6 @@ static const char scn[] = "seed 5\n"
                           "vm mig1 mem 256M vcpus 1 backing anon first-touch 0\n"
                           "  run all on 2-3\n"
                           "  workload hot 32M skew 0.9 rate 512K\n";
-
-static int write_file(char *path, const char *text) {
-        int fd = mkstemp(path);
-        FILE *f;
-
-        if (fd < 0)
-                return -1;
-        f = fdopen(fd, "w");
-        if (!f)
-                return -1;
-        fputs(text, f);
-        return fclose(f);
-}
 
 #define FREEZE (3 * USEC_PER_SEC) /* MigrationFreeze= below */
 
@@ -133,8 +121,8 @@ int main(void) {
         int r;
 
         log_set_max_level(LOG_ERR);
-        if (write_file(scn_path, scn) < 0 ||
-            write_file(conf_path, "[Sampler]\nBackend=sim\n[Placement]\nMigrationFreeze=3s\n") < 0)
+        if (test_write_temp(scn_path, scn) < 0 ||
+            test_write_temp(conf_path, "[Sampler]\nBackend=sim\n[Placement]\nMigrationFreeze=3s\n") < 0)
                 return tap_skip_all("cannot write to /tmp");
 
         nv_manager_options o = { .config_file = conf_path, .sim_scenario = scn_path, .log_level = LOG_ERR };

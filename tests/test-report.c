@@ -13,6 +13,7 @@
 #include "daemon/manager.h"
 #include "daemon/varlink-manager.h"
 #include "tap.h"
+#include "test-util.h"
 
 static const char scn[] = "seed 5\n"
                           "node 0 mem 4G cpus 0-3\n"
@@ -91,19 +92,6 @@ static void check_keys(json_object *vm, const idl_field *f, int n, const char *w
         is_int(missing, 0, "%s: every non-nullable field of the VM type is served", what);
 }
 
-static int write_file(char *path, const char *text) {
-        int fd = mkstemp(path);
-        FILE *f;
-
-        if (fd < 0)
-                return -1;
-        f = fdopen(fd, "w");
-        if (!f)
-                return -1;
-        fputs(text, f);
-        return fclose(f);
-}
-
 static void test_idl_parser(void) {
         idl_field f[4];
 
@@ -128,7 +116,7 @@ int main(void) {
         ok(find_field(fields, n, "memoryBytes") >= 0 && find_field(fields, n, "ramBytes") < 0,
            "one name for a VM's memory: memoryBytes");
 
-        if (write_file(scn_path, scn) < 0 || write_file(conf_path, "[Sampler]\nBackend=sim\n") < 0)
+        if (test_write_temp(scn_path, scn) < 0 || test_write_temp(conf_path, "[Sampler]\nBackend=sim\n") < 0)
                 return tap_skip_all("cannot write to /tmp");
         nv_manager_options o = { .config_file = conf_path,
                                  .sim_scenario = scn_path,

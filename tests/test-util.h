@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Helpers shared by the tests that run real processes: the fake VMM (tests/fake-vmm) and fd
+/* Helpers shared by the tests: temporary input files, the fake VMM (tests/fake-vmm) and fd
  * accounting. */
 
 #include <dirent.h>
@@ -12,6 +12,23 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Create a file from the mkstemp(3) template path (rewritten in place) holding text: a scenario or
+ * a configuration for a test to load. 0, or -1 with errno set. */
+static inline int test_write_temp(char *path, const char *text) {
+        int fd = mkstemp(path);
+        FILE *f;
+
+        if (fd < 0)
+                return -1;
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                return -1;
+        }
+        fputs(text, f);
+        return fclose(f);
+}
 
 /* File descriptors of this process whose link target starts with prefix ("" counts all). */
 static inline unsigned test_count_fds(const char *prefix) {
