@@ -5,7 +5,7 @@
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-include $(top_builddir)/config.h -I$(top_srcdir)/src $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+	-include $(abs_top_builddir)/config.h -I$(abs_top_srcdir)/src $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 FUZZ_COMMON = $(top_srcdir)/src/common/log.c $(top_srcdir)/src/common/parse.c
 FUZZ_VARLINK_SRCS = $(top_srcdir)/fuzz/fuzz-varlink.c $(top_srcdir)/src/varlink/protocol.c \
 	$(top_srcdir)/src/varlink/server.c $(top_srcdir)/src/varlink/server-listen.c \
@@ -16,19 +16,20 @@ FUZZ_VARLINK_HDRS = $(top_srcdir)/src/varlink/varlink.h $(top_srcdir)/src/varlin
 	$(top_srcdir)/src/varlink/server-internal.h
 FUZZ_CONFIG_SRCS = $(top_srcdir)/fuzz/fuzz-config.c $(top_srcdir)/src/daemon/config.c \
 	$(top_srcdir)/src/daemon/config-parse.c $(top_srcdir)/src/daemon/config-files.c $(FUZZ_COMMON)
-FUZZ_SCENARIO_SRCS = $(top_srcdir)/fuzz/fuzz-scenario.c $(top_srcdir)/src/sim/scenario.c \
-	$(top_srcdir)/src/sim/scenario-host.c $(top_srcdir)/src/sim/scenario-vm.c $(top_srcdir)/src/sim/unit-access.c \
-	$(top_srcdir)/src/sim/page-info.c $(top_srcdir)/src/sim/sim.c $(top_srcdir)/src/common/inventory.c $(FUZZ_COMMON)
-FUZZ_SCENARIO_HDRS = $(top_srcdir)/src/sim/sim.h $(top_srcdir)/src/sim/sim-internal.h \
-	$(top_srcdir)/src/sim/scenario-internal.h $(top_srcdir)/src/sim/costs.h
+# The whole simulated host as its library lists it (so that a new file of the sim is fuzzed too),
+# compiled from the source tree; the recipe keeps the .c files of the list.
+FUZZ_SCENARIO_SRCS = fuzz/fuzz-scenario.c $(libnvsim_a_SOURCES) $(libnvmodel_a_SOURCES) \
+	src/common/log.c src/common/parse.c
 EXTRA_DIST += fuzz/fuzz-varlink.c fuzz/fuzz-config.c fuzz/fuzz-scenario.c
 
 fuzz/fuzz-varlink: $(FUZZ_VARLINK_SRCS) $(FUZZ_VARLINK_HDRS) config.h
 	$(AM_V_GEN)$(MKDIR_P) fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_VARLINK_SRCS) $(SYSTEMD_LIBS) $(JSONC_LIBS)
 fuzz/fuzz-config: $(FUZZ_CONFIG_SRCS) $(top_srcdir)/src/daemon/config.h config.h
 	$(AM_V_GEN)$(MKDIR_P) fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_CONFIG_SRCS) -lm
-fuzz/fuzz-scenario: $(FUZZ_SCENARIO_SRCS) $(FUZZ_SCENARIO_HDRS) config.h
-	$(AM_V_GEN)$(MKDIR_P) fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) -DSIM_MAX_UNITS='UINT64_C(16384)' -o $@ $(FUZZ_SCENARIO_SRCS) -lm
+fuzz/fuzz-scenario: $(FUZZ_SCENARIO_SRCS) config.h
+	$(AM_V_GEN)$(MKDIR_P) fuzz && cd $(top_srcdir) && \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -DSIM_MAX_UNITS='UINT64_C(16384)' -o $(abs_top_builddir)/$@ \
+		$$(for f in $(FUZZ_SCENARIO_SRCS); do case $$f in *.c) echo $$f ;; esac; done) -lm
 fuzz: fuzz/fuzz-varlink fuzz/fuzz-config fuzz/fuzz-scenario
 fuzz-run: fuzz
 	set -e; c=$$(mktemp -d); trap 'rm -rf "$$c"' EXIT; mkdir "$$c/varlink" "$$c/config" "$$c/scenario"; \
