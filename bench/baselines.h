@@ -6,7 +6,7 @@
  * with vcpu_time every second) and AutoNUMA also what a hinting fault reveals
  * (nv_sim_access_rates()). Each file cites the documentation its parameters come from. */
 
-#include "common/host.h"
+#include "model/host.h"
 #include "common/random.h"
 #include "sim/sim.h"
 

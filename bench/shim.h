@@ -5,7 +5,7 @@
  * ping-pong bytes the same way for every policy (a page moved back to a node it had left), and the
  * overhead shims stop callgrind's collection inside the host's side (the simulated kernel). */
 
-#include "common/host.h"
+#include "model/host.h"
 
 typedef struct shim_vm {
         uint64_t id, hva;

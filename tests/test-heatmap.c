@@ -2,7 +2,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 
-#include "common/host.h"
+#include "model/host.h"
 #include "common/log.h"
 #include "sampler/heatmap.h"
 #include "sampler/region-history.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/string-table.h"

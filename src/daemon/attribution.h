@@ -2,7 +2,7 @@
 #pragma once
 
 /* The epoch's attribution step: who faults on which region, through the host's attribution port
- * (common/host.h) and the attribution sampler (sampler/attribution.h). Without a port, or with
+ * (model/host.h) and the attribution sampler (sampler/attribution.h). Without a port, or with
  * AttributionRate=0, it does nothing and regions follow their VM as a whole. */
 
 #include <stdbool.h>

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/inventory.h"
+#include "model/region.h"
 #include "sampler/counters-perf.h"
 #include "sampler/dirty-rate.h"
 #include "sampler/kvm-stats.h"

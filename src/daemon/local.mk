@@ -42,14 +42,14 @@ src/daemon/io.numavd.Manager-idl.c: src/daemon/io.numavd.Manager.varlink
 
 check_PROGRAMS += tests/test-config
 tests_test_config_SOURCES = tests/test-config.c tests/tap.h
-tests_test_config_LDADD = libnvdaemon.a libnvcommon.a -lm
+tests_test_config_LDADD = libnvdaemon.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-config
 EXTRA_DIST += tests/config-bad tests/config-good tests/config-hostile
 
 check_PROGRAMS += tests/test-counters
 tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h tests/test-util.h
 tests_test_counters_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_test_counters_LDADD = libnvdaemon.a libnvsampler.a libnvcommon.a $(JSONC_LIBS) -lm
+tests_test_counters_LDADD = libnvdaemon.a libnvsampler.a libnvmodel.a libnvcommon.a $(JSONC_LIBS) -lm
 TESTS += tests/test-counters
 
 # The heat maps flush from the first epoch on a nested host.

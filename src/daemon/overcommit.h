@@ -4,7 +4,7 @@
 /* The overcommit step of the epoch, after placement: read the balloon statistics and the KSM
  * counters through the host's ports, ask the balloon and KSM policies, act, record. */
 
-#include "common/host.h"
+#include "model/host.h"
 #include "policy/balloon.h"
 #include "policy/ksm.h"
 

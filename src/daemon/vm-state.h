@@ -4,7 +4,7 @@
 /* What the daemon keeps per VM between epochs: the latest inventory entry, the heat map, and what
  * was done to it. A VM that vanishes is dropped with all of this, quietly. */
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 #include "daemon/counters.h"
 #include "daemon/overcommit.h"
 #include "policy/placement.h"

@@ -3,7 +3,7 @@
 
 /* The real host's memory state: /proc/meminfo and /proc/pressure/memory under a root. */
 
-#include "common/host.h"
+#include "model/host.h"
 
 /* MemTotal and MemAvailable. 0 or -errno (-EBADMSG: a field is missing). */
 int nv_read_meminfo(const char *root, uint64_t *ret_total, uint64_t *ret_available);

@@ -11,19 +11,19 @@ libnvhost_a_SOURCES = \
 	src/host/host-memory.c src/host/host-memory.h \
 	src/host/access-backends.c src/host/access-backends.h
 
-HOST_LIBS = libnvhost.a libnvsampler.a libnvmigrate.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
+HOST_LIBS = libnvhost.a libnvsampler.a libnvmigrate.a libnvmodel.a libnvcommon.a $(NUMA_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
 	$(SYSTEMD_LIBS) $(HWLOC_LIBS) -lm
 
 # A process with a real KVM VM fd and vCPU-named threads, for tests that scan /proc.
 check_PROGRAMS += tests/fake-vmm
 tests_fake_vmm_SOURCES = tests/fake-vmm.c
-tests_fake_vmm_LDADD = libnvcommon.a -lpthread -lm
+tests_fake_vmm_LDADD = libnvmodel.a libnvcommon.a -lpthread -lm
 
 # The topology through hwloc: fixture hosts (a saved XML and a small tree), synthetic and saved-XML
 # topologies, and this machine against its sysfs.
 check_PROGRAMS += tests/test-topology
 tests_test_topology_SOURCES = tests/test-topology.c tests/tap.h
-tests_test_topology_LDADD = libnvhost.a libnvcommon.a $(HWLOC_LIBS) -lm
+tests_test_topology_LDADD = libnvhost.a libnvmodel.a libnvcommon.a $(HWLOC_LIBS) -lm
 TESTS += tests/test-topology
 EXTRA_DIST += tests/fixtures/hwloc/2node.xml tests/fixtures/hwloc/4node.xml
 # The same on two real NUMA nodes, in the lab (make lab-check LAB_TESTS=t-topology).

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 
 /* Guest RAM candidates are writable private anonymous, memfd or hugetlbfs mappings of at least
  * this size. Smaller ones are QEMU's own heap, stacks, ROMs and video memory; glibc's malloc

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 #include "host/proc-parse.h"
 #include "host/topology.h"
 

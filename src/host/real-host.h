@@ -16,7 +16,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "common/host.h"
+#include "model/host.h"
 
 typedef struct nv_real_host_params {
         const char *root;                  /* NULL or "" for "/"; tests point it at a fixture tree */

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 
 /* CPU numbers beyond this are refused (a bound on the CPU map's size). */
 #define NV_TOPOLOGY_MAX_CPUS    16384u

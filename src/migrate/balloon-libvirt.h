@@ -7,7 +7,7 @@
  * metadata: <metadata><numavd:balloon xmlns:numavd="NV_BALLOON_METADATA_NS" min="1G"/></metadata>
  * (a size, or a percentage of the maximum). */
 
-#include "common/host.h"
+#include "model/host.h"
 
 #define NV_BALLOON_METADATA_NS "https://numavd.org/xmlns/balloon/1.0"
 

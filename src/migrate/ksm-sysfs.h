@@ -12,7 +12,7 @@
 
 #include <sys/types.h>
 
-#include "common/host.h"
+#include "model/host.h"
 
 #define NV_KSM_STATE_FILE "ksm.state"
 

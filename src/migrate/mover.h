@@ -8,7 +8,7 @@
  * -EFAULT/-ENOENT: not present, skipped; others counted), and enforces the byte budget as a token
  * bucket. */
 
-#include "common/host.h"
+#include "model/host.h"
 
 #define NV_MOVER_BATCH_PAGES 1024u /* addresses per move_pages call (>= 512) */
 

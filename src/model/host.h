@@ -5,8 +5,8 @@
  * kernel) and the simulated host (src/sim) both implement them; the epoch code never asks which
  * one it has. Every operation returns 0 (or a documented non-negative value) or a negative errno. */
 
-#include "common/inventory.h"
-#include "common/overcommit.h"
+#include "model/inventory.h"
+#include "model/overcommit.h"
 
 /* VM source: what VMs exist, where their vCPUs ran, where their RAM is. */
 typedef struct nv_vm_source_ops {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/host.h"
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/host.h"
+#include "model/inventory.h"
+#include "model/region.h"
 #include "common/string-table.h"
 
 static const char *const nv_backing_table[_NV_BACKING_MAX] = {

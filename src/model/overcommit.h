@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the balloon and KSM ports (common/host.h) read and write: plain structs, shared by the
+/* What the balloon and KSM ports (model/host.h) read and write: plain structs, shared by the
  * actuators (src/migrate), the policies (src/policy) and the daemon. No I/O. */
 
 #include <stdbool.h>

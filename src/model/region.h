@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 
 typedef struct nv_region {
         uint64_t start, end; /* [start, end) in the VMM's address space, page aligned */

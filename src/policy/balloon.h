@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/overcommit.h"
+#include "model/overcommit.h"
 
 typedef struct nv_balloon_config {
         double host_pressure;          /* HostPressure=20%: free share below which the host needs memory */

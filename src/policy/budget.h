@@ -4,8 +4,8 @@
 /* Private to src/policy/: sharing the epoch's byte budget among the regions that want to move
  * (rule 8) without taking any node below its free-memory floor (rule 9). Pure. */
 
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/inventory.h"
+#include "model/region.h"
 #include "policy/room.h"
 
 /* One region that would move if budget and floors allow. */

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/overcommit.h"
+#include "model/overcommit.h"
 
 typedef enum nv_ksm_mode {
         NV_KSM_MODE_AUTO, /* run when memory is short (ksmtuned's rule) */

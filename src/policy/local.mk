@@ -9,22 +9,22 @@ libnvpolicy_a_SOURCES = \
 
 check_PROGRAMS += tests/test-placement
 tests_test_placement_SOURCES = tests/test-placement.c tests/tap.h
-tests_test_placement_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_placement_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-placement
 
 check_PROGRAMS += tests/test-owner
 tests_test_owner_SOURCES = tests/test-owner.c tests/tap.h
-tests_test_owner_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_owner_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-owner
 
 check_PROGRAMS += tests/test-balloon-policy tests/test-ksm-policy
 tests_test_balloon_policy_SOURCES = tests/test-balloon-policy.c tests/tap.h
-tests_test_balloon_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_balloon_policy_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 tests_test_ksm_policy_SOURCES = tests/test-ksm-policy.c tests/tap.h
-tests_test_ksm_policy_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_ksm_policy_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-balloon-policy tests/test-ksm-policy
 
 check_PROGRAMS += tests/test-placement-room
 tests_test_placement_room_SOURCES = tests/test-placement-room.c tests/tap.h
-tests_test_placement_room_LDADD = libnvpolicy.a libnvcommon.a -lm
+tests_test_placement_room_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-placement-room

@@ -5,7 +5,7 @@
  * .vote_node, .vote_streak) name the node whose vCPUs fault on a region; this decides when they
  * overrule the node the VM's (or the vNUMA cell's) vCPUs run on, the target of whole-VM placement. */
 
-#include "common/region.h"
+#include "model/region.h"
 #include "policy/placement.h"
 
 /* Epochs in a row the same node must take a clear majority of a region's faults before the region

@@ -26,8 +26,8 @@
  *      least NV_ROOM_HYSTERESIS times per byte (heat x latency saved) what the victim loses; a
  *      region moved within min_residency epochs never leaves for this (src/policy/room.h). */
 
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/inventory.h"
+#include "model/region.h"
 
 /* min_residency: a moved region stays put for ever (MinResidency=infinity). */
 #define NV_RESIDENCY_FOREVER UINT32_MAX

@@ -6,8 +6,8 @@
  * budget and never below any node's floor: first memory of VMs that do not live there, then cold
  * memory, then hot memory worth less there than what comes in. Pure. */
 
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/inventory.h"
+#include "model/region.h"
 #include "policy/placement.h"
 
 /* A victim only leaves when what comes in gains this many times more per byte than the victim

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/host.h"
+#include "model/host.h"
 #include "../include/uapi/numavd_ept.h" /* top_srcdir/include, through -I top_srcdir/src */
 
 /* Open dev_path (NULL: /dev/numavd_ept), check that its ABI offers ZAP and DRAIN (1.1 or

@@ -2,14 +2,14 @@
 #pragma once
 
 /* The attribution sampler of one VM: each epoch it zaps a sample of every region's pages through
- * the attribution port (common/host.h), so that the next access to each faults, drains who faulted
+ * the attribution port (model/host.h), so that the next access to each faults, drains who faulted
  * (the vCPU, and the node it ran on), and keeps per-node votes: decayed counts of those faults, per
  * chunk of guest RAM and per region. Heat (accessed bits) says how hot a region is; votes say whose
  * it is. Where the node that touches memory changes inside a region, the region is cut there, and
  * regions touched from different nodes never merge back. The policy reads nv_region.votes,
  * .vote_node and .vote_streak. */
 
-#include "common/host.h"
+#include "model/host.h"
 #include "sampler/heatmap.h"
 
 typedef struct nv_attribution_config {

@@ -12,7 +12,7 @@
  * not create exists, never writes to one it did not create, and records the kdamonds it creates in
  * STATE_DIR/damon-kdamonds so that a later start can stop the ones a crash left behind. */
 
-#include "common/host.h"
+#include "model/host.h"
 
 typedef struct nv_damon_params {
         const char *admin_dir;  /* NULL: /sys/kernel/mm/damon/admin */

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "common/host.h"
+#include "model/host.h"
 
 /* Open dev_path (NULL: /dev/numavd_ept) and check its ABI version. nested: the host runs under a
  * hypervisor, so always clear with a TLB flush (the module's INFO also says so, per VM).

@@ -30,8 +30,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "common/inventory.h"
-#include "common/region.h"
+#include "model/inventory.h"
+#include "model/region.h"
 
 #define NV_PAGEMAP_SOFT_DIRTY (UINT64_C(1) << 55)
 #define NV_PAGEMAP_SWAPPED    (UINT64_C(1) << 62)

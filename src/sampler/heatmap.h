@@ -10,8 +10,8 @@
  * samples of its eighths say heat differs (circular binary segmentation), so the count follows
  * how uneven the heat is, not max_regions: a VM with one hot set keeps about min_regions. */
 
-#include "common/host.h"
-#include "common/region.h"
+#include "model/host.h"
+#include "model/region.h"
 
 typedef struct nv_heatmap_config {
         unsigned min_regions;      /* per VM, at least this many (default 32) */

@@ -7,12 +7,12 @@ libnvsampler_a_SOURCES = \
 
 check_PROGRAMS += tests/test-heatmap
 tests_test_heatmap_SOURCES = tests/test-heatmap.c tests/tap.h
-tests_test_heatmap_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_heatmap_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-heatmap
 
 check_PROGRAMS += tests/test-attribution
 tests_test_attribution_SOURCES = tests/test-attribution.c tests/tap.h
-tests_test_attribution_LDADD = libnvsampler.a libnvsim.a libnvcommon.a -lm
+tests_test_attribution_LDADD = libnvsampler.a libnvsim.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-attribution
 
 # The sampler's kernel-facing sources: DAMON, perf and KVM counters, soft-dirty, numa_maps.
@@ -22,7 +22,7 @@ libnvsampler_a_SOURCES += \
 
 check_PROGRAMS += tests/test-damon
 tests_test_damon_SOURCES = tests/test-damon.c tests/tap.h
-tests_test_damon_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_damon_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-damon
 
 libnvsampler_a_SOURCES += \
@@ -31,9 +31,9 @@ libnvsampler_a_SOURCES += \
 
 check_PROGRAMS += tests/test-perf tests/test-kvm-stats
 tests_test_perf_SOURCES = tests/test-perf.c tests/tap.h tests/test-util.h
-tests_test_perf_LDADD = libnvsampler.a libnvcommon.a -lpthread -lm
+tests_test_perf_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lpthread -lm
 tests_test_kvm_stats_SOURCES = tests/test-kvm-stats.c tests/tap.h
-tests_test_kvm_stats_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_kvm_stats_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-perf tests/test-kvm-stats
 
 libnvsampler_a_SOURCES += \
@@ -42,9 +42,9 @@ libnvsampler_a_SOURCES += \
 
 check_PROGRAMS += tests/test-numa-maps tests/test-dirty-rate
 tests_test_numa_maps_SOURCES = tests/test-numa-maps.c tests/tap.h
-tests_test_numa_maps_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_numa_maps_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 tests_test_dirty_rate_SOURCES = tests/test-dirty-rate.c tests/tap.h
-tests_test_dirty_rate_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_dirty_rate_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-numa-maps tests/test-dirty-rate
 
 # The `kmod` access backend and attribution sampler, which talk to the numavd_ept module (kernel/).
@@ -54,7 +54,7 @@ libnvsampler_a_SOURCES += \
 
 check_PROGRAMS += tests/test-backend-kmod tests/test-attribution-kmod
 tests_test_backend_kmod_SOURCES = tests/test-backend-kmod.c tests/tap.h
-tests_test_backend_kmod_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_backend_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 tests_test_attribution_kmod_SOURCES = tests/test-attribution-kmod.c tests/tap.h
-tests_test_attribution_kmod_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_test_attribution_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-backend-kmod tests/test-attribution-kmod

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 
 typedef struct nv_numa_maps {
         uint64_t node_bytes[NV_MAX_NODES]; /* resident bytes on each node */

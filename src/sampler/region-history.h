@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "common/region.h"
+#include "model/region.h"
 
 /* bytes_moved of the region went to target in this epoch: shift its estimated bytes per node to
  * target (from each other node in proportion), remember the node they mostly left and the move.

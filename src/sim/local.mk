@@ -14,18 +14,18 @@ libnvsim_a_SOURCES = \
 
 check_PROGRAMS += tests/test-sim-scenario tests/test-sim-model
 tests_test_sim_scenario_SOURCES = tests/test-sim-scenario.c tests/tap.h
-tests_test_sim_scenario_LDADD = libnvsim.a libnvcommon.a -lm
+tests_test_sim_scenario_LDADD = libnvsim.a libnvmodel.a libnvcommon.a -lm
 tests_test_sim_model_SOURCES = tests/test-sim-model.c tests/tap.h
-tests_test_sim_model_LDADD = libnvsim.a libnvcommon.a -lm
+tests_test_sim_model_LDADD = libnvsim.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-sim-scenario tests/test-sim-model
 
 # The sim's page API that the AutoNUMA baseline and the oracle use.
 check_PROGRAMS += tests/test-sim-page
 tests_test_sim_page_SOURCES = tests/test-sim-page.c tests/tap.h
-tests_test_sim_page_LDADD = libnvsim.a libnvcommon.a -lm
+tests_test_sim_page_LDADD = libnvsim.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-sim-page
 
 check_PROGRAMS += tests/test-sim-faults
 tests_test_sim_faults_SOURCES = tests/test-sim-faults.c tests/tap.h
-tests_test_sim_faults_LDADD = libnvsim.a libnvcommon.a -lm
+tests_test_sim_faults_LDADD = libnvsim.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-sim-faults

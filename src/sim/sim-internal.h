@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "common/inventory.h"
+#include "model/inventory.h"
 #include "sim/sim.h"
 
 #define SIM_MAX_CPUS   1024

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The simulated host: layout and placement of guest memory, virtual time, the inventory, page
- * moves, ground truth, and the ports of common/host.h. */
+ * moves, ground truth, and the ports of model/host.h. */
 
 #include <math.h>
 #include <stdio.h>

@@ -4,12 +4,12 @@
 /* The simulated host: NUMA nodes, CPUs, VMs with vCPUs that run where their schedule says, guest
  * pages with accessed and dirty bits set where hardware sets them (behind a TLB-like cache of
  * translations), workloads, and nested L2 guests. Deterministic for a seed. It implements the
- * same ports as the real host (common/host.h), and charges every operation what it costs on real
+ * same ports as the real host (model/host.h), and charges every operation what it costs on real
  * hardware (sim/costs.h). The scenario format is documented in docs/scenario.md. */
 
 #include <stdio.h>
 
-#include "common/host.h"
+#include "model/host.h"
 
 typedef struct nv_sim nv_sim;
 

@@ -4,11 +4,11 @@ check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
 tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c
 tests_lab_nv_vmm_LDADD = -lpthread
 tests_lab_nv_ept_fuzz_SOURCES = tests/lab/nv-ept-fuzz.c tests/tap.h
-tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvcommon.a -lm -lpthread
+tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm -lpthread
 # t-kmod-attrib: the kmod attribution sampler against the real module
 check_PROGRAMS += tests/lab/nv-attr-port
 tests_lab_nv_attr_port_SOURCES = tests/lab/nv-attr-port.c tests/tap.h
-tests_lab_nv_attr_port_LDADD = libnvsampler.a libnvcommon.a -lm
+tests_lab_nv_attr_port_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 lab-check: tests/lab/nv-attr-port
 
 NV_LAB_FILES = \
