@@ -13,12 +13,14 @@
 static void backings(void) {
         for (int b = 0; b < _NV_BACKING_MAX; b++) {
                 const char *s = nv_backing_to_string((nv_backing)b);
-                ok(s && nv_backing_from_string(s) == b, "backing %d: \"%s\" parses back", b, s ? s : "(null)");
+                ok(s && nv_backing_from_string(s) == b, "backing %d: \"%s\" parses back", b,
+                   s ? s : "(null)");
         }
         is_int(nv_backing_from_string("bogus"), -EINVAL, "an unknown backing is -EINVAL");
         ok(nv_backing_to_string(_NV_BACKING_MAX) == NULL, "no name past the table");
         is_int(nv_backing_page_shift(NV_BACKING_THP), NV_HUGE_SHIFT, "THP is placed in 2 MiB units");
-        is_int(nv_backing_page_shift(NV_BACKING_HUGETLB), NV_HUGE_SHIFT, "hugetlbfs is placed in 2 MiB units");
+        is_int(nv_backing_page_shift(NV_BACKING_HUGETLB), NV_HUGE_SHIFT,
+               "hugetlbfs is placed in 2 MiB units");
         is_int(nv_backing_page_shift(NV_BACKING_ANON), NV_PAGE_SHIFT, "anonymous memory in 4 KiB units");
         ok(!nv_backing_movable(NV_BACKING_PINNED), "pinned memory never moves");
         ok(nv_backing_movable(NV_BACKING_SHARED), "memfd memory moves");
@@ -31,8 +33,14 @@ static void copies(void) {
         };
         nv_node_time cells[2] = { { .sec = { 1.5 } }, { .sec = { 0, 2.5 } } };
         nv_vm_info src = {
-                .id = 7, .name = (char *)"web1", .pid = 4242, .nr_vcpus = 4,
-                .ranges = ranges, .nr_ranges = 2, .cell_time = cells, .nr_cells = 2,
+                .id = 7,
+                .name = (char *)"web1",
+                .pid = 4242,
+                .nr_vcpus = 4,
+                .ranges = ranges,
+                .nr_ranges = 2,
+                .cell_time = cells,
+                .nr_cells = 2,
         };
         nv_vm_info dst = {};
 
@@ -56,8 +64,17 @@ static void copies(void) {
 }
 
 static void history(void) {
-        nv_region r = { .start = 0, .end = 1 << 21, .heat = 0.5f, .hits = 3, .samples = 4, .age = 9,
-                        .moved_epoch = 12, .moved_to = 1, .left_node = 0, .streak_target = 1, .target_streak = 2 };
+        nv_region r = { .start = 0,
+                        .end = 1 << 21,
+                        .heat = 0.5f,
+                        .hits = 3,
+                        .samples = 4,
+                        .age = 9,
+                        .moved_epoch = 12,
+                        .moved_to = 1,
+                        .left_node = 0,
+                        .streak_target = 1,
+                        .target_streak = 2 };
 
         r.node_bytes[1] = 1 << 21;
         nv_region_init_history(&r);
