@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "daemon/counters.h"
+#include "daemon/meters.h"
 #include "tap.h"
 #include "test-util.h"
 
@@ -25,20 +25,20 @@ static void test_pure(void) {
 
         pc.delta[NV_PERF_NODE_LOADS] = 1000;
         pc.delta[NV_PERF_NODE_LOAD_MISSES] = 250;
-        is_near(nv_counters_pressure(&pc), 0.25, 1e-9, "pressure: a quarter of node loads missed");
+        is_near(nv_meters_pressure(&pc), 0.25, 1e-9, "pressure: a quarter of node loads missed");
         pc.error[NV_PERF_NODE_LOAD_MISSES] = -ENOENT;
-        is_near(nv_counters_pressure(&pc), 0, 0, "pressure: none without the PMU event");
+        is_near(nv_meters_pressure(&pc), 0, 0, "pressure: none without the PMU event");
         pc.error[NV_PERF_NODE_LOAD_MISSES] = 0;
         pc.delta[NV_PERF_NODE_LOADS] = 0;
-        is_near(nv_counters_pressure(&pc), 0, 0, "pressure: none without loads (no division by zero)");
+        is_near(nv_meters_pressure(&pc), 0, 0, "pressure: none without loads (no division by zero)");
         pc.delta[NV_PERF_NODE_LOADS] = 10;
         pc.delta[NV_PERF_NODE_LOAD_MISSES] = 30; /* multiplexing scaled them apart */
-        is_near(nv_counters_pressure(&pc), 1, 0, "pressure: at most 1");
+        is_near(nv_meters_pressure(&pc), 1, 0, "pressure: at most 1");
 
-        is_near(nv_counters_weight(1, 0), 1, 0, "weight: a local VM keeps its weight");
-        is_near(nv_counters_weight(2, 0.5), 3, 1e-9, "weight: half its loads remote: 1.5x");
-        is_near(nv_counters_weight(1, 7), 2, 0, "weight: at most twice");
-        is_near(nv_counters_weight(1, NAN), 1, 0, "weight: NaN pressure is none");
+        is_near(nv_meters_weight(1, 0), 1, 0, "weight: a local VM keeps its weight");
+        is_near(nv_meters_weight(2, 0.5), 3, 1e-9, "weight: half its loads remote: 1.5x");
+        is_near(nv_meters_weight(1, 7), 2, 0, "weight: at most twice");
+        is_near(nv_meters_weight(1, NAN), 1, 0, "weight: NaN pressure is none");
 }
 
 /* Start fake-vmm with 64 MiB of RAM; its pid, 0 when KVM is not usable, -1 on failure. */
@@ -77,7 +77,7 @@ static json_object *get(json_object *o, const char *key) {
 }
 
 /* debugfs, mounted in a mount namespace of this test's own (gone when it exits), or NULL. */
-static char debugfs[] = "/tmp/test-counters.XXXXXX";
+static char debugfs[] = "/tmp/test-meters.XXXXXX";
 
 static const char *mount_debugfs(void) {
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
@@ -94,8 +94,8 @@ static void test_live(void) {
         const struct timespec nap = { .tv_nsec = 50 * 1000 * 1000 };
         unsigned fds_before = test_count_fds(""), perf_before = test_count_fds("anon_inode:[perf_event]");
         int soft_dirty = nv_soft_dirty_supported();
-        nv_counters_params p = { .dirty_interval = 1 * USEC_PER_SEC, .soft_dirty = soft_dirty };
-        nv_counters *c = NULL;
+        nv_meters_params p = { .dirty_interval = 1 * USEC_PER_SEC, .soft_dirty = soft_dirty };
+        nv_meters *c = NULL;
         nv_ram_range ram;
         nv_vm_info vm = { .name = (char *)"fake", .ranges = &ram, .nr_ranges = 1 };
         nv_region regions[8];
@@ -121,24 +121,24 @@ static void test_live(void) {
                 regions[i] =
                         (nv_region){ .start = ram.hva + i * 8 * MIB, .end = ram.hva + (i + 1) * 8 * MIB };
 
-        is_int(nv_counters_new(&p, &vm, &c), 0, "live: counters set up");
+        is_int(nv_meters_new(&p, &vm, &c), 0, "live: counters set up");
         /* Nothing collected yet: every source says so. */
         o = json_object_new_object();
-        nv_counters_json(c, 1, o);
+        nv_meters_json(c, 1, o);
         unavailable = get(o, "countersUnavailable");
         is_str(json_object_get_string(get(unavailable, "taskClockNs")), "not read yet",
                "live: before the first epoch, nothing is read yet");
         json_object_put(o);
 
-        is_int(nv_counters_collect(c, &vm, regions, 8, 1 * USEC_PER_SEC), 0, "live: epoch 1 collected");
+        is_int(nv_meters_collect(c, &vm, regions, 8, 1 * USEC_PER_SEC), 0, "live: epoch 1 collected");
         ok(test_count_fds("anon_inode:[perf_event]") > perf_before,
            "live: perf counters open on the vCPU threads");
         is_int(c->perf_counts.nr_threads, 2, "live: both vCPU threads followed");
         nanosleep(&nap, NULL);
-        is_int(nv_counters_collect(c, &vm, regions, 8, 2 * USEC_PER_SEC), 0, "live: epoch 2 collected");
+        is_int(nv_meters_collect(c, &vm, regions, 8, 2 * USEC_PER_SEC), 0, "live: epoch 2 collected");
 
         o = json_object_new_object();
-        nv_counters_json(c, 1, o);
+        nv_meters_json(c, 1, o);
         counters = get(o, "counters");
         unavailable = get(o, "countersUnavailable");
         printf("# %s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -178,7 +178,7 @@ static void test_live(void) {
         json_object_put(o);
         is_int(test_count_fds("anon_inode:kvm-vm"), 0, "live: no duplicate of the VM fd is ever held");
 
-        c = nv_counters_free(c);
+        c = nv_meters_free(c);
         is_int(test_count_fds("anon_inode:[perf_event]"), perf_before,
                "live: every perf fd closed when forgotten");
         is_int(test_count_fds(""), fds_before, "live: no fd left behind");
@@ -187,15 +187,14 @@ static void test_live(void) {
         waitpid(pid, NULL, 0);
         pid = 0;
         p.dirty_interval = 0;
-        is_int(nv_counters_new(&p, &vm, &c), 0, "gone: counters of a VMM that exited");
-        is_int(nv_counters_collect(c, &vm, regions, 8, 3 * USEC_PER_SEC), -ESRCH,
-               "gone: collect says -ESRCH");
+        is_int(nv_meters_new(&p, &vm, &c), 0, "gone: counters of a VMM that exited");
+        is_int(nv_meters_collect(c, &vm, regions, 8, 3 * USEC_PER_SEC), -ESRCH, "gone: collect says -ESRCH");
         o = json_object_new_object();
-        nv_counters_json(c, 1, o);
+        nv_meters_json(c, 1, o);
         is_str(json_object_get_string(get(o, "dirtyRateUnavailable")), "turned off",
                "gone: DirtyRateInterval=0 turns the dirty rate off");
         json_object_put(o);
-        c = nv_counters_free(c);
+        c = nv_meters_free(c);
 out:
         if (pid > 0) {
                 kill(pid, SIGTERM);

@@ -235,7 +235,7 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
         if (res.bytes_moved == 0)
                 return;
 
-        nv_counters_note_moved(s->meters);
+        nv_meters_note_moved(s->meters);
         s->counters.migrated_bytes += res.bytes_moved;
         m->moved_bytes += res.bytes_moved;
         if (nv_region_note_moved(rg, mv->target, res.bytes_moved, epoch))
@@ -381,7 +381,7 @@ static int plan_and_move(nv_manager *m) {
                         .enabled = s->placement && s->seen,
                         .frozen = nv_vm_state_frozen(s, m->vclock),
                         /* remote-access pressure from the counters raises its share */
-                        .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
+                        .weight = nv_meters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
         }
         nv_placement_config pc = placement_config(m);
@@ -424,7 +424,7 @@ int nv_epoch_finish(nv_manager *m) {
                 if (r < 0 && r != -ESRCH)
                         log_debug_errno(r, "Locating the pages of VM %s failed, ignoring: %m", s->info.name);
                 nv_epoch_attribution(m, s);
-                nv_epoch_counters_collect(m, s);
+                nv_epoch_meters_collect(m, s);
                 if (s->whole_vm)
                         nv_heatmap_mark_all_hot(s->heat);
         }
@@ -520,7 +520,7 @@ void nv_epoch_early_moves(nv_manager *m) {
                         .nr_regions = e->n,
                         .enabled = true,
                         .frozen = nv_vm_state_frozen(s, m->vclock),
-                        .weight = nv_counters_weight(s->weight, s->meters ? s->meters->pressure : 0),
+                        .weight = nv_meters_weight(s->weight, s->meters ? s->meters->pressure : 0),
                 };
                 marked += e->n;
         }

@@ -14,7 +14,7 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/config-parse.c src/daemon/config-parse.h \
 	src/daemon/config-files.c src/daemon/config-files.h \
 	src/daemon/reload-failure.c src/daemon/reload-failure.h \
-	src/daemon/counters.c src/daemon/counters.h \
+	src/daemon/meters.c src/daemon/meters.h \
 	src/daemon/overcommit.c src/daemon/overcommit.h \
 	src/daemon/varlink-manager.c src/daemon/varlink-manager.h
 libnvdaemon_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
@@ -46,11 +46,11 @@ tests_test_config_LDADD = libnvdaemon.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-config
 EXTRA_DIST += tests/config-bad tests/config-good tests/config-hostile
 
-check_PROGRAMS += tests/test-counters
-tests_test_counters_SOURCES = tests/test-counters.c tests/tap.h tests/test-util.h
-tests_test_counters_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_test_counters_LDADD = libnvdaemon.a libnvsampler.a libnvmodel.a libnvcommon.a $(JSONC_LIBS) -lm
-TESTS += tests/test-counters
+check_PROGRAMS += tests/test-meters
+tests_test_meters_SOURCES = tests/test-meters.c tests/tap.h tests/test-util.h
+tests_test_meters_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_test_meters_LDADD = libnvdaemon.a libnvsampler.a libnvmodel.a libnvcommon.a $(JSONC_LIBS) -lm
+TESTS += tests/test-meters
 
 # The heat maps flush from the first epoch on a nested host.
 check_PROGRAMS += tests/test-manager-flush

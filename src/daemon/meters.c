@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "daemon/counters.h"
+#include "daemon/meters.h"
 #include "daemon/manager.h"
 
-int nv_counters_new(const nv_counters_params *p, const nv_vm_info *vm, nv_counters **ret) {
-        _cleanup_(nv_counters_freep) nv_counters *c = NULL;
+int nv_meters_new(const nv_meters_params *p, const nv_vm_info *vm, nv_meters **ret) {
+        _cleanup_(nv_meters_freep) nv_meters *c = NULL;
         int r;
 
         c = calloc(1, sizeof(*c));
@@ -46,7 +46,7 @@ int nv_counters_new(const nv_counters_params *p, const nv_vm_info *vm, nv_counte
         return 0;
 }
 
-nv_counters *nv_counters_free(nv_counters *c) {
+nv_meters *nv_meters_free(nv_meters *c) {
         if (!c)
                 return NULL;
         nv_perf_vm_free(c->perf); /* closes every perf fd */
@@ -58,7 +58,7 @@ nv_counters *nv_counters_free(nv_counters *c) {
         return NULL;
 }
 
-double nv_counters_pressure(const nv_perf_counts *pc) {
+double nv_meters_pressure(const nv_perf_counts *pc) {
         uint64_t loads = pc->delta[NV_PERF_NODE_LOADS], misses = pc->delta[NV_PERF_NODE_LOAD_MISSES];
 
         if (pc->error[NV_PERF_NODE_LOADS] < 0 || pc->error[NV_PERF_NODE_LOAD_MISSES] < 0 || loads == 0)
@@ -66,13 +66,13 @@ double nv_counters_pressure(const nv_perf_counts *pc) {
         return MIN(1.0, (double)misses / (double)loads);
 }
 
-double nv_counters_weight(double base, double pressure) {
+double nv_meters_weight(double base, double pressure) {
         if (!(pressure > 0)) /* also NaN */
                 return base;
         return base * (1.0 + MIN(pressure, 1.0));
 }
 
-static void collect_perf(nv_counters *c, const nv_vm_info *vm) {
+static void collect_perf(nv_meters *c, const nv_vm_info *vm) {
         _cleanup_free_ pid_t *tids = NULL;
         size_t n = 0;
         int r;
@@ -85,10 +85,10 @@ static void collect_perf(nv_counters *c, const nv_vm_info *vm) {
                 log_debug("Out of memory following the vCPU threads of VM %s, ignoring.", vm->name);
         nv_perf_vm_read(c->perf, &c->perf_counts);
         c->have_perf = true;
-        c->pressure = nv_counters_pressure(&c->perf_counts);
+        c->pressure = nv_meters_pressure(&c->perf_counts);
 }
 
-static void collect_kvm(nv_counters *c, const nv_vm_info *vm) {
+static void collect_kvm(nv_meters *c, const nv_vm_info *vm) {
         int r;
 
         if (!c->kvm) {
@@ -109,7 +109,7 @@ static void collect_kvm(nv_counters *c, const nv_vm_info *vm) {
         c->kvm_error = r;
 }
 
-static void collect_dirty(nv_counters *c, const nv_vm_info *vm, const nv_region *regions, size_t n,
+static void collect_dirty(nv_meters *c, const nv_vm_info *vm, const nv_region *regions, size_t n,
                           usec_t now) {
         nv_dirty_estimate est;
         int r;
@@ -140,13 +140,12 @@ static void collect_dirty(nv_counters *c, const nv_vm_info *vm, const nv_region 
         }
 }
 
-void nv_counters_note_moved(nv_counters *c) {
+void nv_meters_note_moved(nv_meters *c) {
         if (c)
                 c->dirty_moved = true;
 }
 
-int nv_counters_collect(nv_counters *c, const nv_vm_info *vm, const nv_region *regions, size_t n,
-                        usec_t now) {
+int nv_meters_collect(nv_meters *c, const nv_vm_info *vm, const nv_region *regions, size_t n, usec_t now) {
         int r;
 
         if (c->numa_read == USEC_INFINITY || now - c->numa_read >= NV_NUMA_MAPS_INTERVAL) {
@@ -170,23 +169,23 @@ int nv_counters_collect(nv_counters *c, const nv_vm_info *vm, const nv_region *r
 }
 
 void nv_epoch_counters_open(const nv_manager *m, nv_vm_state *s) {
-        nv_counters_params p;
+        nv_meters_params p;
         int r;
 
         if (!m->host.counters)
                 return; /* a host without per-VM counters */
-        p = (nv_counters_params){
+        p = (nv_meters_params){
                 .proc_root = m->host.counters->proc_root,
                 .debugfs = m->host.counters->debugfs,
                 .dirty_interval = m->config->dirty_rate_interval,
                 .soft_dirty = m->config->dirty_rate_interval > 0 ? nv_soft_dirty_supported() : 0,
         };
-        r = nv_counters_new(&p, &s->info, &s->meters);
+        r = nv_meters_new(&p, &s->info, &s->meters);
         if (r < 0)
                 log_warning_errno(r, "Cannot set up the counters of VM %s, ignoring: %m", s->info.name);
 }
 
-void nv_epoch_counters_collect(const nv_manager *m, nv_vm_state *s) {
+void nv_epoch_meters_collect(const nv_manager *m, nv_vm_state *s) {
         struct timespec ts;
         size_t n;
         const nv_region *regions = nv_heatmap_regions(s->heat, &n);
@@ -196,12 +195,12 @@ void nv_epoch_counters_collect(const nv_manager *m, nv_vm_state *s) {
         /* The interval may have been changed by a reload. */
         s->meters->params.dirty_interval = m->config->dirty_rate_interval;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        if (nv_counters_collect(s->meters, &s->info, regions, n,
-                                (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000) == -ESRCH)
+        if (nv_meters_collect(s->meters, &s->info, regions, n,
+                              (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000) == -ESRCH)
                 s->seen = false; /* gone: forgotten at the next refresh */
 }
 
-const char *nv_counters_error_string(int error) {
+const char *nv_meters_error_string(int error) {
         switch (error) {
         case -ENOENT:
                 return "no such event on this CPU's PMU";
@@ -231,7 +230,7 @@ static void kvm_key(char *buf, size_t size, const char *name) {
         buf[3] = (char)toupper((unsigned char)buf[3]);
 }
 
-void nv_counters_json(const nv_counters *c, unsigned nr_nodes, json_object *o) {
+void nv_meters_json(const nv_meters *c, unsigned nr_nodes, json_object *o) {
         json_object *counters = json_object_new_object(), *unavailable = json_object_new_object();
 
         for (unsigned e = 0; e < _NV_PERF_MAX; e++) {
@@ -248,7 +247,7 @@ void nv_counters_json(const nv_counters *c, unsigned nr_nodes, json_object *o) {
                         json_object_object_add(
                                 unavailable, name,
                                 json_object_new_string(error == -ESRCH ? "no vCPU thread found"
-                                                                       : nv_counters_error_string(error)));
+                                                                       : nv_meters_error_string(error)));
         }
         for (unsigned s = 0; s < _NV_KVM_STAT_MAX; s++) {
                 char key[64];
@@ -263,7 +262,7 @@ void nv_counters_json(const nv_counters *c, unsigned nr_nodes, json_object *o) {
                                 json_object_new_string(c->kvm_error == 0 ? "not kept by this kernel's KVM"
                                                        : c->kvm_error == -ENOENT
                                                                ? "the process holds no KVM VM fd"
-                                                               : nv_counters_error_string(c->kvm_error)));
+                                                               : nv_meters_error_string(c->kvm_error)));
         }
         json_object_object_add(o, "counters", counters);
         json_object_object_add(o, "countersUnavailable", unavailable);
@@ -276,7 +275,7 @@ void nv_counters_json(const nv_counters *c, unsigned nr_nodes, json_object *o) {
                                : c->dirty_error == -EOPNOTSUPP
                                        ? json_object_new_string("no soft-dirty bits in this kernel "
                                                                 "(CONFIG_MEM_SOFT_DIRTY)")
-                                       : json_object_new_string(nv_counters_error_string(c->dirty_error)));
+                                       : json_object_new_string(nv_meters_error_string(c->dirty_error)));
 
         if (c->numa_error == 0 && c->numa.nr_mappings > 0) {
                 json_object *a = json_object_new_array();

@@ -23,16 +23,16 @@ struct json_object;
  * resident memory here (a 1 GiB fake VMM, 6.18). So it is read at most this often. */
 #define NV_NUMA_MAPS_INTERVAL (10 * USEC_PER_SEC)
 
-typedef struct nv_counters_params {
+typedef struct nv_meters_params {
         const char *proc_root; /* NULL: "/proc" */
         const char *debugfs;   /* NULL: "/sys/kernel/debug" */
         usec_t dirty_interval; /* how long each dirty-rate measurement runs; 0: none */
         int soft_dirty;        /* nv_soft_dirty_supported(), probed once by the caller */
-} nv_counters_params;
+} nv_meters_params;
 
-typedef struct nv_counters {
+typedef struct nv_meters {
         pid_t pid;
-        nv_counters_params params;
+        nv_meters_params params;
         nv_perf_vm *perf;
         nv_perf_counts perf_counts; /* the last read */
         bool have_perf;
@@ -47,46 +47,45 @@ typedef struct nv_counters {
         nv_numa_maps numa;
         int numa_error;   /* 0: numa holds the last read */
         usec_t numa_read; /* when, USEC_INFINITY: never */
-        double pressure;  /* remote-access pressure of the last epoch, see nv_counters_pressure() */
-} nv_counters;
+        double pressure;  /* remote-access pressure of the last epoch, see nv_meters_pressure() */
+} nv_meters;
 
 /* Set up the counters of one VM; nothing is read yet. 0 or -ENOMEM. */
-int nv_counters_new(const nv_counters_params *p, const nv_vm_info *vm, nv_counters **ret);
-nv_counters *nv_counters_free(nv_counters *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(nv_counters *, nv_counters_free);
+int nv_meters_new(const nv_meters_params *p, const nv_vm_info *vm, nv_meters **ret);
+nv_meters *nv_meters_free(nv_meters *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(nv_meters *, nv_meters_free);
 
 /* Once per epoch: follow the vCPU threads, read every source, measure the dirty rate when its
  * interval is over (regions: the heat map's, to sample by region). Returns -ESRCH when the VMM
  * is gone, else 0: a source that fails is reported unavailable. now: CLOCK_MONOTONIC. */
-int nv_counters_collect(nv_counters *c, const nv_vm_info *vm, const nv_region *regions, size_t n,
-                        usec_t now);
+int nv_meters_collect(nv_meters *c, const nv_vm_info *vm, const nv_region *regions, size_t n, usec_t now);
 
 /* numavd moved pages of this VM: a moved page is soft-dirty in its new place, so the dirty-rate
  * interval under way would count the move as guest writes; its estimate is dropped (the last one
  * stays) and the next interval measures the guest alone. c may be NULL. */
-void nv_counters_note_moved(nv_counters *c);
+void nv_meters_note_moved(nv_meters *c);
 
 /* How much a VM suffers from remote memory, from the last epoch's counters, in [0, 1]: the share
  * of its node loads that missed the local node (node-load-misses / node-loads) where the PMU
  * counts them, else 0. Pure. */
-double nv_counters_pressure(const nv_perf_counts *pc);
+double nv_meters_pressure(const nv_perf_counts *pc);
 
 /* The weight of a VM's share of the byte budget: base (the VM's Weight=, 1 by default) times
  * 1 + pressure, so a VM whose loads miss its node more gets up to twice the moves of an equal one
  * that is already local, and a VM without node-load counters keeps its weight. Pure. */
-double nv_counters_weight(double base, double pressure);
+double nv_meters_weight(double base, double pressure);
 
 /* Add "counters" (cumulative counts: perf events, then KVM stats as "kvmExits", ...),
  * "countersUnavailable" (name -> why), "dirtyRate" (bytes/s, null until measured),
  * "dirtyRateUnavailable" and, where numa_maps was read, "memoryPerNode" (nr_nodes entries) to o. */
-void nv_counters_json(const nv_counters *c, unsigned nr_nodes, struct json_object *o);
+void nv_meters_json(const nv_meters *c, unsigned nr_nodes, struct json_object *o);
 
 /* The epoch's calls (epoch.c). Open: when a VM is tracked on the real host (nothing on the
  * simulated one, whose VMs are not processes). Collect: once per epoch, after the heat map's. */
 struct nv_manager;
 struct nv_vm_state;
 void nv_epoch_counters_open(const struct nv_manager *m, struct nv_vm_state *s);
-void nv_epoch_counters_collect(const struct nv_manager *m, struct nv_vm_state *s);
+void nv_epoch_meters_collect(const struct nv_manager *m, struct nv_vm_state *s);
 
 /* The reason a source is unavailable, for people: "no such PMU event", "debugfs is not mounted"... */
-const char *nv_counters_error_string(int error);
+const char *nv_meters_error_string(int error);

@@ -146,7 +146,7 @@ json_object *nv_report_vm_json(const nv_manager *m, const nv_vm_state *s) {
         json_object_object_add(o, "targetNode", json_object_new_int(s->counters.target_node));
         nv_overcommit_vm_json(m, s, o); /* "balloon", "ksm" */
         if (s->meters)                  /* "counters", "dirtyRate", ... and memoryPerNode from numa_maps */
-                nv_counters_json(s->meters, m->inv.nr_nodes, o);
+                nv_meters_json(s->meters, m->inv.nr_nodes, o);
         for (unsigned v = 0; v < _NV_VERDICT_MAX; v++)
                 if (s->counters.bytes_by_verdict[v] > 0)
                         json_object_object_add(held, nv_verdict_to_string((nv_verdict)v),

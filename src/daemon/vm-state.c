@@ -10,7 +10,7 @@ nv_vm_state *nv_vm_state_free(nv_vm_state *s) {
         nv_heatmap_free(s->heat);
         free(s->region_target);
         nv_attribution_free(s->owners);
-        nv_counters_free(s->meters); /* closes every fd it holds */
+        nv_meters_free(s->meters); /* closes every fd it holds */
         nv_vm_info_clear(&s->info);
         free(s);
         return NULL;

@@ -5,7 +5,7 @@
  * was done to it. A VM that vanishes is dropped with all of this, quietly. */
 
 #include "model/inventory.h"
-#include "daemon/counters.h"
+#include "daemon/meters.h"
 #include "daemon/overcommit.h"
 #include "policy/placement.h"
 #include "sampler/attribution.h"
@@ -36,7 +36,7 @@ typedef struct nv_vm_state {
         uint64_t epoch_moved;   /* bytes moved so far in the epoch under way */
         bool seen;              /* present in the latest inventory */
         nv_vm_balloon balloon;  /* balloon and KSM, from the overcommit step */
-        nv_counters *meters;    /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */
+        nv_meters *meters;      /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */
         int8_t *region_target;  /* the last plan's node for each region, -1 none (for the heat map) */
         size_t nr_region_target;
 
