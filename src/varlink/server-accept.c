@@ -119,11 +119,11 @@ int nv_varlink_on_accept(sd_event_source *source, int fd, uint32_t revents, void
 
                 if (cfd < 0) {
                         if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                                log_warning_errno(errno, "Varlink: accept failed, ignoring: %m");
+                                log_warning_errno(-errno, "Varlink: accept failed, ignoring: %m");
                         return 0;
                 }
                 if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                        log_debug_errno(errno, "Varlink: no peer credentials, refusing: %m");
+                        log_debug_errno(-errno, "Varlink: no peer credentials, refusing: %m");
                         continue;
                 }
                 receive_ready(s);

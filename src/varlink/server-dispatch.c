@@ -76,14 +76,6 @@ int nv_varlink_error_invalid_parameter(nv_varlink_call *call, const char *parame
         return nv_varlink_error_with(call, NV_VARLINK_ERROR_INVALID_PARAMETER, "parameter", parameter);
 }
 
-uid_t nv_varlink_call_peer_uid(const nv_varlink_call *call) {
-        return call->conn->cred.uid;
-}
-
-void *nv_varlink_call_userdata(const nv_varlink_call *call) {
-        return call->conn->server->userdata;
-}
-
 const interface *nv_varlink_find_interface(const nv_varlink_server *s, const char *name, size_t n) {
         for (size_t i = 0; i < s->nr_interfaces; i++)
                 if (strlen(s->interfaces[i].name) == n && strncmp(s->interfaces[i].name, name, n) == 0)

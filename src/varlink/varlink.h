@@ -121,9 +121,6 @@ int nv_varlink_notify(nv_varlink_call *call, json_object *parameters); /* "conti
 int nv_varlink_error(nv_varlink_call *call, const char *error, json_object *parameters);
 int nv_varlink_error_invalid_parameter(nv_varlink_call *call, const char *parameter);
 
-uid_t nv_varlink_call_peer_uid(const nv_varlink_call *call);
-void *nv_varlink_call_userdata(const nv_varlink_call *call);
-
 /* Client. */
 typedef struct nv_varlink_client nv_varlink_client;
 
