@@ -47,8 +47,12 @@ ok $? "postinst enables numavd.socket and numavd.service"
 # --no-enable: enabled again on upgrade only where it was (debian-installed), never started.
 grep -q "debian-installed 'numavd-metrics.timer'" "$tmp/postinst" && ! grep -q "invoke.*numavd-metrics" "$tmp/postinst"
 ok $? "numavd-metrics.timer is shipped off (enabled only where it was before)"
-for f in /usr/src/numavd_ept-1.0/dkms.conf /usr/src/numavd_ept-1.0/Kbuild /usr/src/numavd_ept-1.0/numavd_ept_main.c \
-        /usr/src/numavd_ept-1.0/uapi/numavd_ept.h /usr/lib/modules-load.d/numavd_ept.conf; do
+# The module's whole source, under the version kernel/dkms.conf gives DKMS.
+v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/kernel/dkms.conf")
+for f in dkms.conf Kbuild Makefile $(cd "$src/kernel" && git ls-files '*.c' '*.h') uapi/numavd_ept.h; do
+        files "$dkms" | grep -qx "/usr/src/numavd_ept-$v/$f"; ok $? "numavd-dkms ships /usr/src/numavd_ept-$v/$f"
+done
+for f in /usr/lib/modules-load.d/numavd_ept.conf; do
         files "$dkms" | grep -qx "$f"; ok $? "numavd-dkms ships $f"
 done
 dpkg-deb --ctrl-tarfile "$dkms" | tar -xO ./postinst | grep -q "dkms"

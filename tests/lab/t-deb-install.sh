@@ -11,6 +11,8 @@ debs=$LAB_BUILDDIR/lab/debs
 export DEBIAN_FRONTEND=noninteractive
 prop() { systemctl show -P "$2" "$1"; }
 mod=numavd_ept
+# The version DKMS knows the module by, as kernel/dkms.conf gives it.
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$LAB_SRCDIR/kernel/dkms.conf")
 
 check "systemd is PID 1 ($(cat /proc/1/comm))" test "$(cat /proc/1/comm)" = systemd
 deb=$(ls "$debs"/numavd_*.deb 2>/dev/null | head -n 1)
@@ -52,7 +54,7 @@ check "man numavctl finds the page" sh -c "man -w numavctl | grep -q /usr/share/
 
 dkms status $mod >/tmp/dkms.txt 2>/dev/null
 sed 's/^/# dkms: /' /tmp/dkms.txt
-check "DKMS built and installed $mod for $LAB_KVER" grep -q "$mod/1.0, $LAB_KVER, x86_64: installed" /tmp/dkms.txt
+check "DKMS built and installed $mod for $LAB_KVER" grep -q "$mod/$ver, $LAB_KVER, x86_64: installed" /tmp/dkms.txt
 check "modinfo finds it under updates/dkms ($(modinfo -k "$LAB_KVER" -n $mod 2>&1))" \
         sh -c "modinfo -k $LAB_KVER -n $mod | grep -q /updates/dkms/"
 modprobe $mod
@@ -82,7 +84,7 @@ check "the group numavd is gone" sh -c "! getent group numavd"
 check "no numavd_ept module for $LAB_KVER ($(modinfo -k "$LAB_KVER" -n $mod 2>&1))" \
         sh -c "! modinfo -k $LAB_KVER $mod >/dev/null 2>&1"
 check "DKMS knows no numavd_ept ($(dkms status $mod 2>/dev/null))" test -z "$(dkms status $mod 2>/dev/null)"
-left=$(ls -d /etc/numavd /usr/src/numavd_ept-1.0 /var/lib/dkms/$mod /usr/sbin/numavd /usr/bin/numavctl \
+left=$(ls -d /etc/numavd /usr/src/numavd_ept-* /var/lib/dkms/$mod /usr/sbin/numavd /usr/bin/numavctl \
         /etc/libvirt/hooks/qemu.d/numavd /usr/lib/modules-load.d/numavd_ept.conf /usr/lib/sysusers.d/numavd.conf \
         2>/dev/null | tr '\n' ' ')
 check "no file or directory of numavd is left (${left:-none})" test -z "$left"
