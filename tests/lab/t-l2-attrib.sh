@@ -10,9 +10,10 @@
 # belongs on node 1 and priv1 on node 0. Within 5 epochs each set must sit >= 90% on its vCPU's
 # node. Ground truth comes from the guest: l2-touch reports the sets' guest frames (pagemap) and
 # tests/lab/l2-where asks move_pages(2) where the matching pages of QEMU's guest RAM are.
-# Only on 6.12: on 6.1 numavd left 4-8 MiB of priv0 on node 0 (75% and 87.5% on node 1 after 12
-# epochs in two lab runs), which is still to be explained; on 6.12 a lone 2 MiB piece of priv0 was
-# left behind once (93.75%).
+# Only on 6.12: on 6.1 numavd left 4-8 MiB of priv0 on node 0 in three lab runs (75-87.5% on node 1
+# after 12 epochs), the 2 MiB blocks at the set's two ends, next to memory other vCPUs touch (priv1,
+# the L2 kernel's); that is still to be explained. On 6.12 a lone 2 MiB piece of priv0 was left
+# behind once (93.75%).
 # The cost: the L2's sweeps per second (l2-touch's L2-RATE) while numavd samples without
 # attribution (AttributionRate=0, Placement=no: nothing moves) and while it attributes, and the
 # faults per second numavd sampled (its summary's attribution object).
