@@ -41,7 +41,7 @@ check_PROGRAMS += tests/lab/l2-touch tests/lab/l2-where
 tests_lab_l2_touch_SOURCES = tests/lab/l2-touch.c
 tests_lab_l2_touch_LDFLAGS = -static
 tests_lab_l2_where_SOURCES = tests/lab/l2-where.c
-NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/l2-mkinitramfs.sh
+NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/t-l2-attrib.sh tests/lab/l2-mkinitramfs.sh
 # t-kmod-param: a test module that registers parameters as kvm_amd and kvm_intel do.
 NV_LAB_FILES += tests/lab/t-kmod-param.sh tests/lab/kmod-param/.clang-format tests/lab/kmod-param/Kbuild tests/lab/kmod-param/nv_param_test.c
 lab-check: tests/lab/l2-touch tests/lab/l2-where
