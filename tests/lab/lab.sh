@@ -2,7 +2,8 @@
 # The lab runner (tests/lab/README.md): boots Debian's kernels under qemu-system-x86_64 TCG with two
 # NUMA nodes, -cpu max (nested SVM/NPT) and the host root read-only over 9p, and runs each lab test
 # inside. Prints TAP and a closing "N passed, N failed" line; exits 1 on any failure.
-#   tests/lab/lab.sh [TEST...]     TEST: a name like t-kmod-fuzz (default: every tests/lab/t-*.sh)
+#   tests/lab/lab.sh [TEST...]     TEST: a name like t-kmod-fuzz (default: every tests/lab/t-*.sh but
+#                                  those whose '# lab:' header says default=no)
 # env: top_srcdir, top_builddir (make lab-check sets them), NUMAVD_LAB_CACHE (tests/lab/lab-deps.sh),
 #      LAB_KERNELS="6.1" (only these series, instead of each test's own list)
 set -u
@@ -108,7 +109,8 @@ EOE
 }
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=($(cd "$src/tests/lab" && ls t-*.sh | sed 's/\.sh$//'))
+# By default every test whose header does not say default=no (a test kept for when it is named).
+[ ${#tests[@]} -gt 0 ] || tests=($(cd "$src/tests/lab" && grep -L -m1 '^# lab:.*default=no' t-*.sh | sed 's/\.sh$//'))
 for t in "${tests[@]}"; do
         script=$src/tests/lab/$t.sh
         hdr=$(grep -m1 '^# lab:' "$script" 2>/dev/null)
