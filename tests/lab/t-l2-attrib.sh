@@ -2,7 +2,7 @@
 # lab: kernels=6.12 mem=2048 timeout=480 needs=kmod default=no
 # Not in the lab's default run (make lab-check LAB_TESTS=t-l2-attrib runs it): on 6.12 it passed
 # twice here, once with a single 2 MiB piece of priv0 (6.25%) left behind, a thin margin; on 6.1
-# the 2 MiB blocks at both ends of priv0 stay on the wrong node (75-87.5% moved in three runs),
+# the 2 MiB blocks at both ends of priv0 stay on the wrong node (priv0 75-87.5% on its node in three runs);
 # cause not found yet (the region cuts at the boundary where the owning vCPU changes are the suspect).
 # Per-region attribution on a real L2 Linux with two vCPUs (the L2 of t-l2.sh, -smp 2): QEMU starts
 # bound to node 0 (numactl --membind=0 --cpunodebind=0), so everything the L2 touches is first
