@@ -22,8 +22,13 @@ addr=unix:$tmp/io.numavd.Manager
 ctl() { "$B/numavctl" --address="$addr" "$@"; }
 "$B/numavd" --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20 --varlink="$addr" >/dev/null 2>"$tmp/numavd.err" &
 pid=$!
-# Wait until alpha's regions have a plan (its hot regions are on their target).
-for _ in $(seq 100); do ctl --json heatmap alpha 2>/dev/null | json_ok '[.regions[] | select(.hot)] | length > 0' && break; sleep 0.1; done
+# Wait until alpha's regions have a plan and its hottest ones have warmed up to a full bar: heat
+# climbs over the first epochs, so a map read at the first hot region may have none yet.
+for _ in $(seq 300); do
+        ctl --json heatmap alpha 2>/dev/null |
+                json_ok '[.regions[] | select(.hot)] | length > 0 and (map(.heat) | max) >= 0.95' && break
+        sleep 0.1
+done
 
 ctl --json heatmap alpha >"$tmp/map.json"
 ok $? "numavctl --json heatmap alpha"
