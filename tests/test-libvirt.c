@@ -74,16 +74,41 @@ static void test_domain_xml(void) {
 static void test_status_xml(void) {
         const char *xml = "<domstatus state='running' pid='1234'><vcpus><vcpu id='0' pid='1240'/>"
                           "<vcpu id='2' pid='1242'/></vcpus><domain><name>a</name></domain></domstatus>";
+        /* libvirt 9.0's <job> while a live snapshot writes the guest's memory, and other jobs */
+        static const struct {
+                const char *job;
+                bool outgoing;
+        } jobs[] = {
+                { "<job type='none' async='snapshot' flags='0x0' asyncStarted='1796338637250'/>", true },
+                { "<job type='none' async='migration out' phase='perform3'/>", true },
+                { "<job type='none' async='save'/>", true },
+                { "<job type='none' async='migration in' phase='prepare'/>", false },
+                { "<job type='none' async='dump'/>", false },
+                { "<job type='destroy' async='none'/>", false },
+        };
         _cleanup_free_ pid_t *tids = NULL;
         unsigned n = 0;
         pid_t pid = 0;
+        bool job = true;
 
-        if (!is_int(nv_domain_status_parse(xml, strlen(xml), &pid, &tids, &n), 0, "status XML parses"))
+        if (!is_int(nv_domain_status_parse(xml, strlen(xml), &pid, &tids, &n, &job), 0, "status XML parses"))
                 return;
         is_int(pid, 1234, "status XML: the VMM pid");
         ok(n == 3 && tids[0] == 1240 && tids[1] == 0 && tids[2] == 1242, "status XML: vCPU tids by id");
+        ok(!job, "status XML without <job>: no outgoing job");
+        for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+                _cleanup_free_ char *with = NULL;
+                _cleanup_free_ pid_t *t = NULL;
+
+                if (asprintf(&with, "<domstatus pid='1234'>%s<domain/></domstatus>", jobs[i].job) < 0)
+                        continue;
+                job = !jobs[i].outgoing;
+                is_int(nv_domain_status_parse(with, strlen(with), &pid, &t, &n, &job), 0,
+                       "status XML with %s", jobs[i].job);
+                ok(job == jobs[i].outgoing, "... %s outgoing job", jobs[i].outgoing ? "an" : "no");
+        }
         xml = "<domstatus state='running'/>";
-        is_int(nv_domain_status_parse(xml, strlen(xml), &pid, &tids, &n), -EINVAL,
+        is_int(nv_domain_status_parse(xml, strlen(xml), &pid, &tids, &n, &job), -EINVAL,
                "status XML without pid refused");
 }
 
@@ -141,6 +166,15 @@ static void run_cmd(const char *what, const char *dir) {
         (void)!system(cmd);
 }
 
+static void write_file(const char *path, const char *text) {
+        FILE *f = path ? fopen(path, "we") : NULL;
+
+        if (f) {
+                fputs(text ? text : "", f);
+                fclose(f);
+        }
+}
+
 static void test_driver(sd_event *e) {
         _cleanup_(nv_libvirt_vms_freep) nv_libvirt_vms *s = NULL;
         _cleanup_free_ char *status = NULL, *path = NULL;
@@ -148,7 +182,6 @@ static void test_driver(sd_event *e) {
         const nv_libvirt_domain *d;
         virDomainPtr dom;
         size_t n;
-        FILE *f;
 
         if (!ok(mkdtemp(root), "temporary root"))
                 return;
@@ -163,10 +196,9 @@ static void test_driver(sd_event *e) {
                 run_cmd("mkdir -p", path);
         free(path);
         path = NULL;
-        if (asprintf(&path, "%s/run/libvirt/qemu/test.xml", root) > 0 && (f = fopen(path, "we"))) {
-                fputs(status ? status : "", f);
-                fclose(f);
-        }
+        if (asprintf(&path, "%s/run/libvirt/qemu/test.xml", root) < 0)
+                path = NULL;
+        write_file(path, status);
 
         if (!is_int(nv_libvirt_vms_new(e, "test:///default", root, on_change, NULL, &s), 0,
                     "the libvirt source opens test:///default"))
@@ -183,6 +215,23 @@ static void test_driver(sd_event *e) {
         ok(d && d->desc.memory_bytes == 8 * GIB && d->desc.nr_vcpus == 2, "domain 'test': 8 GiB, 2 vCPUs");
         ok(d && d->pid == getpid(), "its VMM pid comes from the status XML under the injected root");
         ok(d && d->nr_vcpu_tids == 2 && d->vcpu_tids[1] == 4242, "its vCPU thread ids too");
+        ok(d && !d->migrating, "no job in its status XML: not migrating");
+
+        /* A job begins: libvirt writes it into the status XML, and sends no event. */
+        if ((p = status ? strstr(status, "<vcpus>") : NULL)) {
+                _cleanup_free_ char *with = NULL;
+
+                if (asprintf(&with, "%.*s<job type='none' async='snapshot'/>%s", (int)(p - status), status,
+                             p) > 0)
+                        write_file(path, with);
+        }
+        nv_libvirt_vms_refresh(s);
+        d = find_domain(s, "test");
+        ok(d && d->migrating, "its status XML names a snapshot job: the next refresh says it migrates");
+        write_file(path, status);
+        nv_libvirt_vms_refresh(s);
+        d = find_domain(s, "test");
+        ok(d && !d->migrating && d->pid == getpid(), "the job ended: not migrating, same pid");
 
         /* Lifecycle: a domain started through libvirt is reported through sd-event at once. */
         const char *xml =
@@ -193,6 +242,10 @@ static void test_driver(sd_event *e) {
         dom = virDomainCreateXML(nv_libvirt_vms_conn(s), xml, 0);
         if (!ok(dom, "a transient domain starts in the test driver"))
                 goto out;
+        /* Its event is not dispatched yet: a refresh now reads status XML only and lists nothing. */
+        nv_libvirt_vms_refresh(s);
+        ok(!find_domain(s, "lv-new") && find_domain(s, "test"),
+           "a refresh before the STARTED event does not list the domains again");
         ok(wait_change(e, before), "its STARTED event arrives through the sd-event loop");
         nv_libvirt_vms_refresh(s);
         d = find_domain(s, "lv-new");

@@ -211,12 +211,21 @@ int nv_domain_xml_parse(const char *xml, size_t size, nv_domain_desc *ret) {
         return 0;
 }
 
+static bool outgoing_job(const xmlChar *async) {
+        static const char *const jobs[] = { "migration out", "save", "snapshot" };
+
+        for (size_t i = 0; async && i < ARRAY_SIZE(jobs); i++)
+                if (strcmp((const char *)async, jobs[i]) == 0)
+                        return true;
+        return false;
+}
+
 int nv_domain_status_parse(const char *xml, size_t size, pid_t *ret_pid, pid_t **ret_vcpu_tids,
-                           unsigned *ret_nr_vcpus) {
+                           unsigned *ret_nr_vcpus, bool *ret_outgoing_job) {
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
         _cleanup_(xpath_ctx_freep) xmlXPathContextPtr ctx = NULL;
         _cleanup_(xpath_obj_freep) xmlXPathObjectPtr o = NULL;
-        _cleanup_(xml_charp_freep) xmlChar *pid = NULL;
+        _cleanup_(xml_charp_freep) xmlChar *pid = NULL, *async = NULL;
         _cleanup_free_ pid_t *tids = NULL;
         unsigned nr = 0;
         uint64_t v;
@@ -250,9 +259,11 @@ int nv_domain_status_parse(const char *xml, size_t size, pid_t *ret_pid, pid_t *
                 }
                 tids[vid] = (pid_t)vtid;
         }
+        async = select_text(ctx, NULL, "/domstatus/job/@async");
 
         *ret_pid = (pid_t)v;
         *ret_vcpu_tids = TAKE_PTR(tids);
         *ret_nr_vcpus = nr;
+        *ret_outgoing_job = outgoing_job(async);
         return 0;
 }

@@ -34,7 +34,9 @@ void nv_domain_desc_done(nv_domain_desc *d);
 /* 0, -EINVAL (not a domain XML, or an invalid or inconsistent value), -ENOMEM. */
 int nv_domain_xml_parse(const char *xml, size_t size, nv_domain_desc *ret);
 
-/* libvirt's status XML: the VMM pid and the vCPU thread ids, indexed by vCPU id (0 where unknown).
- * 0, -EINVAL, -ENOMEM. */
+/* libvirt's status XML: the VMM pid, the vCPU thread ids, indexed by vCPU id (0 where unknown),
+ * and whether the job libvirt records there (<job async=>, written when an asynchronous job begins
+ * and cleared when it ends) reads guest memory while the guest runs on: a migration out, a save, a
+ * snapshot. 0, -EINVAL, -ENOMEM. */
 int nv_domain_status_parse(const char *xml, size_t size, pid_t *ret_pid, pid_t **ret_vcpu_tids,
-                           unsigned *ret_nr_vcpus);
+                           unsigned *ret_nr_vcpus, bool *ret_outgoing_job);

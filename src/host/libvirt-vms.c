@@ -25,6 +25,7 @@ struct nv_libvirt_vms {
         sd_event_source *reconnect; /* armed while disconnected */
         usec_t backoff;
         bool closed; /* the connection closed under us: drop it from a clean stack */
+        bool stale;  /* an event said the list of domains may have changed: list them again */
 
         nv_libvirt_domain *domains;
         size_t nr_domains;
@@ -50,6 +51,8 @@ static void notify(nv_libvirt_vms *s) {
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
         nv_libvirt_vms *s = opaque;
+        /* Paused or resumed, a domain stays what it was: its status XML says the rest. */
+        bool same = event == VIR_DOMAIN_EVENT_SUSPENDED || event == VIR_DOMAIN_EVENT_RESUMED;
         /* Paused for the last pass of a migration, or in post-copy: a job to look at. */
         bool migration = event == VIR_DOMAIN_EVENT_SUSPENDED &&
                          (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED ||
@@ -60,13 +63,16 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         /* RESUMED also ends a failed or cancelled outgoing migration: the source runs on. */
         if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED ||
             event == VIR_DOMAIN_EVENT_CRASHED || event == VIR_DOMAIN_EVENT_RESUMED ||
-            event == VIR_DOMAIN_EVENT_SHUTDOWN || migration)
+            event == VIR_DOMAIN_EVENT_SHUTDOWN || migration) {
+                s->stale = s->stale || !same;
                 notify(s);
+        }
         return 0;
 }
 
 /* A migration's memory pass ended and another begins: the job runs (the first pass, often the
- * longest, ends with the first of these; libvirt has no event for the start of a job). */
+ * longest, ends with the first of these; libvirt has no event for the start of a job, whose
+ * <job async=> in the status XML each refresh reads). */
 static void on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque) {
         log_debug("libvirt: domain %s migration pass %d.", virDomainGetName(dom), iteration);
         notify(opaque);
@@ -126,7 +132,7 @@ static int try_connect(nv_libvirt_vms *s) {
         }
         s->conn = conn;
         s->event_ids[0] = r;
-        /* Migration events only hasten what the job query at each refresh finds: not fatal. */
+        /* Migration events only hasten what the status XML at each refresh says: not fatal. */
         s->event_ids[1] =
                 virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
                                                  VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration), s, NULL);
@@ -136,6 +142,7 @@ static int try_connect(nv_libvirt_vms *s) {
         if (s->event_ids[1] < 0 || s->event_ids[2] < 0)
                 log_debug("libvirt: %s has no migration events, ignoring.", s->uri);
         s->connections++;
+        s->stale = true;
         return 0;
 }
 
@@ -229,11 +236,18 @@ nv_libvirt_vms *nv_libvirt_vms_free(nv_libvirt_vms *s) {
         return NULL;
 }
 
-/* The VMM pid and vCPU tids from the status XML; a driver without one (test:///) leaves them 0. */
+/* The VMM pid, vCPU tids and job from the status XML; a driver without one (test:///) leaves them
+ * 0: a test driver's domain has no job that reads its memory. */
 static void read_status(const nv_libvirt_vms *s, nv_libvirt_domain *d) {
         _cleanup_free_ char *path = NULL, *xml = NULL;
         size_t size;
         int r;
+
+        free(d->vcpu_tids);
+        d->vcpu_tids = NULL;
+        d->nr_vcpu_tids = 0;
+        d->pid = 0;
+        d->migrating = false;
 
         if (asprintf(&path, "%s/%s.xml", s->status_dir, d->desc.name) < 0)
                 return;
@@ -242,26 +256,9 @@ static void read_status(const nv_libvirt_vms *s, nv_libvirt_domain *d) {
                 log_debug_errno(r, "No status XML for domain %s (%s): %m", d->desc.name, path);
                 return;
         }
-        r = nv_domain_status_parse(xml, size, &d->pid, &d->vcpu_tids, &d->nr_vcpu_tids);
+        r = nv_domain_status_parse(xml, size, &d->pid, &d->vcpu_tids, &d->nr_vcpu_tids, &d->migrating);
         if (r < 0)
                 log_warning_errno(r, "Cannot parse %s, ignoring: %m", path);
-}
-
-/* Whether an outgoing migration of the domain runs now: its job, if any, is one whose memory pass
- * reads guest memory while the guest runs on (a migration out, a save, a snapshot). A driver
- * without job statistics (test:///) has none. */
-static bool outgoing_migration(virDomainPtr dom) {
-        virTypedParameterPtr params = NULL;
-        int type = VIR_DOMAIN_JOB_NONE, nparams = 0, op = VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
-
-        if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
-                return false;
-        if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) < 0)
-                op = VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
-        virTypedParamsFree(params, nparams);
-        return (type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED) &&
-               (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT || op == VIR_DOMAIN_JOB_OPERATION_SAVE ||
-                op == VIR_DOMAIN_JOB_OPERATION_SNAPSHOT);
 }
 
 static int describe(const nv_libvirt_vms *s, virDomainPtr dom, nv_libvirt_domain *ret) {
@@ -277,7 +274,6 @@ static int describe(const nv_libvirt_vms *s, virDomainPtr dom, nv_libvirt_domain
         if (r < 0)
                 return r;
         read_status(s, &d);
-        d.migrating = outgoing_migration(dom);
         *ret = d;
         return 0;
 }
@@ -288,8 +284,19 @@ int nv_libvirt_vms_refresh(nv_libvirt_vms *s) {
         size_t n = 0;
         int nr;
 
-        if (!s->conn || s->closed)
-                return 0; /* keep the last list */
+        /* Between events, the last list with its status XML read again, and no call into libvirt:
+         * listing the domains and virDomainGetXMLDesc wait for each domain's lock, which libvirt
+         * holds for seconds while it sets a job up (tests/test-libvirt-migrate.sh), and this loop
+         * must not wait with them. Whether a job that reads the guest's memory runs comes from the
+         * status XML too, not from virDomainGetJobStats or virDomainGetJobInfo: the qemu driver
+         * answers both by starting a query job on the domain and asking QEMU, so they wait behind
+         * the job's setup as well; and virDomainGetControlInfo, which takes no job, sees a
+         * migration only while one of its monitor commands runs. */
+        if (!s->conn || s->closed || !s->stale) {
+                for (size_t i = 0; i < s->nr_domains; i++)
+                        read_status(s, &s->domains[i]);
+                return 0;
+        }
 
         nr = virConnectListAllDomains(s->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
         if (nr < 0) {
@@ -321,6 +328,7 @@ int nv_libvirt_vms_refresh(nv_libvirt_vms *s) {
         domains_free(s->domains, s->nr_domains);
         s->domains = list;
         s->nr_domains = n;
+        s->stale = false;
         return 0;
 }
 

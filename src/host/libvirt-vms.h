@@ -4,9 +4,10 @@
 /* The libvirt VM source: the running domains of one connection (LibvirtURI=), with what their
  * XML says (memory, vNUMA cells, memory backing) and, from libvirt's status XML under
  * ROOT/run/libvirt/qemu, the VMM pid and vCPU thread ids, and whether an outgoing migration job
- * of it runs (its job statistics, asked at each refresh). libvirt runs inside the caller's
- * sd-event loop (libvirt-event.h). Lifecycle and migration events call on_change at once, so that
- * the owner can refresh. When the connection closes (libvirtd restarts), the domains last seen are kept and
+ * of it runs. libvirt runs inside the caller's sd-event loop (libvirt-event.h). Lifecycle and
+ * migration events call on_change at once, so that the owner can refresh. A refresh lists the
+ * domains again only after a lifecycle event (or a reconnection) and otherwise reads only their
+ * status XML: it never waits for libvirt while no domain starts or stops. When the connection closes (libvirtd restarts), the domains last seen are kept and
  * numavd reconnects with backoff; each reconnection calls on_change too. */
 
 #include <systemd/sd-event.h>
