@@ -3,6 +3,8 @@
 #   libvirt_env_up || { echo "1..0 # SKIP $LIBVIRT_ENV_SKIP"; exit 0; }
 #   trap libvirt_env_down EXIT
 #   libvirt_env_guest || ...                    # LIBVIRT_GUEST_KERNEL, LIBVIRT_GUEST_INITRD
+# or, in a TAP test (tap.sh), both at once: libvirt_env_test_up. virsh_ ARGS runs virsh on
+# $LIBVIRT_ENV_URI.
 #   libvirt_env_domain_xml vm1 256 2 >"$tmp/vm1.xml" && virsh -c "$LIBVIRT_ENV_URI" create "$tmp/vm1.xml"
 #   libvirt_env_wait_guest vm1 60               # until the guest's workload is ready
 #
@@ -23,7 +25,21 @@ LIBVIRT_ENV_STARTED_LIBVIRTD=
 LIBVIRT_ENV_REPLACED_LIBVIRTD=
 : "${LIBVIRT_ENV_GUEST_CACHE:=/var/tmp/numavd-test-guest}"
 
-_lv_virsh() { virsh -q -c "$LIBVIRT_ENV_URI" "$@"; }
+virsh_() { virsh -q -c "$LIBVIRT_ENV_URI" "$@"; }
+# libvirt_env_up and libvirt_env_guest for a TAP test, which ends here when either fails: skipped
+# where libvirt cannot run, failed where the guest does not build.
+libvirt_env_test_up() {
+        if ! libvirt_env_up; then
+                echo "1..0 # SKIP $LIBVIRT_ENV_SKIP"
+                exit 0
+        fi
+        if ! libvirt_env_guest; then
+                ok 1 "the test guest builds (kernel + busybox initramfs)"
+                done_testing
+                exit 1
+        fi
+}
+
 _lv_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 _lv_wait() { # tenths-of-a-second command...: poll until the command succeeds
@@ -53,7 +69,7 @@ libvirt_env_libvirtd_start() {
                 >>"$LIBVIRT_ENV_DIR/libvirtd.out" 2>&1 || return 1
         LIBVIRT_ENV_STARTED_LIBVIRTD=1
         # the first start probes QEMU's capabilities (~9 s), later ones use the cache (~0.2 s)
-        _lv_wait 900 _lv_virsh version || return 1
+        _lv_wait 900 virsh_ version || return 1
 }
 
 libvirt_env_libvirtd_pid() {
@@ -98,7 +114,7 @@ libvirt_env_up() {
         printf 'log_outputs="3:file:%s/libvirtd.log"\n' "$LIBVIRT_ENV_DIR" >"$LIBVIRT_ENV_DIR/libvirtd.conf"
         printf 'log_outputs="3:file:%s/virtlogd.log"\n' "$LIBVIRT_ENV_DIR" >"$LIBVIRT_ENV_DIR/virtlogd.conf"
 
-        _lv_virsh version >/dev/null 2>&1 && return 0
+        virsh_ version >/dev/null 2>&1 && return 0
 
         if ! _lv_wait 1 test -S /run/libvirt/virtlogd-sock || ! pgrep -x virtlogd >/dev/null; then
                 if ! /usr/sbin/virtlogd -d -f "$LIBVIRT_ENV_DIR/virtlogd.conf" -p "$LIBVIRT_ENV_DIR/virtlogd.pid"; then
@@ -122,8 +138,8 @@ libvirt_env_down() {
         local d p
         if [ -n "$LIBVIRT_ENV_DIR" ] && [ -f "$LIBVIRT_ENV_DIR/domains" ]; then
                 for d in $(sort -u "$LIBVIRT_ENV_DIR/domains"); do
-                        _lv_virsh destroy "$d" >/dev/null 2>&1
-                        _lv_virsh undefine "$d" >/dev/null 2>&1
+                        virsh_ destroy "$d" >/dev/null 2>&1
+                        virsh_ undefine "$d" >/dev/null 2>&1
                 done
         fi
         if [ -n "$LIBVIRT_ENV_STARTED_LIBVIRTD" ]; then

@@ -30,3 +30,5 @@ wait_for() { # pattern file [seconds]
         for _ in $(seq $((${3:-10} * 10))); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
         return 1
 }
+# Milliseconds since a time in nanoseconds (date +%s%N).
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }

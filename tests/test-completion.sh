@@ -4,20 +4,13 @@
 set -u
 . "${top_srcdir:-.}/tests/tap.sh"
 B=$(cd "${top_builddir:-.}" && pwd)
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "${top_srcdir:-.}/tests/numavd-daemon.sh"
 
 lib=/usr/share/bash-completion/bash_completion
 [ -r "$lib" ] || { echo "1..0 # SKIP bash-completion is missing (apt-get install bash-completion)"; exit 0; }
-addr=unix:$tmp/io.numavd.Manager
-"$B/numavd" --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20 --varlink="$addr" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 100); do "$B/numavctl" --address="$addr" status >/dev/null 2>&1 && break; sleep 0.1; done
+addr=$NUMAVD_ADDRESS
+numavd_start --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20
+numavd_wait_answer
 
 complete_line() { # line: the completions bash offers at its end, sorted, on one line
         PATH="$B:$PATH" bash -c '
@@ -42,7 +35,6 @@ is "numavctl --j" "--json "
 is "numavctl --no" "--no-legend "
 is "numavctl set-log-level w" "warning "
 is "numavctl set-log-level " "alert crit debug emerg err info notice warning "
-export NUMAVD_ADDRESS=$addr
 is "numavctl vm " "alpha beta "
 is "numavctl heatmap a" "alpha "
 is "numavctl --json vm b" "beta "

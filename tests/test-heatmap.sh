@@ -5,23 +5,14 @@
 set -u
 . "${top_srcdir:-.}/tests/tap.sh"
 B=$(cd "${top_builddir:-.}" && pwd)
-tmp=$(mktemp -d)
-pid=
+. "${top_srcdir:-.}/tests/numavd-daemon.sh"
 sock=$tmp/tmux.sock
-cleanup() {
-        tmux -S "$sock" kill-server 2>/dev/null
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+test_cleanup() { tmux -S "$sock" kill-server 2>/dev/null; }
 
 for t in tmux:tmux jq:jq; do
         command -v "${t%%:*}" >/dev/null || { echo "1..0 # SKIP ${t%%:*} is missing (apt-get install ${t#*:})"; exit 0; }
 done
-addr=unix:$tmp/io.numavd.Manager
-ctl() { "$B/numavctl" --address="$addr" "$@"; }
-"$B/numavd" --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20 --varlink="$addr" >/dev/null 2>"$tmp/numavd.err" &
-pid=$!
+numavd_start --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20
 # Wait until alpha's regions have a plan and its hottest ones have warmed up to a full bar: heat
 # climbs over the first epochs, so a map read at the first hot region may have none yet.
 for _ in $(seq 300); do
@@ -54,7 +45,7 @@ grep -qE '################################ (1\.00|0\.9[5-9])\*' "$tmp/plain.txt"
 head -n 6 "$tmp/plain.txt" | sed 's/^/# /'
 
 # A real terminal: tmux, 256 colours.
-tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 60 -e "NUMAVD_ADDRESS=$addr" sh
+tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 60 -e "NUMAVD_ADDRESS=$NUMAVD_ADDRESS" sh
 run_in_tmux() { # command: run in the pane, wait for its end marker, capture with escapes
         tmux -S "$sock" send-keys "clear; $1; echo END-\$?" Enter
         for _ in $(seq 100); do
@@ -92,5 +83,5 @@ ctl heatmap no-such-vm >/dev/null 2>"$tmp/err.txt"
 rc=$?
 [ $rc -eq 1 ] && grep -q "io.numavd.Manager.NoSuchVM" "$tmp/err.txt"; ok $? "an unknown VM: NoSuchVM, exit 1 ($rc)"
 ctl heatmap >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "heatmap without a VM is a usage error (exit 2)"
-kill -0 "$pid"; ok $? "numavd is still running"
+kill -0 "$numavd_pid"; ok $? "numavd is still running"
 done_testing

@@ -13,37 +13,19 @@
 set -u
 . "${top_srcdir:-.}/tests/tap.sh"
 . "${top_srcdir:-.}/tests/libvirt-env.sh"
-numavd="${top_builddir:-.}/numavd"
-ctl_bin="${top_builddir:-.}/numavctl"
+. "${top_srcdir:-.}/tests/numavd-daemon.sh"
 hook="${top_builddir:-.}/etc/libvirt/hooks/qemu.d/numavd"
-tmp=$(mktemp -d)
-daemon=
 reader=
-cleanup() {
+test_cleanup() {
         [ -n "$reader" ] && kill "$reader" 2>/dev/null
-        [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
         libvirt_env_down
-        rm -rf "$tmp"
 }
-trap cleanup EXIT
 
-if ! libvirt_env_up; then
-        echo "1..0 # SKIP $LIBVIRT_ENV_SKIP"
-        exit 0
-fi
-if ! libvirt_env_guest; then
-        ok 1 "the test guest builds (kernel + busybox initramfs)"
-        done_testing
-        exit 1
-fi
-virsh_() { virsh -q -c "$LIBVIRT_ENV_URI" "$@"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+libvirt_env_test_up
 wait_log() { _lv_wait "$2" grep -qF -- "$1" "$tmp/numavd.err"; } # PATTERN TENTHS
-export NUMAVD_ADDRESS="unix:$tmp/sock"
-ctl() { "$ctl_bin" --timeout=5s "$@"; }
 frozen() { ctl --json vm "$1" 2>/dev/null | json_ok ".frozen == $2"; } # VM true|false
 wait_frozen() { _lv_wait "$3" frozen "$1" "$2"; }                       # VM true|false TENTHS
-run_hook() { printf '<domain/>' | NUMAVCTL="$ctl_bin" "$hook" "$@"; }
+run_hook() { printf '<domain/>' | NUMAVCTL="$numavctl_bin" "$hook" "$@"; }
 # slow_fifo PATH: a FIFO read at about 20 MiB/s in the background (the job's file)
 slow_fifo() {
         rm -f "$1" && mkfifo "$1" || return 1
@@ -56,8 +38,7 @@ with open(sys.argv[1], "rb") as f:
 }
 
 printf '[Daemon]\nEpoch=500ms\nSources=libvirt\n[Sampler]\nBackend=none\n[Placement]\nPlacement=yes\n[Balloon]\nBalloon=no\n[KSM]\nKSM=no\n' >"$tmp/numavd.conf"
-"$numavd" --varlink="$NUMAVD_ADDRESS" --config="$tmp/numavd.conf" >/dev/null 2>"$tmp/numavd.err" &
-daemon=$!
+numavd_start --config="$tmp/numavd.conf"
 wait_log "Connected to libvirt at qemu:///system" 100
 ok $? "numavd connects to libvirt"
 
@@ -174,10 +155,8 @@ ok $? "with no 'started', it thaws after MigrationFreeze= ($(ms_since "$t0") ms)
 wait_log "VM lvmig2: frozen for its incoming live migration longer than MigrationFreeze= allows, thawing it." 20
 ok $? "the expiry is a warning"
 
-kill -TERM "$daemon"
-wait "$daemon"
+numavd_stop
 ok $? "numavd exits 0 on SIGTERM"
-daemon=
 ! grep -iE "error|warning" "$tmp/numavd.err" | grep -v "longer than MigrationFreeze= allows"
 ok $? "no other error or warning in numavd's log"
 done_testing

@@ -17,17 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 start=$(date +%s%N)
-if ! libvirt_env_up; then
-        echo "1..0 # SKIP $LIBVIRT_ENV_SKIP"
-        exit 0
-fi
-if ! libvirt_env_guest; then
-        ok 1 "the test guest builds (kernel + busybox initramfs)"
-        done_testing
-        exit 1
-fi
-virsh_() { virsh -q -c "$LIBVIRT_ENV_URI" "$@"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+libvirt_env_test_up
 # wait_log PATTERN TENTHS: until numavd's log has the pattern
 wait_log() { _lv_wait "$2" grep -q -- "$1" "$tmp/numavd.err"; }
 

@@ -7,22 +7,14 @@
 #   - a failing numavctl leaves the previous numavd.prom as it was.
 set -u
 . "${top_srcdir:-.}/tests/tap.sh"
-B=${top_builddir:-.}
-tmp=$(mktemp -d)
-pid= exporter=
-cleanup() {
-        for p in $pid $exporter; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "${top_srcdir:-.}/tests/numavd-daemon.sh"
+exporter=
+test_cleanup() { [ -n "$exporter" ] && kill "$exporter" 2>/dev/null && wait "$exporter" 2>/dev/null; }
 
 for t in promtool:prometheus prometheus-node-exporter:prometheus-node-exporter curl:curl; do
         command -v "${t%%:*}" >/dev/null || { echo "1..0 # SKIP ${t%%:*} is missing (apt-get install ${t#*:})"; exit 0; }
 done
-addr=unix:$tmp/io.numavd.Manager
-ctl() { "$B/numavctl" --address="$addr" "$@"; }
-"$B/numavd" --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20 --varlink="$addr" >/dev/null 2>"$tmp/numavd.err" &
-pid=$!
+numavd_start --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20
 for _ in $(seq 100); do ctl --json status 2>/dev/null | json_ok '.epoch >= 3' && break; sleep 0.1; done
 ctl --json status | json_ok '.epoch >= 3'; ok $? "numavd --sim runs and answers"
 
@@ -82,12 +74,12 @@ grep -q '^node_textfile_scrape_error 0$' "$tmp/scrape.txt"; ok $? "the textfile 
 
 # A failure keeps the previous file.
 cp "$tmp/textfile/numavd.prom" "$tmp/before.prom"
-"$B/numavctl" --address="unix:$tmp/nobody-here" --output="$tmp/textfile/numavd.prom" metrics 2>/dev/null
+"$numavctl_bin" --address="unix:$tmp/nobody-here" --output="$tmp/textfile/numavd.prom" metrics 2>/dev/null
 [ $? -eq 3 ]; ok $? "numavctl --output against no daemon fails (exit 3)"
 cmp -s "$tmp/before.prom" "$tmp/textfile/numavd.prom" && [ "$(ls "$tmp/textfile")" = numavd.prom ]
 ok $? "and leaves numavd.prom as it was, with no temporary file"
-"$B/numavctl" --address="$addr" --output="$tmp/no-such-dir/numavd.prom" metrics 2>"$tmp/err.txt"
+ctl --output="$tmp/no-such-dir/numavd.prom" metrics 2>"$tmp/err.txt"
 [ $? -eq 1 ] && grep -q "Cannot write $tmp/no-such-dir/numavd.prom" "$tmp/err.txt"
 ok $? "an unwritable --output is a clear error ($(head -c 120 "$tmp/err.txt"))"
-kill -0 "$pid"; ok $? "numavd is still running"
+kill -0 "$numavd_pid"; ok $? "numavd is still running"
 done_testing

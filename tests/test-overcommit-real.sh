@@ -65,7 +65,6 @@ if ! libvirt_env_guest; then
         done_testing
         exit 1
 fi
-virsh_() { virsh -q -c "$LIBVIRT_ENV_URI" "$@"; }
 actual_kib() { virsh_ dommemstat "$1" 2>/dev/null | awk '$1 == "actual" {print $2}'; }
 merging() { awk '$1 == "ksm_merging_pages" {print $2}' "/proc/$1/ksm_stat" 2>/dev/null || echo 0; }
 wait_log() { _lv_wait "$2" grep -q -- "$1" "$tmp/numavd.err"; }

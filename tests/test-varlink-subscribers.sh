@@ -5,43 +5,34 @@
 # is owed only the latest epoch's summary.
 set -u
 . "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/numavd-daemon.sh"
 B=$top_builddir
-tmp=$(mktemp -d)
-pid=
 subs=
-cleanup() {
-        [ -n "$subs" ] && kill "$subs" 2>/dev/null
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+test_cleanup() { [ -n "$subs" ] && kill "$subs" 2>/dev/null; }
 
 if ! command -v jq >/dev/null; then
         echo "1..0 # SKIP jq is not installed"
         exit 0
 fi
 
-addr=unix:$tmp/io.numavd.Manager
-epoch() { "$B/numavctl" --address="$addr" --json status 2>/dev/null | jq -r '.epoch // 0'; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
-sockets() { find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+epoch() { ctl --json status 2>/dev/null | jq -r '.epoch // 0'; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$numavd_pid/status"; }
+sockets() { find "/proc/$numavd_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 wait_epoch() { # until the epoch reaches $1, for at most 300 s
         for _ in $(seq 3000); do [ "$(epoch)" -ge "$1" ] 2>/dev/null && return 0; sleep 0.1; done
         return 1
 }
 
-"$B/numavd" --sim="$top_srcdir/bench/scenarios/many.scn" --speed=0 --varlink="$addr" \
-        >/dev/null 2>"$tmp/numavd.err" &
-pid=$!
+numavd_start --sim="$top_srcdir/bench/scenarios/many.scn" --speed=0
 wait_epoch 30; ok $? "numavd runs the 16-VM scenario (epoch $(epoch))"
-"$B/numavctl" --address="$addr" --json monitor | head -n 1 >"$tmp/one.json"
+ctl --json monitor | head -n 1 >"$tmp/one.json"
 size=$(wc -c <"$tmp/one.json")
 [ "$size" -gt 1000 ]; ok $? "one epoch's summary is $size bytes"
 
 before=$(rss_kib)
 sockets_before=$(sockets)
 mkfifo "$tmp/hold"
-"$B/tests/varlink-raw" "$addr" subscribe 100 <"$tmp/hold" >"$tmp/subs.out" 2>&1 & subs=$!
+"$B/tests/varlink-raw" "$NUMAVD_ADDRESS" subscribe 100 <"$tmp/hold" >"$tmp/subs.out" 2>&1 & subs=$!
 exec 9>"$tmp/hold"
 for _ in $(seq 100); do [ -s "$tmp/subs.out" ] && break; sleep 0.1; done
 [ "$(cat "$tmp/subs.out")" = 100 ]; ok $? "100 subscribers that never read are connected"
@@ -52,9 +43,9 @@ grown=$(((after - before) / 1024))
 echo "# VmRSS before $before KiB, after $after KiB: +$grown MiB; $((600 * size / 1024)) KiB of summaries were published to each subscriber"
 [ "$after" -le $((before + 32 * 1024)) ]; ok $? "the stuck subscribers added $grown MiB to numavd's RSS (at most 32 MiB)"
 [ $(($(sockets) - sockets_before)) -ge 100 ]; ok $? "all 100 are still connected ($(($(sockets) - sockets_before)) more sockets)"
-"$B/numavctl" --address="$addr" --timeout=5s status >/dev/null; ok $? "numavd serves another client meanwhile"
+ctl status >/dev/null; ok $? "numavd serves another client meanwhile"
 exec 9>&-
 wait "$subs"; subs=
-kill "$pid"; wait "$pid"; rc=$?; pid=
+numavd_stop; rc=$?
 [ $rc -eq 0 ]; ok $? "numavd exits 0 (rc $rc)"
 done_testing
