@@ -113,10 +113,11 @@ lister=$!
 slowest=0
 for _ in $(seq 100); do
         t=$(date +%s%N)
-        frozen lvmig1 true
-        rc=$?
+        ctl --json vm lvmig1 >"$tmp/vm.json" 2>/dev/null
         ms=$(ms_since "$t")
         [ "$ms" -gt "$slowest" ] && slowest=$ms
+        json_true "$tmp/vm.json" '.frozen == true'
+        rc=$?
         [ $rc -eq 0 ] && break
         sleep 0.1
 done
