@@ -1,5 +1,5 @@
 # numavd in the background for the shell tests, on a varlink socket in a temporary directory.
-# Source it after tap.sh. It makes $tmp, exports NUMAVD_ADDRESS (numavctl's default address), sets
+# Source it. It makes $tmp, exports NUMAVD_ADDRESS (numavctl's default address), sets
 # the EXIT trap and defines:
 #   numavd_start ARGS...     numavd ARGS --varlink=$NUMAVD_ADDRESS in the background, its stdout
 #                            in $tmp/numavd.out and stderr in $tmp/numavd.err; sets $numavd_pid

@@ -2,14 +2,7 @@
 # Varlink conformance with a client the project did not write: the Go varlink library from
 # Debian's golang-github-varlink-go-dev, against `numavd --sim`.
 set -u
-B=$top_builddir
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$top_srcdir/tests/numavd-daemon.sh"
 
 export GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$tmp/go-cache GOFLAGS=-mod=mod
 if ! command -v go >/dev/null; then
@@ -28,12 +21,9 @@ if ! go build -o "$tmp/conformance" "$top_srcdir/tests/go-varlink/conformance.go
         exit 1
 fi
 
-addr=unix:$tmp/io.numavd.Manager
-"$B/numavd" --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20 --varlink="$addr" \
-        >"$tmp/numavd.out" 2>"$tmp/numavd.err" &
-pid=$!
-for _ in $(seq 100); do [ -S "$tmp/io.numavd.Manager" ] && break; sleep 0.1; done
-"$tmp/conformance" "$addr"
+numavd_start --sim="$top_srcdir/tests/go-varlink/two.scn" --speed=20
+numavd_wait_answer
+"$tmp/conformance" "$NUMAVD_ADDRESS"
 rc=$?
-kill -0 "$pid" || { echo "# numavd died:"; sed 's/^/# /' "$tmp/numavd.err"; rc=1; }
+kill -0 "$numavd_pid" || { echo "# numavd died:"; sed 's/^/# /' "$tmp/numavd.err"; rc=1; }
 exit $rc
