@@ -97,6 +97,12 @@ typedef struct nv_move {
 typedef struct nv_placement_plan {
         nv_move *moves;
         size_t nr_moves;
+        /* Regions the budget stopped, in benefit order, bytes: what each may still move, but only
+         * out of the budget that the moves above leave unspent at run time (their bytes are
+         * estimates from sampled pages: a move finds fewer pages off target than planned, or
+         * fails). Within the floors, all of them together at most the epoch's budget. */
+        nv_move *spares;
+        size_t nr_spares;
         nv_region_plan **regions; /* regions[vm][region] */
         size_t nr_vms;
         uint64_t (*bytes_by_verdict)[_NV_VERDICT_MAX]; /* per VM: region bytes by verdict */
