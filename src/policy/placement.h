@@ -18,6 +18,8 @@
  *      for retarget_epochs epochs in a row (RESIDENCY).
  *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
  *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *      What the budget stopped gets spares: moved only out of what the moves leave unspent at
+ *      run time, their bytes being estimates from sampled pages (nv_placement_plan.spares).
  *   9. No move takes a node below its own free-memory floor (NODE_FLOOR).
  *  10. Every region gets its verdict and bytes, and the moves come out in benefit order.
  *  11. Where a floor stops a candidate, colder memory leaves that node first (MAKE_ROOM): memory
