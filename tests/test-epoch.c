@@ -147,6 +147,34 @@ static void test_whole_vm(const char *scn_path) {
         unlink(conf);
 }
 
+/* A move's bytes are an estimate from sampled pages: interleaved memory puts about half of each
+ * region's pages on the target already, more or less than its sample says. What the moves leave
+ * unspent goes to the regions the budget stopped, so the epoch moves its whole budget. */
+static void test_spares_spend_budget(void) {
+        char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
+        char conf[] = "/tmp/numavd-test-epoch-conf-XXXXXX";
+        static const char text[] = "seed 5\n"
+                                   "node 0 mem 4G cpus 0-3\n"
+                                   "node 1 mem 4G cpus 4-7\n"
+                                   "vm db mem 512M vcpus 2 backing anon first-touch interleave\n"
+                                   "  run all on 4-7\n"
+                                   "  workload hot 128M skew 0.9 rate 512K\n";
+        nv_manager *m;
+
+        if (test_write_temp(scn_path, text) < 0) {
+                ok(false, "spares: scenario written");
+                return;
+        }
+        m = start(scn_path, "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=16M\n", false, conf);
+        if (ok(m && m->nr_vms == 1, "spares: the VM is tracked")) {
+                run_epoch(m);
+                is_u64(m->moved_bytes, 16 * MIB, "spares: the first epoch moves its whole budget");
+        }
+        nv_manager_free(m);
+        unlink(conf);
+        unlink(scn_path);
+}
+
 int main(void) {
         char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
 
@@ -156,6 +184,7 @@ int main(void) {
         test_sampled_epoch(scn_path);
         test_dry_run(scn_path);
         test_whole_vm(scn_path);
+        test_spares_spend_budget();
         unlink(scn_path);
         return tap_done();
 }

@@ -662,6 +662,70 @@ static void test_rule8_leftover(void) {
         nv_placement_plan_clear(&p);
 }
 
+/* A move's bytes are an estimate from sampled pages; what the moves leave unspent goes to the
+ * spares: the regions the budget stopped, in benefit order, at most the budget in all, within the
+ * floors. */
+static void test_spares(void) {
+        nv_placement_plan p = {};
+        fixture f;
+        unsigned a, b;
+
+        fixture_init(&f, 2);
+        f.cfg.budget_bytes = 10 * MIB;
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 8 * MIB, 1.0, 0);
+        add_region(&f, a, 4 * MIB, 0.9f, 0);
+        add_region(&f, a, 4 * MIB, 0.8f, 0);
+        add_region(&f, a, 4 * MIB, 0.7f, 0);
+        add_region(&f, a, 4 * MIB, 0.6f, 0);
+        is_int(compute(&f, &p), 0, "spares: plan computed");
+        is_u64(p.planned_bytes, 10 * MIB, "spares: the moves take the budget");
+        is_u64(p.nr_spares, 3, "spares: three regions stopped by the budget get a spare");
+        if (p.nr_spares == 3) {
+                is_int(p.spares[0].region, 1, "spares: the partly planned region first");
+                is_u64(p.spares[0].bytes, 2 * MIB, "spares: its spare is the rest of what it wants");
+                is_int(p.spares[1].region, 2, "spares: then in benefit order");
+                is_u64(p.spares[1].bytes, 4 * MIB, "spares: a whole region's want");
+                is_int(p.spares[2].region, 3, "spares: the last within the budget");
+                is_u64(p.spares[2].bytes, 4 * MIB, "spares: 2 + 4 + 4 MiB: the budget in all");
+                is_int(p.spares[0].target, 1, "spares: toward the region's target");
+        }
+        is_int(rp(&p, a, 4)->verdict, NV_VERDICT_BUDGET, "spares: the verdict stays BUDGET");
+        nv_placement_plan_clear(&p);
+
+        /* The floor holds with every move and spare carried out: node 1 takes 12 MiB. */
+        f.inv.nodes[1].free_bytes = f.cfg.node_floor_bytes[1] + 12 * MIB;
+        is_int(compute(&f, &p), 0, "spares: floor plan computed");
+        is_u64(p.planned_bytes, 10 * MIB, "spares: floor: the moves fit");
+        is_u64(p.nr_spares, 1, "spares: floor: one spare fits");
+        if (p.nr_spares == 1)
+                is_u64(p.spares[0].bytes, 2 * MIB, "spares: floor: what is left above the floor");
+        nv_placement_plan_clear(&p);
+
+        /* A candidate its target's floor stopped gets no spare; the budget's others do. */
+        fixture_init(&f, 3);
+        f.cfg.budget_bytes = 4 * MIB;
+        f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
+        a = add_vm(&f, NV_BACKING_THP, 0);
+        add_region(&f, a, 16 * MIB, 1.0, 1);
+        b = add_vm(&f, NV_BACKING_THP, 1);
+        add_region(&f, b, 16 * MIB, 0.5, 2);
+        is_int(compute(&f, &p), 0, "spares: full node plan computed");
+        is_int(rp(&p, a, 0)->verdict, NV_VERDICT_NODE_FLOOR, "spares: full node: NODE_FLOOR");
+        is_u64(p.nr_spares, 1, "spares: full node: only the other VM has a spare");
+        if (p.nr_spares == 1) {
+                is_int(p.spares[0].vm, (int)b, "spares: full node: the other VM's region");
+                is_u64(p.spares[0].bytes, 4 * MIB, "spares: full node: at most the budget, huge pages");
+        }
+        nv_placement_plan_clear(&p);
+
+        /* Nothing stopped by the budget: no spares. */
+        f.cfg.budget_bytes = 1 * GIB;
+        is_int(compute(&f, &p), 0, "spares: ample budget plan computed");
+        is_u64(p.nr_spares, 0, "spares: ample budget: none");
+        nv_placement_plan_clear(&p);
+}
+
 /* Benefits at and below zero (possible only with a threshold at or below zero) rank in order. */
 static void test_rank_signs(void) {
         nv_placement_plan p = {};
@@ -1003,6 +1067,7 @@ int main(void) {
         test_rule7_budget_cap();
         test_rule8_budget();
         test_rule8_leftover();
+        test_spares();
         test_rank_signs();
         test_rule9_floor();
         test_rule9_floor_per_node();

@@ -203,19 +203,19 @@ void nv_epoch_sample(nv_manager *m) {
         }
 }
 
-/* Move what the policy planned for one region in epoch `epoch`, and record it in the region's
- * history. */
-static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv, uint64_t epoch) {
+/* Move up to max_bytes of one region to mv->target in epoch `epoch`, and record it in the
+ * region's history. Returns the bytes moved. */
+static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv,
+                          uint64_t max_bytes, uint64_t epoch) {
         const nv_ram_range *range = &s->info.ranges[rg->range];
         unsigned shift = nv_backing_page_shift(range->backing);
-        uint64_t max_bytes = mv->bytes;
         nv_move_result res = {};
         int r;
 
         if (s->max_move_rate > 0) {
                 uint64_t cap = nv_config_epoch_bytes(m->config, s->max_move_rate);
                 if (s->epoch_moved >= cap)
-                        return;
+                        return 0;
                 max_bytes = MIN(max_bytes, cap - s->epoch_moved);
         }
 
@@ -224,34 +224,53 @@ static void carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_mov
         r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->end, shift, mv->target, max_bytes, &res);
         if (r == -ESRCH) {
                 s->seen = false;
-                return;
+                return 0;
         }
         if (r < 0) {
                 log_debug_errno(r, "Moving pages of VM %s failed, ignoring: %m", s->info.name);
-                return;
+                return 0;
         }
         s->epoch_moved += res.bytes_moved;
         s->counters.failed_bytes += res.bytes_failed;
         if (res.bytes_moved == 0)
-                return;
+                return 0;
 
         nv_meters_note_moved(s->meters);
         s->counters.migrated_bytes += res.bytes_moved;
         m->moved_bytes += res.bytes_moved;
         if (nv_region_note_moved(rg, mv->target, res.bytes_moved, epoch))
                 s->counters.ping_pong_bytes += res.bytes_moved;
+        return res.bytes_moved;
 }
 
+/* The region a move names, or NULL when its VM is gone or its regions changed. */
+static nv_region *move_region(nv_manager *m, const nv_move *mv) {
+        nv_vm_state *s = m->vms[mv->vm];
+        size_t n;
+        nv_region *regions = nv_heatmap_regions(s->heat, &n);
+
+        return s->seen && mv->region < n ? &regions[mv->region] : NULL;
+}
+
+/* The moves, then the spares out of what the moves left unspent: a move's bytes are an estimate
+ * from sampled pages, and the pages it finds off target may be fewer. */
 static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t epoch) {
+        uint64_t unspent = 0;
+
         for (size_t i = 0; i < plan->nr_moves; i++) {
                 const nv_move *mv = &plan->moves[i];
-                nv_vm_state *s = m->vms[mv->vm];
-                size_t n;
-                nv_region *regions = nv_heatmap_regions(s->heat, &n);
+                nv_region *rg = move_region(m, mv);
+                uint64_t moved = rg ? carry_out(m, m->vms[mv->vm], rg, mv, mv->bytes, epoch) : 0;
 
-                if (!s->seen || mv->region >= n)
-                        continue;
-                carry_out(m, s, &regions[mv->region], mv, epoch);
+                unspent += mv->bytes - MIN(moved, mv->bytes);
+        }
+        for (size_t i = 0; i < plan->nr_spares && unspent > 0; i++) {
+                const nv_move *mv = &plan->spares[i];
+                nv_region *rg = move_region(m, mv);
+
+                if (rg)
+                        unspent -= MIN(unspent,
+                                       carry_out(m, m->vms[mv->vm], rg, mv, MIN(mv->bytes, unspent), epoch));
         }
 }
 
@@ -543,6 +562,8 @@ void nv_epoch_early_moves(nv_manager *m) {
         /* From the copies' order back to the heat maps'. */
         for (size_t k = 0; k < plan.nr_moves; k++)
                 plan.moves[k].region = early[plan.moves[k].vm].index[plan.moves[k].region];
+        for (size_t k = 0; k < plan.nr_spares; k++)
+                plan.spares[k].region = early[plan.spares[k].vm].index[plan.spares[k].region];
         apply_plan(m, &plan, m->epoch + 1);
         nv_placement_plan_clear(&plan);
 out:

@@ -206,7 +206,7 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
         _cleanup_free_ rank_key *keys = NULL, *tmp = NULL;
         unsigned nr_nodes = MIN(inv->nr_nodes, (unsigned)NV_MAX_NODES);
         uint64_t free_bytes[NV_MAX_NODES] = {};
-        uint64_t shares_left = 0, left = budget;
+        uint64_t shares_left = 0, left = budget, spare_left = budget;
         size_t nr_order = 0;
 
         if (n > 0) {
@@ -218,6 +218,7 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
         for (size_t i = 0; i < n; i++) {
                 keys[i] = (rank_key){ .bits = rank_bits(c[i].benefit), .pos = i };
                 c[i].planned = 0;
+                c[i].spare = 0;
                 c[i].limit = NV_VERDICT_BUDGET;
         }
         rank_sort(keys, tmp, n);
@@ -245,6 +246,23 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
         for (size_t k = 0; k < n && left >= NV_PAGE_SIZE; k++) {
                 rm.pos = k;
                 left -= grant(&c[keys[k].pos], left, free_bytes, nr_nodes, floor, &rm);
+                nr_order = MAX(nr_order, k + 1);
+        }
+
+        /* Spares, for what the moves may leave unspent (see budget.h). */
+        for (size_t k = 0; k < n && spare_left >= NV_PAGE_SIZE; k++) {
+                nv_candidate *x = &c[keys[k].pos];
+                uint64_t s;
+
+                if (x->limit != NV_VERDICT_BUDGET || x->planned >= x->want)
+                        continue;
+                s = ALIGN_DOWN(MIN(x->want - x->planned, spare_left), x->page);
+                s = fit_to_floor(free_bytes, x->target, floor, s, x->page);
+                if (s == 0)
+                        continue;
+                x->spare = s;
+                spare_left -= s;
+                project_move(free_bytes, nr_nodes, x, s);
                 nr_order = MAX(nr_order, k + 1);
         }
 

@@ -18,6 +18,7 @@ typedef struct nv_candidate {
         uint64_t size;    /* the region's bytes */
         uint64_t want;    /* bytes off target, a multiple of page */
         uint64_t planned; /* bytes granted, a multiple of page, <= want */
+        uint64_t spare;   /* bytes beyond planned it may take from what the moves leave unspent */
         double benefit;   /* heat x want, want capped at the epoch's budget */
 } nv_candidate;
 
@@ -35,6 +36,11 @@ int nv_budget_shares(const uint64_t *demand, const double *weight, size_t nr_vms
  * ret_order of the candidate it made room for. Sets planned
  * and limit of every candidate; writes to ret_order (room for n) the positions of the candidates
  * it considered, in benefit order: those not listed got nothing for lack of budget.
+ * `want` is an estimate (node_bytes come from sampled pages), so the moves may find fewer bytes
+ * off target than planned and leave budget unspent. Candidates the budget stopped (limit BUDGET)
+ * get a spare: the rest of their want, in benefit order, all spares together at most budget (the
+ * most the moves can leave unspent), each within its target's floor as projected after the planned
+ * moves and the spares before it. They are listed in ret_order too.
  * Returns 0 or -ENOMEM. */
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
                        const nv_inventory *inv, const uint64_t *floor, nv_victim *victims, size_t nr_victims,

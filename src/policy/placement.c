@@ -195,6 +195,7 @@ void nv_placement_plan_clear(nv_placement_plan *plan) {
                         free(plan->regions[i]);
         free(plan->regions);
         free(plan->moves);
+        free(plan->spares);
         free(plan->bytes_by_verdict);
         *plan = (nv_placement_plan){};
 }
@@ -303,6 +304,34 @@ static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t
         return 0;
 }
 
+/* The spares (placement.h), in benefit order. */
+static int plan_spares(nv_placement_plan *plan, const nv_candidate *cand, const size_t *order,
+                       size_t nr_order) {
+        size_t n = 0;
+
+        for (size_t k = 0; k < nr_order; k++)
+                n += cand[order[k]].spare > 0;
+        if (n == 0)
+                return 0;
+        plan->spares = malloc(n * sizeof(*plan->spares));
+        if (!plan->spares)
+                return -ENOMEM;
+        for (size_t k = 0; k < nr_order; k++) {
+                const nv_candidate *c = &cand[order[k]];
+
+                if (c->spare == 0)
+                        continue;
+                plan->spares[plan->nr_spares++] = (nv_move){
+                        .vm = c->vm,
+                        .region = c->index,
+                        .target = c->target,
+                        .bytes = c->spare,
+                        .benefit = c->benefit,
+                };
+        }
+        return 0;
+}
+
 int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *ret_plan) {
         _cleanup_(nv_placement_plan_clear) nv_placement_plan plan = {};
         _cleanup_free_ nv_candidate *cand = NULL;
@@ -407,6 +436,9 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
         }
 
         r = plan_record(&plan, cand, nr_cand, order, nr_order, victims, nr_victims);
+        if (r < 0)
+                return r;
+        r = plan_spares(&plan, cand, order, nr_order);
         if (r < 0)
                 return r;
 

@@ -18,6 +18,8 @@
  *      for retarget_epochs epochs in a row (RESIDENCY).
  *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
  *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *      What the budget stopped gets spares: moved only out of what the moves leave unspent at
+ *      run time, their bytes being estimates from sampled pages (nv_placement_plan.spares).
  *   9. No move takes a node below its own free-memory floor (NODE_FLOOR).
  *  10. Every region gets its verdict and bytes, and the moves come out in benefit order.
  *  11. Where a floor stops a candidate, colder memory leaves that node first (MAKE_ROOM): memory
@@ -97,6 +99,12 @@ typedef struct nv_move {
 typedef struct nv_placement_plan {
         nv_move *moves;
         size_t nr_moves;
+        /* Regions the budget stopped, in benefit order, bytes: what each may still move, but only
+         * out of the budget that the moves above leave unspent at run time (their bytes are
+         * estimates from sampled pages: a move finds fewer pages off target than planned, or
+         * fails). Within the floors, all of them together at most the epoch's budget. */
+        nv_move *spares;
+        size_t nr_spares;
         nv_region_plan **regions; /* regions[vm][region] */
         size_t nr_vms;
         uint64_t (*bytes_by_verdict)[_NV_VERDICT_MAX]; /* per VM: region bytes by verdict */
