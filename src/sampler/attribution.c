@@ -300,8 +300,26 @@ static int push_cut(uint64_t **cuts, size_t *nr, size_t *cap, uint64_t at) {
         return 0;
 }
 
-/* Where, inside the regions, the node that touches memory changes (segment()), at chunk starts
- * inside each region, in address order. *ret is freed by the caller. */
+/* The node owning chunk c by its own votes (nv_votes_owner(), with at least CUT_MIN_SIDE of
+ * them), or < 0. */
+static int chunk_owner(const nv_attribution *a, size_t c) {
+        return nv_votes_owner(&a->votes[c * a->nr_nodes], a->nr_nodes, CUT_MIN_SIDE);
+}
+
+/* Whether range j's pages are as large as its chunks: each chunk then faults at most once an
+ * interval. */
+static bool huge_chunks(const nv_attribution *a, size_t j) {
+        return nv_backing_page_shift(a->ranges[j].backing) >= a->chunk_shift;
+}
+
+/* Where, inside the regions, the node that touches memory changes, at chunk starts inside each
+ * region, in address order: where segment() finds a run's edge, and, in ranges of huge chunks,
+ * between two neighbouring chunks owned by different nodes. There a run of a few chunks holds too
+ * few votes for segment()'s z (the votes of two wholly different runs give a z of the square root
+ * of their sum, so a region needs 9 to be cut at all, and such a chunk holds less than 2), while
+ * a chunk with an owner of its own has faulted on that node's CPUs in interval after interval. In
+ * ranges of small pages a chunk's many faults serve segment(), and a chunk's own few would cut
+ * shared memory by chance. *ret is freed by the caller. */
 static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n, uint64_t **ret,
                      size_t *ret_n) {
         _cleanup_free_ uint64_t *cuts = NULL;
@@ -342,6 +360,12 @@ static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n
                                         cum[(c - c0) * nodes + nd] + a->votes[c * nodes + nd];
                 memset(cut, 0, (c1 - c0 + 1) * sizeof(*cut));
                 segment(cum, nodes, 0, c1 - c0, CUT_DEPTH, cut);
+                for (size_t k = 1; huge_chunks(a, j) && k < c1 - c0; k++) {
+                        int before = chunk_owner(a, c0 + k - 1), after = chunk_owner(a, c0 + k);
+
+                        if (before >= 0 && after >= 0 && before != after)
+                                cut[k] = true;
+                }
                 for (size_t k = 1; k < c1 - c0; k++) {
                         uint64_t at = chunk_start(a, j, c0 + k);
 
