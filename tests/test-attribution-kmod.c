@@ -1,70 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The kmod attribution sampler where the module cannot load (this machine): the CPU-to-node map
- * from a fixture sysfs tree, the guest-physical to VMM address translation through memory slots,
- * and a clean, untouched failure when /dev/numavd_ept is absent or is not the module. ZAP and
- * DRAIN themselves are tested in the lab (tests/lab/t-kmod-attrib.sh, t-kmod-fuzz.sh). */
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+/* The kmod attribution sampler where the module cannot load (this machine): the guest-physical to
+ * VMM address translation through memory slots, and a clean, untouched failure when
+ * /dev/numavd_ept is absent or is not the module. ZAP and DRAIN themselves are tested in the lab
+ * (tests/lab/t-kmod-attrib.sh, t-kmod-fuzz.sh). */
+#include <errno.h>
 
 #include "common/macro.h"
 #include "sampler/attribution-kmod.h"
 #include "tap.h"
-
-static void put(const char *dir, const char *rel, const char *text) {
-        char path[PATH_MAX], cmd[PATH_MAX + 32];
-        FILE *f;
-
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, rel);
-        (void)snprintf(cmd, sizeof(cmd), "mkdir -p $(dirname %s)", path);
-        if (system(cmd) != 0)
-                return;
-        f = fopen(path, "we");
-        if (f) {
-                fputs(text, f);
-                fclose(f);
-        }
-}
-
-static void test_cpu_nodes(void) {
-        char dir[] = "/tmp/test-attribution-kmod.XXXXXX", cmd[PATH_MAX + 16];
-        int *map = (int *)1;
-        unsigned n = 7;
-        int r;
-
-        if (!ok(mkdtemp(dir), "make a fixture root"))
-                return;
-        r = nv_cpu_nodes_load(dir, &map, &n);
-        ok(r == 0 && n == 0 && !map, "without NUMA in sysfs no CPU has a node (%d, %u)", r, n);
-
-        put(dir, "sys/devices/system/node/node0/cpulist", "0-1\n");
-        put(dir, "sys/devices/system/node/node1/cpulist", "2-3,8\n");
-        put(dir, "sys/devices/system/node/node2/meminfo", "Node 2 MemTotal: 1 kB\n"); /* memory only */
-        put(dir, "sys/devices/system/node/possible", "0-2\n");
-        r = nv_cpu_nodes_load(dir, &map, &n);
-        if (ok(r == 0 && n == 9, "two nodes with CPUs, a CPU-less one: a map of 9 CPUs (%d, %u)", r, n)) {
-                ok(map[0] == 0 && map[1] == 0 && map[2] == 1 && map[3] == 1 && map[8] == 1,
-                   "each CPU has its node");
-                ok(map[4] == -1 && map[7] == -1, "CPUs of no node have -1");
-                free(map);
-        }
-
-        put(dir, "sys/devices/system/node/node1/cpulist", "2-x\n");
-        map = (int *)1;
-        n = 7;
-        r = nv_cpu_nodes_load(dir, &map, &n);
-        ok(r == -EINVAL && map == (int *)1 && n == 7, "a malformed cpulist: -EINVAL, nothing returned (%d)",
-           r);
-        put(dir, "sys/devices/system/node/node1/cpulist", "99999999\n");
-        r = nv_cpu_nodes_load(dir, &map, &n);
-        ok(r == -ERANGE && map == (int *)1, "a CPU beyond the bound: -ERANGE (%d)", r);
-
-        (void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        (void)system(cmd);
-}
 
 static void test_gpa_to_hva(void) {
         const struct numavd_ept_slot slots[] = {
@@ -89,20 +32,20 @@ static void test_gpa_to_hva(void) {
 }
 
 static void test_no_module(void) {
+        const int cpu_node[] = { 0, 0, 1, 1 };
         const nv_attribution_ops *ops = (const void *)1;
         void *ctx = (void *)2;
         int r;
 
-        r = nv_kmod_attribution_new("/nonexistent/numavd_ept", NULL, &ops, &ctx);
+        r = nv_kmod_attribution_new("/nonexistent/numavd_ept", cpu_node, 4, &ops, &ctx);
         is_int(r, -ENOENT, "without the module the attribution sampler fails with -ENOENT");
         ok(ops == (const void *)1 && ctx == (void *)2, "and leaves its return parameters untouched");
-        r = nv_kmod_attribution_new("/dev/null", NULL, &ops, &ctx);
+        r = nv_kmod_attribution_new("/dev/null", cpu_node, 4, &ops, &ctx);
         ok(r < 0 && ops == (const void *)1 && ctx == (void *)2,
            "a device that is not numavd_ept is refused (%d)", r);
 }
 
 int main(void) {
-        test_cpu_nodes();
         test_gpa_to_hva();
         test_no_module();
         return tap_done();

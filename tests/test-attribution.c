@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The attribution sampler on the simulated host: each vCPU's private data gets its vCPU's node as
- * owner, a region holding two vCPUs' data is cut where one's ends, memory everyone touches is not
- * owned by one node, the zaps keep to the budget, bad configurations are refused. */
+ * owner, a region holding two vCPUs' data is cut where one's ends (down to a single 2 MiB block of
+ * a VM backed by huge pages), memory everyone touches is not owned by one node, the zaps keep to
+ * the budget, bad configurations are refused. */
 
 #include "common/log.h"
 #include "sampler/attribution.h"
@@ -26,6 +27,80 @@ static const nv_region *region_at(nv_heatmap *h, uint64_t hva) {
                 if (r[i].start <= hva && hva < r[i].end)
                         return &r[i];
         return NULL;
+}
+
+/* Huge pages: vCPU 0's data [0, 10M) and vCPU 1's [10M, 20M) of a VM backed by THP, whose 2 MiB
+ * blocks fault at most once each an interval. The region [6M, 12M), two blocks of vCPU 0's and one
+ * of vCPU 1's, holds too few votes for a z test to cut it: the sampler must still cut the last
+ * block off, though its votes stay below two, and name node 1 its owner intervals in a row,
+ * though it never faults more than once an interval. */
+static const char scn_huge[] = "seed 5\n"
+                               "node 0 mem 1G cpus 0-1\n"
+                               "node 1 mem 1G cpus 2-3\n"
+                               "vm h mem 64M vcpus 2 backing thp first-touch 0\n"
+                               "  run 0 on 0-1\n"
+                               "  run 1 on 2-3\n"
+                               "  workload hot 20M skew 0.99 rate 2M private 1\n";
+
+static void huge_pages(void) {
+        _cleanup_(nv_sim_freep) nv_sim *sim = NULL;
+        _cleanup_(nv_heatmap_freep) nv_heatmap *h = NULL;
+        _cleanup_(nv_attribution_freep) nv_attribution *a = NULL;
+        /* Two intervals an epoch, as the daemon runs them. */
+        nv_attribution_config cfg = { .faults_per_sec = 1000,
+                                      .vote_alpha = 0.5,
+                                      .interval = USEC_PER_SEC / 2 };
+        nv_heatmap_config hc;
+        nv_inventory inv = {};
+        const nv_vm_info *vm;
+        const nv_region *r;
+        nv_host host;
+        uint64_t base, cuts[2];
+        int ret = 0;
+
+        if (nv_sim_load_string(scn_huge, "huge.scn", &sim) < 0) {
+                ok(false, "huge pages: the scenario loads");
+                return;
+        }
+        nv_sim_host(sim, false, &host);
+        if (!ok(host.source->refresh(host.ctx, &inv) >= 0 && inv.nr_vms == 1 &&
+                        nv_backing_page_shift(inv.vms[0].ranges[0].backing) == NV_HUGE_SHIFT,
+                "huge pages: a VM backed by 2 MiB pages")) {
+                nv_inventory_clear(&inv);
+                return;
+        }
+        vm = &inv.vms[0];
+        base = vm->ranges[0].hva;
+        cuts[0] = base + 6 * MIB;
+        cuts[1] = base + 12 * MIB;
+        nv_heatmap_config_defaults(&hc);
+        hc.min_regions = 2;
+        if (!ok(nv_heatmap_new(vm, &hc, 3, &h) == 0 && nv_heatmap_cut_at(h, cuts, 2) == 0 &&
+                        nv_attribution_new(vm, 2, 5, &a) == 0,
+                "huge pages: a heat map with the region [6M, 12M), and a sampler")) {
+                nv_inventory_clear(&inv);
+                return;
+        }
+        for (unsigned interval = 0; interval < 16 && ret >= 0; interval++) {
+                ret = nv_attribution_zap(a, host.attribution, host.attribution_ctx, vm, h, &cfg);
+                nv_sim_advance(sim, cfg.interval);
+                if (ret >= 0)
+                        ret = nv_attribution_collect(a, host.attribution, host.attribution_ctx, vm, h, &cfg,
+                                                     interval % 2 == 1);
+        }
+        is_int(ret, 0, "huge pages: eight epochs of zaps and drains");
+        r = region_at(h, base + 11 * MIB);
+        ok(r && r->start == base + 10 * MIB && r->end == base + 12 * MIB,
+           "huge pages: vCPU 1's lone block at the region's end is cut off ([%" PRIu64 ", %" PRIu64 ") MiB)",
+           r ? (r->start - base) / MIB : 0, r ? (r->end - base) / MIB : 0);
+        ok(r && r->vote_node == 1 && r->vote_streak >= 2 && nv_votes_owner(r->votes, 2, 0) == 1,
+           "huge pages: its faults name node 1, intervals in a row (node %d, %u in a row)",
+           r ? r->vote_node : -9, r ? r->vote_streak : 0);
+        r = region_at(h, base + 7 * MIB);
+        ok(r && r->start == base + 6 * MIB && r->end == base + 10 * MIB && r->vote_node == 0 &&
+                   r->vote_streak >= 2,
+           "huge pages: vCPU 0's two blocks before it, node 0");
+        nv_inventory_clear(&inv);
 }
 
 int main(void) {
@@ -129,5 +204,6 @@ int main(void) {
         ok(shared >= 64 * MIB, "the background is shared (%" PRIu64 " MiB)", shared / MIB);
 
         nv_inventory_clear(&inv);
+        huge_pages();
         return tap_done();
 }

@@ -33,6 +33,15 @@ static void alone(void) {
         why = NV_VERDICT_IDLE;
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), -1, "... unless they mostly point elsewhere: it stays");
         is_int(why, NV_VERDICT_NO_DOMINANT_NODE, "... as having no dominant node");
+        r = region(0, 2, 1, 4);
+        is_int(nv_owner_target(&r, 2, -1, 0.6, &why), 1,
+               "fewer votes than NV_VOTE_MIN, all from one node that took the faults four epochs in a row "
+               "(a huge page): that node");
+        r = region(0, 2, 1, 3);
+        why = NV_VERDICT_IDLE;
+        is_int(nv_owner_target(&r, 2, -1, 0.6, &why), -1, "... but not after three");
+        r = region(1, 2, 1, 4);
+        is_int(nv_owner_target(&r, 2, -1, 0.6, &why), -1, "... nor when the few votes are split");
 
         r = region(0.5f, 9, 1, 2);
         is_int(nv_owner_target(&r, 2, 0, 0.6, &why), 1,

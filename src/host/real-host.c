@@ -339,10 +339,11 @@ static int open_overcommit(real_host *h, const char *libvirt_uri) {
         return 0;
 }
 
-/* Which vCPU touches what: the numavd_ept module's ZAP and DRAIN, CPUs mapped to nodes below
- * params.root. Without it the daemon places by where each VM's vCPUs run. */
+/* Which vCPU touches what: the numavd_ept module's ZAP and DRAIN, CPUs mapped to nodes by the
+ * host's topology. Without it the daemon places by where each VM's vCPUs run. */
 static void open_attribution(real_host *h) {
-        int r = nv_kmod_attribution_new(NULL, h->params.root, &h->attribution, &h->attribution_ctx);
+        int r = nv_kmod_attribution_new(NULL, h->topology.cpu_node, h->topology.nr_cpus, &h->attribution,
+                                        &h->attribution_ctx);
 
         if (r < 0) {
                 h->attribution = NULL;

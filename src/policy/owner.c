@@ -9,6 +9,14 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
 
         nr_nodes = MIN(nr_nodes, (unsigned)NV_MAX_NODES);
         owner = nv_votes_owner(r->votes, nr_nodes, NV_VOTE_MIN);
+        /* Few votes, but they name one node, which took the region's faults NV_VOTE_MIN epochs in
+         * a row: a region of a huge page or two faults at most once per block an epoch, so that its
+         * decayed votes never reach NV_VOTE_MIN. The streak is the evidence instead: as many epochs
+         * as NV_VOTE_MIN is faults, each with at least one of them. Memory whose accessors take
+         * turns (an L2 kernel's) breaks the streak before that. */
+        if (owner == -2 && r->vote_streak >= NV_VOTE_MIN && r->vote_node >= 0 &&
+            nv_votes_owner(r->votes, nr_nodes, 0) == r->vote_node)
+                owner = r->vote_node;
         if (owner == -2) {
                 /* Too few to name an owner, but when what there is points away from vm_node, moving
                  * the region there blindly could take it from its accessors (and back later). */

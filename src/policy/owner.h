@@ -15,7 +15,9 @@
 
 /* The target of region r, given vm_node, the node its VM's (or cell's) vCPUs ran on (-1: none).
  * - Too few votes: vm_node (whole-VM placement; so too on a host without attribution), unless the
- *   few there are mostly name another node: then -1.
+ *   few there are mostly name another node: then -1. Few votes that all but name one node count
+ *   as that node owning them when it took the majority of the faults NV_VOTE_MIN epochs in a row
+ *   (vote_streak): a region of a huge page or two faults at most once per block an epoch.
  * - Moved before, and the node it moved to still has half of the votes: that node (it stays).
  * - This epoch's faults came clearly from vm_node: vm_node (both measures agree).
  * - One node owns the votes (NV_VOTE_OWNER_SHARE of them) and took the majority of the faults

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +12,6 @@
 #include "common/parse.h"
 #include "sampler/attribution-kmod.h"
 #include "sampler/backend-kmod.h"
-
-/* CPU numbers beyond this are refused (a bound on the CPU map). */
-#define MAX_CPUS 16384u
 
 typedef struct attr_vm {
         uint64_t id;
@@ -34,65 +29,6 @@ typedef struct attr_sampler {
         struct numavd_ept_range *ranges; /* scratch, NUMAVD_EPT_MAX_RANGES */
         struct numavd_ept_fault *faults; /* scratch, NUMAVD_EPT_MAX_RING */
 } attr_sampler;
-
-int nv_cpu_nodes_load(const char *root, int **ret_map, unsigned *ret_n) {
-        _cleanup_free_ char *dir_path = nv_root_path(root, "/sys/devices/system/node");
-        _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_free_ int *map = NULL;
-        unsigned n = 0;
-        struct dirent *de;
-        int r;
-
-        if (!dir_path)
-                return -ENOMEM;
-        r = nv_opendir_at(AT_FDCWD, dir_path, &d);
-        if (r == -ENOENT) { /* a kernel without NUMA: no CPU has a known node */
-                *ret_map = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *list = NULL;
-                char path[sizeof(de->d_name) + sizeof("/cpulist")];
-                const char *p;
-                char *end;
-                unsigned lo, hi;
-                int node;
-
-                if (strncmp(de->d_name, "node", 4) != 0 || !isdigit((unsigned char)de->d_name[4]))
-                        continue;
-                node = (int)strtol(de->d_name + 4, &end, 10);
-                if (*end || node >= NV_MAX_NODES)
-                        continue;
-                (void)snprintf(path, sizeof(path), "%s/cpulist", de->d_name);
-                r = nv_read_file_at(dirfd(d), path, &list, NULL);
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0)
-                        return r;
-                p = list;
-                while ((r = nv_cpulist_next(&p, MAX_CPUS, &lo, &hi)) > 0) {
-                        if (hi >= n) {
-                                int *m = reallocarray(map, hi + 1, sizeof(*m));
-                                if (!m)
-                                        return -ENOMEM;
-                                for (unsigned c = n; c <= hi; c++)
-                                        m[c] = -1;
-                                map = m;
-                                n = hi + 1;
-                        }
-                        for (unsigned c = lo; c <= hi; c++)
-                                map[c] = node;
-                }
-                if (r < 0)
-                        return r;
-        }
-        *ret_map = TAKE_PTR(map);
-        *ret_n = n;
-        return 0;
-}
 
 int nv_slots_gpa_to_hva(const struct numavd_ept_slot *slots, size_t n, uint64_t gpa, uint64_t *ret_hva) {
         for (size_t i = 0; i < n; i++)
@@ -317,12 +253,11 @@ static const nv_attribution_ops attr_ops = {
         .destroy = attr_destroy,
 };
 
-int nv_kmod_attribution_new(const char *dev_path, const char *root, const nv_attribution_ops **ret_ops,
-                            void **ret_ctx) {
+int nv_kmod_attribution_new(const char *dev_path, const int *cpu_node, unsigned nr_cpus,
+                            const nv_attribution_ops **ret_ops, void **ret_ctx) {
         _cleanup_close_ int fd = -EBADF;
         struct numavd_ept_version ver = {};
         attr_sampler *s;
-        int r;
 
         if (!dev_path)
                 dev_path = NUMAVD_EPT_DEVICE;
@@ -341,15 +276,14 @@ int nv_kmod_attribution_new(const char *dev_path, const char *root, const nv_att
         s->dev_path = strdup(dev_path);
         s->ranges = calloc(NUMAVD_EPT_MAX_RANGES, sizeof(*s->ranges));
         s->faults = calloc(NUMAVD_EPT_MAX_RING, sizeof(*s->faults));
-        if (!s->dev_path || !s->ranges || !s->faults) {
+        s->cpu_node = calloc(MAX(nr_cpus, 1u), sizeof(*s->cpu_node));
+        if (!s->dev_path || !s->ranges || !s->faults || !s->cpu_node) {
                 attr_destroy(s);
                 return log_oom();
         }
-        r = nv_cpu_nodes_load(root, &s->cpu_node, &s->nr_cpus);
-        if (r < 0) {
-                attr_destroy(s);
-                return log_warning_errno(r, "Cannot read the CPUs of each NUMA node: %m");
-        }
+        if (nr_cpus > 0)
+                memcpy(s->cpu_node, cpu_node, nr_cpus * sizeof(*cpu_node));
+        s->nr_cpus = nr_cpus;
         *ret_ops = &attr_ops;
         *ret_ctx = s;
         return 0;

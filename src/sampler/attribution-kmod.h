@@ -6,7 +6,7 @@
  * the VMM's KVM VM fd as the kmod access backend does. A zap makes blocks of the VM's memory
  * fault on their next access; a drain reads back, for each zapped block's first fault, the vCPU
  * index, the guest-physical block and the host CPU, which this sampler turns into the VMM's
- * address (through the VM's memory slots) and the CPU's node (through sysfs). */
+ * address (through the VM's memory slots) and the CPU's node (through the host's CPU map). */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,17 +14,13 @@
 #include "model/host.h"
 #include "../include/uapi/numavd_ept.h" /* top_srcdir/include, through -I top_srcdir/src */
 
-/* Open dev_path (NULL: /dev/numavd_ept), check that its ABI offers ZAP and DRAIN (1.1 or
- * later), and read which node each CPU belongs to below root (NULL: "/"). -ENOENT when the
- * module is not loaded, -EPROTO when its ABI is older or incompatible, -EACCES/-EPERM without the
- * rights; *ret_ops and *ret_ctx untouched on failure. ret_ops->destroy frees ret_ctx. */
-int nv_kmod_attribution_new(const char *dev_path, const char *root, const nv_attribution_ops **ret_ops,
-                            void **ret_ctx);
-
-/* Which node each CPU belongs to, from ROOT/sys/devices/system/node/nodeN/cpulist: *ret_map[cpu]
- * is the node or -1, *ret_n the map's length (0 on a kernel without NUMA in sysfs). 0, -EINVAL or
- * -ERANGE on a malformed list, -ENOMEM; the return parameters are untouched on failure. */
-int nv_cpu_nodes_load(const char *root, int **ret_map, unsigned *ret_n);
+/* Open dev_path (NULL: /dev/numavd_ept) and check that its ABI offers ZAP and DRAIN (1.1 or
+ * later). cpu_node[cpu] (nr_cpus entries, copied) is the node of each CPU or -1, the host's
+ * topology (nv_topology.cpu_node): it names the node of the CPU each fault ran on. -ENOENT when
+ * the module is not loaded, -EPROTO when its ABI is older or incompatible, -EACCES/-EPERM without
+ * the rights; *ret_ops and *ret_ctx untouched on failure. ret_ops->destroy frees ret_ctx. */
+int nv_kmod_attribution_new(const char *dev_path, const int *cpu_node, unsigned nr_cpus,
+                            const nv_attribution_ops **ret_ops, void **ret_ctx);
 
 /* The VMM's address of a guest-physical address, through the VM's memory slots (address space 0,
  * where guest RAM is). 0 or -ENOENT when no slot holds gpa. */

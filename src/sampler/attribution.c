@@ -16,7 +16,10 @@
  * 2 MiB chunks, a 1 TiB one 64 MiB chunks). It sets where regions can be cut by owner. */
 #define CHUNKS_MAX      16384u
 #define CHUNK_SHIFT_MIN NV_HUGE_SHIFT
-/* A region's epoch counts toward vote_node only with this many faults in that epoch. */
+/* A region's epoch counts toward vote_node only with this many faults in that epoch, or with one
+ * fault per block (page, or 2 MiB block) of the region when it has fewer: a zapped block faults
+ * once, and a region is zapped at most once per block an interval (nv_attribution_zap()), so a
+ * region of one or two 2 MiB blocks could never gather more. */
 #define EPOCH_MIN_FAULTS 3u
 /* Faults read per drain call, and at most this many an epoch (the rest stay for the next). */
 #define DRAIN_BATCH 4096u
@@ -231,10 +234,15 @@ static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
  * where some node's share of the votes differs most surely between the two sides is kept when the
  * difference is large (CUT_DELTA) and sure (a two-proportion z of CUT_Z), each side holding
  * CUT_MIN_SIDE votes; then each side likewise. Sparse votes per chunk add up along a run of
- * chunks, so an edge shows long before any single chunk has an owner of its own. */
+ * chunks, so an edge shows long before any single chunk has an owner of its own. With huge pages a
+ * chunk faults at most once an interval, so its votes stay below 1 / vote_alpha (2 at the default
+ * 0.5): a side needs more than a lone fault's vote, and no more than one chunk that faulted in two
+ * intervals in a row holds at the default weight (1 + 0.5), or the last chunk of a run could never
+ * be cut off. Between two runs that differ wholly, z is the square root of all their votes: CUT_Z
+ * is the guard against noise. */
 #define CUT_DELTA    0.5
 #define CUT_Z        3.0
-#define CUT_MIN_SIDE 4.0
+#define CUT_MIN_SIDE 1.5
 #define CUT_DEPTH    3 /* at most 7 cuts a region an epoch */
 
 /* cum[k * nr_nodes + n]: the votes of node n in the region's chunks [0, k). */
@@ -292,8 +300,26 @@ static int push_cut(uint64_t **cuts, size_t *nr, size_t *cap, uint64_t at) {
         return 0;
 }
 
-/* Where, inside the regions, the node that touches memory changes (segment()), at chunk starts
- * inside each region, in address order. *ret is freed by the caller. */
+/* The node owning chunk c by its own votes (nv_votes_owner(), with at least CUT_MIN_SIDE of
+ * them), or < 0. */
+static int chunk_owner(const nv_attribution *a, size_t c) {
+        return nv_votes_owner(&a->votes[c * a->nr_nodes], a->nr_nodes, CUT_MIN_SIDE);
+}
+
+/* Whether range j's pages are as large as its chunks: each chunk then faults at most once an
+ * interval. */
+static bool huge_chunks(const nv_attribution *a, size_t j) {
+        return nv_backing_page_shift(a->ranges[j].backing) >= a->chunk_shift;
+}
+
+/* Where, inside the regions, the node that touches memory changes, at chunk starts inside each
+ * region, in address order: where segment() finds a run's edge, and, in ranges of huge chunks,
+ * between two neighbouring chunks owned by different nodes. There a run of a few chunks holds too
+ * few votes for segment()'s z (the votes of two wholly different runs give a z of the square root
+ * of their sum, so a region needs 9 to be cut at all, and such a chunk holds less than 2), while
+ * a chunk with an owner of its own has faulted on that node's CPUs in interval after interval. In
+ * ranges of small pages a chunk's many faults serve segment(), and a chunk's own few would cut
+ * shared memory by chance. *ret is freed by the caller. */
 static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n, uint64_t **ret,
                      size_t *ret_n) {
         _cleanup_free_ uint64_t *cuts = NULL;
@@ -334,6 +360,12 @@ static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n
                                         cum[(c - c0) * nodes + nd] + a->votes[c * nodes + nd];
                 memset(cut, 0, (c1 - c0 + 1) * sizeof(*cut));
                 segment(cum, nodes, 0, c1 - c0, CUT_DEPTH, cut);
+                for (size_t k = 1; huge_chunks(a, j) && k < c1 - c0; k++) {
+                        int before = chunk_owner(a, c0 + k - 1), after = chunk_owner(a, c0 + k);
+
+                        if (before >= 0 && after >= 0 && before != after)
+                                cut[k] = true;
+                }
                 for (size_t k = 1; k < c1 - c0; k++) {
                         uint64_t at = chunk_start(a, j, c0 + k);
 
@@ -385,9 +417,18 @@ static void region_votes(const nv_attribution *a, nv_region *reg) {
         }
 }
 
+/* The blocks a region is zapped in: pages of its range's backing (at least one). */
+static uint64_t region_blocks(const nv_vm_info *vm, const nv_region *reg) {
+        unsigned shift = reg->range < vm->nr_ranges ? nv_backing_page_shift(vm->ranges[reg->range].backing)
+                                                    : NV_PAGE_SHIFT;
+
+        return MAX(nv_region_bytes(reg) >> shift, (uint64_t)1);
+}
+
 /* The two-stage filter's bookkeeping: which node took a clear majority of the region's faults
- * this epoch, and for how many epochs in a row. An epoch with too few faults changes nothing. */
-static void note_epoch_owner(nv_region *reg, const uint32_t *count, unsigned nr_nodes) {
+ * this epoch, and for how many epochs in a row. An epoch with fewer than min_faults changes
+ * nothing. */
+static void note_epoch_owner(nv_region *reg, const uint32_t *count, unsigned nr_nodes, uint64_t min_faults) {
         float v[NV_MAX_NODES] = {};
         uint32_t total = 0;
         int owner;
@@ -396,7 +437,7 @@ static void note_epoch_owner(nv_region *reg, const uint32_t *count, unsigned nr_
                 v[nd] = (float)count[nd];
                 total += count[nd];
         }
-        if (total < EPOCH_MIN_FAULTS)
+        if (total < min_faults)
                 return;
         owner = nv_votes_owner(v, nr_nodes, 0);
         if (owner >= 0 && owner == reg->vote_node)
@@ -448,7 +489,8 @@ int nv_attribution_collect(nv_attribution *a, const nv_attribution_ops *ops, voi
         }
         for (size_t k = 0; k < n; k++) {
                 region_votes(a, &regions[k]);
-                note_epoch_owner(&regions[k], &count[k * a->nr_nodes], a->nr_nodes);
+                note_epoch_owner(&regions[k], &count[k * a->nr_nodes], a->nr_nodes,
+                                 MIN((uint64_t)EPOCH_MIN_FAULTS, region_blocks(vm, &regions[k])));
         }
         return 0;
 }

@@ -8,7 +8,8 @@ tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm -lpt
 # t-kmod-attrib: the kmod attribution sampler against the real module
 check_PROGRAMS += tests/lab/nv-attr-port
 tests_lab_nv_attr_port_SOURCES = tests/lab/nv-attr-port.c tests/tap.h
-tests_lab_nv_attr_port_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
+tests_lab_nv_attr_port_CPPFLAGS = $(AM_CPPFLAGS) $(HWLOC_CFLAGS)
+tests_lab_nv_attr_port_LDADD = libnvhost.a libnvsampler.a libnvmodel.a libnvcommon.a $(HWLOC_LIBS) -lm
 lab-check: tests/lab/nv-attr-port
 
 NV_LAB_FILES = \

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "host/topology.h"
 #include "sampler/attribution-kmod.h"
 #include "../tap.h"
 
@@ -73,6 +74,7 @@ static size_t zap_and_drain(const nv_attribution_ops *ops, void *ctx, const nv_v
 }
 
 int main(int argc, char *argv[]) {
+        _cleanup_(nv_topology_done) nv_topology topology = {};
         const nv_attribution_ops *ops = NULL;
         void *ctx = NULL;
         int pipefd[2], node, r;
@@ -86,6 +88,10 @@ int main(int argc, char *argv[]) {
         if (argc != 4)
                 return fprintf(stderr, "Usage: %s NV_VMM CPULIST NODE\n", argv[0]), 2;
         node = atoi(argv[3]);
+        r = nv_topology_load(NULL, NULL, NULL, &topology);
+        is_int(r, 0, "the host's topology loads (hwloc): numavd's CPU-to-node map");
+        if (r < 0)
+                return tap_done();
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return EXIT_FAILURE;
         pid = fork();
@@ -107,8 +113,8 @@ int main(int argc, char *argv[]) {
         }
         nv_vm_info vm = { .id = 7, .name = (char *)"nv-vmm", .pid = pid, .nr_vcpus = 1 };
 
-        r = nv_kmod_attribution_new(NULL, NULL, &ops, &ctx);
-        is_int(r, 0, "the kmod attribution sampler opens the module");
+        r = nv_kmod_attribution_new(NULL, topology.cpu_node, topology.nr_cpus, &ops, &ctx);
+        is_int(r, 0, "the kmod attribution sampler opens the module with the topology's CPU map");
         if (r < 0)
                 return tap_done();
         is_int(ops->attach(ctx, &vm), 0, "it attaches to the VMM's VM by pid");
