@@ -1,7 +1,8 @@
 # The QEMU lab (tests/lab/README.md): `make lab-check` boots Debian's kernels under TCG with two
 # NUMA nodes and runs tests/lab/t-*.sh inside. Not part of `make check`; .ci/run runs it.
 check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
-tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c
+tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c \
+	tests/lab/nv-vmm-scene.c
 tests_lab_nv_vmm_LDADD = -lpthread
 tests_lab_nv_ept_fuzz_SOURCES = tests/lab/nv-ept-fuzz.c tests/tap.h
 tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm -lpthread
