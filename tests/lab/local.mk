@@ -52,3 +52,12 @@ NV_LAB_FILES += tests/lab/t-deb-install.sh
 lab-debs:
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tests/test-deb.sh '$(abs_top_builddir)/lab/debs'
 .PHONY: lab-debs
+
+# The lab bake-off (`make lab-bench`, LAB_BENCH=quick for the short one): every scenario under every
+# policy in one boot per kernel, results in lab/bench/. Not part of lab-check.
+NV_LAB_FILES += tests/lab/lab-bench.sh tests/lab/bench-cells.sh tests/lab/bench-policy.sh \
+	tests/lab/bench-summary.awk tests/lab/bench-plot.gp
+lab-bench: all tests/lab/nv-vmm
+	$(AM_V_GEN)LAB_BENCH='$(LAB_BENCH)' top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(top_srcdir)/tests/lab/lab-bench.sh
+.PHONY: lab-bench
