@@ -82,6 +82,7 @@ cell() { # scenario policy rep
                 sleep 1
                 i=$((i + 1))
         done
+        policy_wait "$po"
         # t0: the workload changes (vCPU re-homed, hot set shifted) and the policy starts.
         pgm0=$(vmstat_of pgmigrate_success) hint0=$(vmstat_of numa_hint_faults) npm0=$(vmstat_of numa_pages_migrated)
         case $sc in
@@ -93,12 +94,12 @@ cell() { # scenario policy rep
         sleep $DUR
         cpu=$(policy_cpu "$po")
         policy_stop "$po"
-        ev=$(policy_evidence "$po")
+        ev=$(policy_evidence "$po" "$sc" | tr ',\n' '  ' | sed 's/ *$//')
         kill $vmm 2>/dev/null
         wait $vmm 2>/dev/null
         moved=$((($(vmstat_of pgmigrate_success) - pgm0) * 4096))
         [ -z "$fill" ] || { umount $fill && rm -rf $fill; }
-        for f in /var/log/numad.log $W/numavd.log $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
+        for f in /var/log/numad.log $W/numavd.log $W/summary.json $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
         # The series from t0 on (t: /proc/uptime when each line's measurement began): seconds and
         # hot-local share; the first time it reaches 95%. line0: the last line before t0.
         line0=$(awk -v t0="$t0" '{ split($1, kv, "=") } kv[2] <= t0' $W/series | tail -n1)

@@ -2,7 +2,7 @@
 # (the first repetition). gnuplot -e "dir='SERIES_DIR'; prefix='KERNEL-SCENARIO-'; out='X.png'; title='T'"
 files = system("ls " . dir . "/" . prefix . "*-1.dat")
 head = strlen(dir . "/" . prefix)
-policy(f) = substr(f, head + 1, strlen(f) - head - 6)
+policy(f) = f[head + 1:strlen(f) - 6]
 set terminal pngcairo size 900,500
 set output out
 set title title

@@ -1,8 +1,9 @@
 # The policies of the lab bake-off, sourced by tests/lab/bench-cells.sh inside the guest:
+#   policy_wait NAME                before the cell's t0: wait until NAME can act at all
 #   policy_start NAME TARGET_NODE   start NAME against the VMM $vmm (in the memory cgroup $memcg)
 #   policy_cpu NAME                 CPU seconds of NAME's own threads so far ("NA" where it has none)
 #   policy_stop NAME                stop NAME and undo what it changed
-#   policy_evidence NAME            after policy_stop: what NAME did ("" when it did nothing)
+#   policy_evidence NAME SCENARIO   after policy_stop: what NAME did ("" when it did nothing)
 # Work files are in $W; $B is the build dir. numavd and the policies run from the host root (9p).
 DAMON=/sys/kernel/mm/damon/admin/kdamonds
 HZ=$(getconf CLK_TCK)
@@ -57,14 +58,21 @@ damos_start() { # target node
                 echo N >$c/schemes/0/filters/0/matching && echo on >$DAMON/0/state
 }
 
+policy_wait() {
+        case $1 in
+        numad | numad-i5)
+                # numad binds nothing until its clock (uptime in 1/100 s) passes its 300 s minimum
+                # delay between two bindings of a process: a fresh guest waits for that.
+                while [ "$(cut -d. -f1 /proc/uptime)" -lt 305 ]; do sleep 1; done
+                ;;
+        esac
+}
+
 policy_start() {
         policy_pid=
         case $1 in
         none) ;;
         numad | numad-i5)
-                # numad binds nothing until its clock (uptime in 1/100 s) passes its 300 s minimum
-                # delay between two bindings of a process: a fresh guest waits for that.
-                while [ "$(cut -d. -f1 /proc/uptime)" -lt 305 ]; do sleep 1; done
                 rm -f /var/log/numad.log /var/run/numad.pid
                 if [ "$1" = numad ]; then numad -l 6; else numad -l 6 -i 5; fi
                 i=0 # numad forks into the background and writes its pid file there
@@ -96,7 +104,8 @@ policy_evidence() {
         none) echo none ;;
         numad | numad-i5)
                 n=$(grep -c 'moved to node' /var/log/numad.log 2>/dev/null)
-                [ "${n:-0}" -gt 0 ] && echo "numad_moves=$n"
+                to=$(sed -n 's/.* moved to node(s) \([0-9,-]*\) .*/\1/p' /var/log/numad.log 2>/dev/null | tail -n1)
+                [ "${n:-0}" -gt 0 ] && echo "numad_moves=$n last_to_nodes=$to"
                 ;;
         autonuma)
                 n=$(($(vmstat_of numa_hint_faults) - hint0))
@@ -110,10 +119,16 @@ policy_evidence() {
                 sed -n '/^{/,$p' "$W/numavd.out" >"$W/summary.json"
                 m=$(jq '.migratedBytes // 0' "$W/summary.json" 2>/dev/null)
                 f=$(jq '[.vms[].attribution.faultsSampled // 0] | add // 0' "$W/summary.json" 2>/dev/null)
+                h=$(jq '[.vms[].hotBytes // 0] | add // 0' "$W/summary.json" 2>/dev/null)
                 if [ "$1" = numavd-attrib ]; then
                         [ "${m:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ] && echo "numavd_migrated=$m faults_sampled=$f"
-                else
-                        [ "${m:-0}" -gt 0 ] && echo "numavd_migrated=$m"
+                elif [ "${m:-0}" -gt 0 ]; then
+                        echo "numavd_migrated=$m"
+                elif [ "$2" = wide ] && [ "${h:-0}" -gt 0 ]; then
+                        # Without attribution numavd places a VM's memory by where its vCPUs run as a
+                        # whole; wide's run half on each node, so it holds: evidence that it saw the
+                        # hot set, and where it found the vCPUs.
+                        echo "numavd_migrated=0 hot_bytes=$h vcpu_node_percent=$(jq -c '[.vms[].vcpuNodePercent]' "$W/summary.json")"
                 fi
                 ;;
         esac
