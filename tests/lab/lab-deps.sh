@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends \
         qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod zstd xz-utils \
-        numactl dwarves >/dev/null
+        numactl dwarves numad gnuplot-nox >/dev/null
 # Every tool the lab runs on the host, pahole (dwarves) for the modules' BTF included.
 "$(dirname "$0")/../../tools/need-tools.sh" lab
 

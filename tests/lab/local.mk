@@ -1,7 +1,8 @@
 # The QEMU lab (tests/lab/README.md): `make lab-check` boots Debian's kernels under TCG with two
 # NUMA nodes and runs tests/lab/t-*.sh inside. Not part of `make check`; .ci/run runs it.
 check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
-tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c
+tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c \
+	tests/lab/nv-vmm-scene.c
 tests_lab_nv_vmm_LDADD = -lpthread
 tests_lab_nv_ept_fuzz_SOURCES = tests/lab/nv-ept-fuzz.c tests/tap.h
 tests_lab_nv_ept_fuzz_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm -lpthread
@@ -52,3 +53,12 @@ NV_LAB_FILES += tests/lab/t-deb-install.sh
 lab-debs:
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tests/test-deb.sh '$(abs_top_builddir)/lab/debs'
 .PHONY: lab-debs
+
+# The lab bake-off (`make lab-bench`, LAB_BENCH=quick for the short one): every scenario under every
+# policy in one boot per kernel, results in lab/bench/. Not part of lab-check.
+NV_LAB_FILES += tests/lab/lab-bench.sh tests/lab/bench-cells.sh tests/lab/bench-policy.sh \
+	tests/lab/bench-summary.awk tests/lab/bench-plot.gp
+lab-bench: all tests/lab/nv-vmm
+	$(AM_V_GEN)LAB_BENCH='$(LAB_BENCH)' top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(top_srcdir)/tests/lab/lab-bench.sh
+.PHONY: lab-bench

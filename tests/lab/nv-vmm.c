@@ -14,7 +14,10 @@
  *       HARVEST over all of RAM is compared with that set. Appends lines to OUT.
  *   nv-vmm -a OUT [-m RAM_MIB] [-t SECONDS] -c CPULIST0 -C CPULIST1
  *       Fault attribution through ZAP and DRAIN (nv-vmm-attrib.c): two vCPUs, pinned to
- *       CPULIST0 and CPULIST1, each touching its own half of the data. Appends lines to OUT. */
+ *       CPULIST0 and CPULIST1, each touching its own half of the data. Appends lines to OUT.
+ *   nv-vmm -w SCENE -s SERIES [-m RAM_MIB] [-H HOT_MIB] [-o HOT_OFFSET_MIB] -c CPULIST0 [-C CPULIST1]
+ *       The lab bake-off's workloads (rehome, shift, wide; nv-vmm-scene.c): run forever, appending
+ *       a line a second to SERIES. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -254,12 +257,12 @@ _Noreturn static void run_forever(uint64_t hot_first, uint64_t hot_pages, const 
 int main(int argc, char *argv[]) {
         uint64_t mem = 128, hot = 16, hot_off = 32;
         unsigned rounds = 3, secs = 10;
-        const char *status = NULL, *bench = NULL, *attrib = NULL;
+        const char *status = NULL, *bench = NULL, *attrib = NULL, *scene = NULL;
         cpu_set_t cpus1;
         bool have_cpus1 = false;
         int node = 0, c;
 
-        while ((c = getopt(argc, argv, "m:H:o:c:C:n:s:b:a:r:t:")) >= 0)
+        while ((c = getopt(argc, argv, "m:H:o:c:C:n:s:b:a:r:t:w:")) >= 0)
                 switch (c) {
                 case 'm':
                         mem = strtoull(optarg, NULL, 10);
@@ -284,6 +287,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'a':
                         attrib = optarg;
+                        break;
+                case 'w':
+                        scene = optarg;
                         break;
                 case 't':
                         secs = (unsigned)atoi(optarg);
@@ -311,6 +317,16 @@ int main(int argc, char *argv[]) {
                 setup(mem, -1);
                 cpu_set_t sets[2] = { vcpu_cpus, cpus1 };
                 return nv_vmm_attrib(vm_fd, ram, vcpu_fd, run, data_pages, sets, secs, attrib) < 0
+                               ? EXIT_FAILURE
+                               : EXIT_SUCCESS;
+        }
+        if (scene) {
+                if (!have_cpus || !status)
+                        return fprintf(stderr, "-w needs -c and -s\n"), EXIT_FAILURE;
+                setup(mem, 0);
+                cpu_set_t sets[2] = { vcpu_cpus, have_cpus1 ? cpus1 : vcpu_cpus };
+                return nv_vmm_scene(vm_fd, ram, vcpu_fd, run, data_pages, hot_off * MIB / PAGE,
+                                    hot * MIB / PAGE, sets, scene, status) < 0
                                ? EXIT_FAILURE
                                : EXIT_SUCCESS;
         }

@@ -30,3 +30,8 @@ int nv_vmm_bench(int vm, uint8_t *data, uint64_t pages, unsigned rounds, const c
  * its half of the data pages. Appends to out; 0 or -1. */
 int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_t pages,
                   const cpu_set_t cpus[2], unsigned secs, const char *out);
+/* nv-vmm-scene.c: the bake-off's workload SCENE (rehome, shift, wide) on the VM vm, its hot set
+ * hot_pages data pages from hot_first, vCPU i pinned to cpus[i]; appends a line a second to
+ * series. Runs until killed; a negative errno for a bad scene. */
+int nv_vmm_scene(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_t pages, uint64_t hot_first,
+                 uint64_t hot_pages, const cpu_set_t cpus[2], const char *scene, const char *series);

@@ -1,0 +1,129 @@
+#!/bin/sh
+# lab: kernels=6.1,6.12 mem=2048 timeout=14400
+# The cells of the lab bake-off (make lab-bench, tests/lab/lab-bench.sh), all in this one boot: each
+# scenario under each policy, from the same starting state (the tiny VMM started afresh, every page
+# first touched on node 0, numa_balancing 0, no numad or kdamond running), measured for $DUR s.
+# LAB_BENCH=quick: scenarios rehome and wide, once each; full: all four, three times each.
+# Per cell one line of $LAB_OUT/cells.csv and the series $LAB_OUT/series/SCENARIO-POLICY-REP.dat
+# ("seconds hot-local-share", from the moment the workload changes); TAP on stdout. A cell after
+# which a numad, a kdamond, a numavd, the VMM or a changed sysctl remains is a failure.
+. "$LAB_SRCDIR/tests/tap.sh"
+B=$LAB_BUILDDIR
+W=/tmp/bench
+. "$LAB_SRCDIR/tests/lab/bench-policy.sh"
+series=${LAB_KVER%%.*}.$(echo "$LAB_KVER" | cut -d. -f2)
+MEM=384 HOT=32 WARM=3
+if [ "${LAB_BENCH:-full}" = quick ]; then
+        SCENES="rehome wide" REPS=1 DUR=30
+else
+        SCENES="rehome shift wide pressure" REPS=3 DUR=60
+fi
+# none first: the others' progress is relative to it. numad last: it binds nothing in the guest's
+# first 300 s (bench-policy.sh), which the cells before it fill.
+POLICIES="none autonuma numavd-kmod numavd-attrib"
+[ -d $DAMON ] && POLICIES="$POLICIES damos numavd-damon"
+POLICIES="$POLICIES numad numad-i5"
+cpus0=$(cat /sys/devices/system/node/node0/cpulist)
+cpus1=$(cat /sys/devices/system/node/node1/cpulist)
+thp_sleep0=$(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)
+mkdir -p "$W" "$LAB_OUT/series" "$LAB_OUT/logs"
+echo "kernel,scenario,policy,rep,seconds_to_95,bytes_moved,hot_bytes,pingpong_bytes,policy_cpu_s,passes_per_s,evidence" \
+        >"$LAB_OUT/cells.csv"
+
+modprobe kvm_amd
+check "kvm_amd loads" test -c /dev/kvm
+insmod "$LAB_KMOD"
+ok $? "insmod numavd_ept"
+# DAMOS filters the VMM's pages by its memory cgroup.
+memcg=bench
+mount -t cgroup2 none /sys/fs/cgroup && echo +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+        mkdir /sys/fs/cgroup/$memcg
+ok $? "memory cgroup /$memcg for the VMM"
+
+# Nothing of a policy outlives its cell.
+leftovers() {
+        for d in /proc/[0-9]*; do
+                read -r c <"$d/comm" 2>/dev/null || continue
+                case $c in
+                numad | kdamond* | numavd | nv-vmm) echo "$c(${d#/proc/})" ;;
+                esac
+        done
+        [ "$(cat /proc/sys/kernel/numa_balancing)" = 0 ] || echo "numa_balancing=$(cat /proc/sys/kernel/numa_balancing)"
+        t=$(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)
+        [ "$t" = "$thp_sleep0" ] || echo "khugepaged scan_sleep_millisecs=$t"
+}
+
+# Key K of the series line $1 (t=... passes=... hot=... local=...).
+key() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+cell() { # scenario policy rep
+        sc=$1 po=$2 rep=$3 out=$LAB_OUT/series/$1-$2-$3.dat
+        rm -rf "${W:?}"/* /var/log/numad.log && echo "# $sc $po $rep: $(date +%T)"
+        left=$(leftovers)
+        [ -z "$left" ] || { ok 1 "$sc/$po/$rep: clean start (left: $left)"; return; }
+        fill=
+        if [ "$sc" = pressure ]; then # node 1 keeps less room than the hot set: half of it
+                free1=$(awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
+                mkdir -p $W/fill && mount -t tmpfs -o mpol=bind:1,size=$((free1))M none $W/fill &&
+                        dd if=/dev/zero of=$W/fill/x bs=1M count=$((free1 - HOT / 2)) 2>/dev/null
+                fill=$W/fill
+        fi
+        c0=$cpus0 c1= scene=$sc
+        case $sc in
+        shift) c0=$cpus1 ;;
+        wide) c1="-C $cpus1" ;;
+        pressure) scene=rehome ;;
+        esac
+        sh -c 'echo $$ >/sys/fs/cgroup/'$memcg'/cgroup.procs && exec "$@"' nv-vmm "$B/tests/lab/nv-vmm" \
+                -w $scene -m $MEM -H $HOT -o 32 -c "$c0" $c1 -s $W/series >$W/vmm.out 2>&1 &
+        vmm=$!
+        i=0
+        while [ "$(cat $W/series 2>/dev/null | wc -l)" -lt $WARM ] && [ $i -lt 120 ] && kill -0 $vmm 2>/dev/null; do
+                sleep 1
+                i=$((i + 1))
+        done
+        policy_wait "$po"
+        # t0: the workload changes (vCPU re-homed, hot set shifted) and the policy starts.
+        pgm0=$(vmstat_of pgmigrate_success) hint0=$(vmstat_of numa_hint_faults) npm0=$(vmstat_of numa_pages_migrated)
+        case $sc in
+        rehome | pressure) taskset -pc "$cpus1" "$(sed -n 's/.*vcpu0=\([0-9]*\).*/\1/p' $W/vmm.out)" >/dev/null ;;
+        shift) kill -USR1 $vmm ;;
+        esac
+        t0=$(cut -d' ' -f1 /proc/uptime)
+        policy_start "$po" 1
+        sleep $DUR
+        cpu=$(policy_cpu "$po")
+        policy_stop "$po"
+        ev=$(policy_evidence "$po" "$sc" | tr ',\n' '  ' | sed 's/ *$//')
+        kill $vmm 2>/dev/null
+        wait $vmm 2>/dev/null
+        moved=$((($(vmstat_of pgmigrate_success) - pgm0) * 4096))
+        [ -z "$fill" ] || { umount $fill && rm -rf $fill; }
+        for f in /var/log/numad.log $W/numavd.log $W/summary.json $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
+        # The series from t0 on (t: /proc/uptime when each line's measurement began): seconds and
+        # hot-local share; the first time it reaches 95%. line0: the last line before t0.
+        line0=$(awk -v t0="$t0" '{ split($1, kv, "=") } kv[2] <= t0' $W/series | tail -n1)
+        p0=$(key "$line0" passes) pp0=$(key "$line0" pingpong)
+        awk -v t0="$t0" -v dur=$DUR '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                if (v["t"] > t0 && v["t"] <= t0 + dur) printf "%.1f %.4f\n", v["t"] - t0, v["local"] / v["hot"] }' $W/series >"$out"
+        t95=$(awk '$2 >= 0.95 { print $1; exit }' "$out")
+        last=$(awk -v t0="$t0" -v dur=$DUR '{ split($1, kv, "=") } kv[2] <= t0 + dur' $W/series | tail -n1)
+        hotb=$(($(key "$last" hot) * 4096)) ppb=$((($(key "$last" pingpong) - pp0) * 4096))
+        rate=$(echo "$(key "$last" passes) $p0 $(key "$last" t) $(key "$line0" t)" | awk '{ printf "%.2f", ($1 - $2) / ($3 - $4) }')
+        echo "$series,$sc,$po,$rep,${t95:-NA},$moved,$hotb,$ppb,$cpu,$rate,$ev" >>"$LAB_OUT/cells.csv"
+        echo "# $sc/$po/$rep: to95=${t95:-never} moved=$moved pingpong=$ppb cpu=$cpu passes/s=$rate evidence: $ev"
+        left=$(leftovers)
+        [ -z "$left" ]
+        ok $? "$sc/$po/$rep: ran $DUR s and left nothing behind${left:+ (left: $left)}"
+}
+
+for rep in $(seq 1 $REPS); do
+        for sc in $SCENES; do
+                for po in $POLICIES; do
+                        cell "$sc" "$po" "$rep"
+                done
+        done
+done
+rmmod numavd_ept
+ok $? "rmmod numavd_ept"
+done_testing
