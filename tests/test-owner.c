@@ -80,6 +80,31 @@ static void alone(void) {
         r.node_bytes[2] = 0;
         is_int(nv_owner_target(&r, 3, -1, 0.6, &why), -1, "where it sits unknown: it stays");
 
+        /* Shared by four nodes alike (a vNUMA cell's memory every vCPU touches), sitting on node 0
+         * whose vCPUs make a sixth of its faults; the cell runs on node 1. */
+        r = region(4.8f, 8.1f, -1, 0);
+        r.votes[2] = 8.2f;
+        r.votes[3] = 8.5f;
+        why = NV_VERDICT_IDLE;
+        is_int(nv_owner_target(&r, 4, 1, 0.6, &why), -1,
+               "shared by four nodes alike, no node with half of the faults: it stays");
+        is_int(why, NV_VERDICT_NO_DOMINANT_NODE, "... as having no dominant node");
+        r.votes[3] = 30;
+        is_int(nv_owner_target(&r, 4, 1, 0.6, &why), 3,
+               "... but to a node whose vCPUs make half of them, it goes");
+        /* Moved to node 1 before, whose share has since fallen below a quarter by chance: moving on
+         * to the node with most votes (node 0, the one it left) would be ping-pong. */
+        r = region(10.1f, 6.7f, -1, 0);
+        r.votes[2] = 6.5f;
+        r.votes[3] = 6.8f;
+        r.node_bytes[0] = 0;
+        r.node_bytes[1] = 64 * MIB;
+        r.moved_epoch = 13;
+        r.moved_to = 1;
+        r.left_node = 0;
+        is_int(nv_owner_target(&r, 4, 1, 0.6, &why), -1,
+               "moved to a node of four sharing alike: it does not go back to the one it left");
+
         /* Hysteresis: moved to node 0, which keeps 60% of the votes (shared by now). */
         r = region(6, 4, -1, 0);
         r.moved_epoch = 50;

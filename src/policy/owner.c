@@ -59,9 +59,16 @@ int nv_owner_target(const nv_region *r, unsigned nr_nodes, int vm_node, double d
                 }
                 if (vm_node >= 0 && (unsigned)vm_node < nr_nodes && r->votes[vm_node] >= dominance * total)
                         return vm_node;
-                /* Shared, but sitting where hardly any of its accessors run: any node of theirs is
-                 * nearer to some of them, and once there it holds their share and stays. */
-                if (home >= 0 && most >= 0 && !(r->votes[home] >= (1 - NV_VOTE_OWNER_SHARE) * total))
+                /* Shared, but sitting where hardly any of its accessors run: it goes to the node
+                 * whose vCPUs make at least half of its faults, nearer to most of them; there the
+                 * hysteresis above holds it while they still do, and the test here while that node
+                 * is not one where hardly any run. Without such a node (shared alike by three nodes
+                 * or more), no node of theirs is much nearer to them than another: a move would
+                 * trade one node's latency for another's, and the share of the node it went to,
+                 * near 1 - NV_VOTE_OWNER_SHARE, would fall below it by chance in some epoch and
+                 * send it on, back to the node it left too. */
+                if (home >= 0 && most >= 0 && !(r->votes[home] >= (1 - NV_VOTE_OWNER_SHARE) * total) &&
+                    r->votes[most] >= 0.5 * total)
                         return most;
         }
         if (ret_verdict)

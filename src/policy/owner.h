@@ -24,7 +24,7 @@
  *   NV_OWNER_EPOCHS epochs in a row: that node, whatever vm_node says.
  * - Shared (no owner): vm_node when it holds `dominance` of the votes; else, when the node holding
  *   most of the region has less than 1 - NV_VOTE_OWNER_SHARE of the votes (hardly any of its
- *   accessors run there), the node with the most votes; else -1.
+ *   accessors run there), the node with the most votes if it has at least half of them; else -1.
  * - Otherwise (an owner not yet confirmed): -1.
  * On -1 with votes to go by, *ret_verdict is NV_VERDICT_NO_DOMINANT_NODE (the region stays); with
  * too few votes *ret_verdict is left alone. */
