@@ -234,19 +234,23 @@ static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
  * where some node's share of the votes differs most surely between the two sides is kept when the
  * difference is large (CUT_DELTA) and sure (a two-proportion z of CUT_Z), each side holding
  * CUT_MIN_SIDE votes; then each side likewise. Sparse votes per chunk add up along a run of
- * chunks, so an edge shows long before any single chunk has an owner of its own. With huge pages a
- * chunk faults at most once an interval, so its votes stay below 1 / vote_alpha (2 at the default
- * 0.5): a side needs more than a lone fault's vote, and no more than one chunk that faulted in two
+ * chunks, so an edge shows long before any single chunk has an owner of its own. Where a range's
+ * pages are as large as its chunks (huge_chunks()), a chunk faults at most once an interval, so
+ * its votes stay below 1 / vote_alpha (2 at the default 0.5): there a side needs only
+ * CUT_MIN_SIDE_HUGE, more than a lone fault's vote and no more than one chunk that faulted in two
  * intervals in a row holds at the default weight (1 + 0.5), or the last chunk of a run could never
- * be cut off. Between two runs that differ wholly, z is the square root of all their votes: CUT_Z
- * is the guard against noise. */
-#define CUT_DELTA    0.5
-#define CUT_Z        3.0
-#define CUT_MIN_SIDE 1.5
-#define CUT_DEPTH    3 /* at most 7 cuts a region an epoch */
+ * be cut off. A chunk of small pages gathers many faults an interval, and a side of a few of them
+ * would cut shared memory by chance. Between two runs that differ wholly, z is the square root of
+ * all their votes: CUT_Z is the guard against noise. */
+#define CUT_DELTA         0.5
+#define CUT_Z             3.0
+#define CUT_MIN_SIDE      4.0
+#define CUT_MIN_SIDE_HUGE 1.5
+#define CUT_DEPTH         3 /* at most 7 cuts a region an epoch */
 
 /* cum[k * nr_nodes + n]: the votes of node n in the region's chunks [0, k). */
-static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, unsigned depth, bool *cut) {
+static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, unsigned depth,
+                    double min_side, bool *cut) {
         double total[NV_MAX_NODES], all = 0, best_z = 0;
         size_t best = 0;
 
@@ -256,14 +260,14 @@ static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, 
                 total[n] = cum[hi * nr_nodes + n] - cum[lo * nr_nodes + n];
                 all += total[n];
         }
-        if (all < 2 * CUT_MIN_SIDE)
+        if (all < 2 * min_side)
                 return;
         for (size_t k = lo + 1; k < hi; k++) {
                 double left = 0;
 
                 for (unsigned n = 0; n < nr_nodes; n++)
                         left += cum[k * nr_nodes + n] - cum[lo * nr_nodes + n];
-                if (left < CUT_MIN_SIDE || all - left < CUT_MIN_SIDE)
+                if (left < min_side || all - left < min_side)
                         continue;
                 for (unsigned n = 0; n < nr_nodes; n++) {
                         double l = cum[k * nr_nodes + n] - cum[lo * nr_nodes + n];
@@ -282,8 +286,8 @@ static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, 
         if (best_z < CUT_Z)
                 return;
         cut[best] = true;
-        segment(cum, nr_nodes, lo, best, depth - 1, cut);
-        segment(cum, nr_nodes, best, hi, depth - 1, cut);
+        segment(cum, nr_nodes, lo, best, depth - 1, min_side, cut);
+        segment(cum, nr_nodes, best, hi, depth - 1, min_side, cut);
 }
 
 static int push_cut(uint64_t **cuts, size_t *nr, size_t *cap, uint64_t at) {
@@ -300,10 +304,24 @@ static int push_cut(uint64_t **cuts, size_t *nr, size_t *cap, uint64_t at) {
         return 0;
 }
 
-/* The node owning chunk c by its own votes (nv_votes_owner(), with at least CUT_MIN_SIDE of
- * them), or < 0. */
-static int chunk_owner(const nv_attribution *a, size_t c) {
-        return nv_votes_owner(&a->votes[c * a->nr_nodes], a->nr_nodes, CUT_MIN_SIDE);
+/* The votes a chunk of a huge page holds after faulting on one node in CHUNK_OWNER_INTERVALS
+ * intervals in a row (one fault each, decayed as fold_votes() does: 1 + (1 - alpha) + ...). Two in
+ * a row happen by chance to half the chunks that two nodes share, three to a quarter, and a shared
+ * chunk taken for owned is cut off and moved to one of its accessors. Three was checked on the
+ * bench's spread-thp (shared and private huge pages) and the lab's t-l2-attrib (docs/bench.md). */
+#define CHUNK_OWNER_INTERVALS 3
+static double chunk_owner_votes(double alpha) {
+        double v = 0, w = 1;
+
+        for (int k = 0; k < CHUNK_OWNER_INTERVALS; k++, w *= 1 - alpha)
+                v += w;
+        return v * (1 - 1e-6); /* the float sums of fold_votes() may fall short by a rounding */
+}
+
+/* The node owning chunk c of a range of huge chunks by its own votes (nv_votes_owner(), with at
+ * least min_votes of them), or < 0. */
+static int chunk_owner(const nv_attribution *a, size_t c, double min_votes) {
+        return nv_votes_owner(&a->votes[c * a->nr_nodes], a->nr_nodes, min_votes);
 }
 
 /* Whether range j's pages are as large as its chunks: each chunk then faults at most once an
@@ -317,16 +335,18 @@ static bool huge_chunks(const nv_attribution *a, size_t j) {
  * between two neighbouring chunks owned by different nodes. There a run of a few chunks holds too
  * few votes for segment()'s z (the votes of two wholly different runs give a z of the square root
  * of their sum, so a region needs 9 to be cut at all, and such a chunk holds less than 2), while
- * a chunk with an owner of its own has faulted on that node's CPUs in interval after interval. In
+ * a chunk with an owner of its own has faulted on that node's CPUs in interval after interval
+ * (chunk_owner_votes()). In
  * ranges of small pages a chunk's many faults serve segment(), and a chunk's own few would cut
  * shared memory by chance. *ret is freed by the caller. */
-static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n, uint64_t **ret,
-                     size_t *ret_n) {
+static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n, double alpha,
+                     uint64_t **ret, size_t *ret_n) {
         _cleanup_free_ uint64_t *cuts = NULL;
         _cleanup_free_ double *cum = NULL;
         _cleanup_free_ bool *cut = NULL;
         size_t nr = 0, cap = 0, cap_chunks = 0;
         unsigned nodes = a->nr_nodes;
+        double owner_votes = chunk_owner_votes(alpha);
         int r;
 
         for (size_t i = 0; i < n; i++) {
@@ -359,9 +379,11 @@ static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n
                                 cum[(c - c0 + 1) * nodes + nd] =
                                         cum[(c - c0) * nodes + nd] + a->votes[c * nodes + nd];
                 memset(cut, 0, (c1 - c0 + 1) * sizeof(*cut));
-                segment(cum, nodes, 0, c1 - c0, CUT_DEPTH, cut);
+                segment(cum, nodes, 0, c1 - c0, CUT_DEPTH,
+                        huge_chunks(a, j) ? CUT_MIN_SIDE_HUGE : CUT_MIN_SIDE, cut);
                 for (size_t k = 1; huge_chunks(a, j) && k < c1 - c0; k++) {
-                        int before = chunk_owner(a, c0 + k - 1), after = chunk_owner(a, c0 + k);
+                        int before = chunk_owner(a, c0 + k - 1, owner_votes),
+                            after = chunk_owner(a, c0 + k, owner_votes);
 
                         if (before >= 0 && after >= 0 && before != after)
                                 cut[k] = true;
@@ -469,7 +491,7 @@ int nv_attribution_collect(nv_attribution *a, const nv_attribution_ops *ops, voi
         fold_votes(a, (size_t)nr_faults, cfg->vote_alpha);
 
         regions = nv_heatmap_regions(h, &n);
-        r = cut ? find_cuts(a, regions, n, &cuts, &nr_cuts) : 0;
+        r = cut ? find_cuts(a, regions, n, cfg->vote_alpha, &cuts, &nr_cuts) : 0;
         if (r >= 0 && nr_cuts > 0)
                 r = nv_heatmap_cut_at(h, cuts, nr_cuts);
         if (r < 0)
