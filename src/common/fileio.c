@@ -111,8 +111,7 @@ int nv_read_file_root(const char *root, const char *path, char **ret_contents) {
         return nv_read_file_at(AT_FDCWD, p, ret_contents, NULL);
 }
 
-/* The first bytes of a small file, NUL-terminated. */
-static int read_small(const char *path, char *buf, size_t size) {
+int nv_read_small(const char *path, char *buf, size_t size) {
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
@@ -135,7 +134,7 @@ int nv_read_int64(const char *path, int64_t *ret) {
         long long v;
         int r;
 
-        r = read_small(path, buf, sizeof(buf));
+        r = nv_read_small(path, buf, sizeof(buf));
         if (r < 0)
                 return r;
         errno = 0;
@@ -153,7 +152,7 @@ int nv_read_uint64(const char *path, uint64_t *ret) {
         unsigned long long v;
         int r;
 
-        r = read_small(path, buf, sizeof(buf));
+        r = nv_read_small(path, buf, sizeof(buf));
         if (r < 0)
                 return r;
         if (buf[strspn(buf, " \t\n")] == '-')

@@ -24,6 +24,10 @@ int nv_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *r
 /* The same for ROOT + path (see nv_root_path()). */
 int nv_read_file_root(const char *root, const char *path, char **ret_contents);
 
+/* The first size - 1 bytes of a small file (a sysfs or procfs attribute) into buf, NUL-terminated.
+ * 0 or -errno. */
+int nv_read_small(const char *path, char *buf, size_t size);
+
 /* One integer in a sysfs, procfs or debugfs file (a KSM knob, a KVM statistic, a DAMON
  * attribute): decimal, surrounding whitespace allowed. 0 or -errno (-EINVAL: not one integer,
  * -ERANGE: out of range); *ret untouched on failure. */

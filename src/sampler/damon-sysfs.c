@@ -69,9 +69,7 @@ int damon_attr_write_u64(const damon_sysfs *d, uint64_t v, const char *fmt, ...)
 
 int damon_attr_read(const damon_sysfs *d, char *buf, size_t size, const char *fmt, ...) {
         char path[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF;
         va_list ap;
-        ssize_t n;
         int r;
 
         va_start(ap, fmt);
@@ -79,13 +77,9 @@ int damon_attr_read(const damon_sysfs *d, char *buf, size_t size, const char *fm
         va_end(ap);
         if (r < 0)
                 return r;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
+        r = nv_read_small(path, buf, size);
+        if (r < 0)
+                return r;
         buf[strcspn(buf, "\n")] = 0;
         return 0;
 }
