@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fileio.h"
@@ -19,6 +20,9 @@
 #include "sampler/damon-sysfs.h"
 
 #define DAMON_STATE_FILE "damon-kdamonds"
+/* How long a write keeps trying while DAMON answers EBUSY: 50 x 20 ms, a second at most. */
+#define DAMON_BUSY_TRIES   50
+#define DAMON_BUSY_WAIT_NS (20 * 1000 * 1000L)
 
 static int attr_path(const damon_sysfs *d, char *buf, size_t size, const char *fmt, va_list ap) {
         int k = snprintf(buf, size, "%s/kdamonds/", d->admin);
@@ -47,7 +51,15 @@ int damon_attr_write(const damon_sysfs *d, const char *value, const char *fmt, .
         fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_debug_errno(-errno, "Cannot open %s: %m", path);
-        n = write(fd, value, len);
+        /* DAMON's sysfs handlers take their lock with mutex_trylock and answer EBUSY while a
+         * kdamond's own callback holds it (a tried_regions update, say): a moment later the
+         * same write succeeds. */
+        for (unsigned tries = 1;; tries++) {
+                n = write(fd, value, len);
+                if (n >= 0 || errno != EBUSY || tries >= DAMON_BUSY_TRIES)
+                        break;
+                (void)nanosleep(&(struct timespec){ .tv_nsec = DAMON_BUSY_WAIT_NS }, NULL);
+        }
         if (n < 0)
                 return log_debug_errno(-errno, "Writing '%s' to %s failed: %m", value, path);
         return (size_t)n == len ? 0 : -EIO;
