@@ -4,6 +4,7 @@
 # scenario under each policy, from the same starting state (the tiny VMM started afresh, every page
 # first touched on node 0, numa_balancing 0, no numad or kdamond running), measured for $DUR s.
 # LAB_BENCH=quick: scenarios rehome and wide, once each; full: all four, three times each.
+# LAB_BENCH_SCENES="shift pressure": only these scenarios.
 # Per cell one line of $LAB_OUT/cells.csv and the series $LAB_OUT/series/SCENARIO-POLICY-REP.dat
 # ("seconds hot-local-share", from the moment the workload changes); TAP on stdout. A cell after
 # which a numad, a kdamond, a numavd, the VMM or a changed sysctl remains is a failure.
@@ -14,10 +15,11 @@ W=/tmp/bench
 series=${LAB_KVER%%.*}.$(echo "$LAB_KVER" | cut -d. -f2)
 MEM=384 HOT=32 WARM=3
 if [ "${LAB_BENCH:-full}" = quick ]; then
-        SCENES="rehome wide" REPS=1 DUR=30
+        SCENES="rehome wide" REPS=1
 else
-        SCENES="rehome shift wide pressure" REPS=3 DUR=60
+        SCENES="rehome shift wide pressure" REPS=3
 fi
+SCENES=${LAB_BENCH_SCENES:-$SCENES} SETTLE=15 DUR=30
 # none first: the others' progress is relative to it. numad last: it binds nothing in the guest's
 # first 300 s (bench-policy.sh), which the cells before it fill.
 POLICIES="none autonuma numavd-kmod numavd-attrib"
@@ -27,7 +29,7 @@ cpus0=$(cat /sys/devices/system/node/node0/cpulist)
 cpus1=$(cat /sys/devices/system/node/node1/cpulist)
 thp_sleep0=$(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)
 mkdir -p "$W" "$LAB_OUT/series" "$LAB_OUT/logs"
-echo "kernel,scenario,policy,rep,seconds_to_95,bytes_moved,hot_bytes,pingpong_bytes,policy_cpu_s,passes_per_s,evidence" \
+echo "kernel,scenario,policy,rep,seconds_to_95,bytes_moved,hot_bytes,pingpong_bytes,policy_cpu_s,passes_per_s,evidence,local_end" \
         >"$LAB_OUT/cells.csv"
 
 modprobe kvm_amd
@@ -53,6 +55,8 @@ leftovers() {
         [ "$t" = "$thp_sleep0" ] || echo "khugepaged scan_sleep_millisecs=$t"
 }
 
+node1_free() { awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo; }
+
 # Key K of the series line $1 (t=... passes=... hot=... local=...).
 key() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
@@ -61,12 +65,21 @@ cell() { # scenario policy rep
         rm -rf "${W:?}"/* /var/log/numad.log && echo "# $sc $po $rep: $(date +%T)"
         left=$(leftovers)
         [ -z "$left" ] || { ok 1 "$sc/$po/$rep: clean start (left: $left)"; return; }
-        fill=
-        if [ "$sc" = pressure ]; then # node 1 keeps less room than the hot set: half of it
-                free1=$(awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
+        fill= goal=0.95
+        if [ "$sc" = pressure ]; then
+                # Node 1 keeps room for half the hot set above its reserve: the larger of numavd's
+                # default floor (NodeFreeFloor=2% of the node) and the kernel's high watermarks, under
+                # which NUMA balancing does not migrate. 95% means 95% of the half that fits.
+                sync && echo 3 >/proc/sys/vm/drop_caches # what it caches would make room on demand
+                free1=$(node1_free)
+                total1=$(awk '/MemTotal/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
+                high1=$(awk '/^Node/ { z = ($2 == "1,") } z && $1 == "high" { s += $2 } END { print int(s * 4 / 1024) + 1 }' /proc/zoneinfo)
+                reserve=$((total1 / 50 + 1))
+                [ "$high1" -le "$reserve" ] || reserve=$high1
                 mkdir -p $W/fill && mount -t tmpfs -o mpol=bind:1,size=$((free1))M none $W/fill &&
-                        dd if=/dev/zero of=$W/fill/x bs=1M count=$((free1 - HOT / 2)) 2>/dev/null
-                fill=$W/fill
+                        dd if=/dev/zero of=$W/fill/x bs=1M count=$((free1 - reserve - HOT / 2)) 2>/dev/null
+                fill=$W/fill goal=0.475
+                echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node1_free) MiB"
         fi
         c0=$cpus0 c1= scene=$sc
         case $sc in
@@ -83,22 +96,32 @@ cell() { # scenario policy rep
                 i=$((i + 1))
         done
         policy_wait "$po"
-        # t0: the workload changes (vCPU re-homed, hot set shifted) and the policy starts.
+        # A policy that runs all the time on a host (every one but DAMOS, whose target node is fixed
+        # when it starts) runs for $SETTLE s before the workload changes, so what is measured is how
+        # it follows the change, not how it starts. In wide nothing changes: the policy starts at t0.
+        early=
+        [ "$sc" = wide ] || [ "$po" = damos ] || early=yes
+        if [ -n "$early" ]; then
+                policy_start "$po" 0
+                sleep $SETTLE
+        fi
+        cpu0=$(policy_cpu "$po")
+        # t0: the workload changes (vCPU re-homed, hot set shifted) or the policy starts.
         pgm0=$(vmstat_of pgmigrate_success) hint0=$(vmstat_of numa_hint_faults) npm0=$(vmstat_of numa_pages_migrated)
         case $sc in
         rehome | pressure) taskset -pc "$cpus1" "$(sed -n 's/.*vcpu0=\([0-9]*\).*/\1/p' $W/vmm.out)" >/dev/null ;;
         shift) kill -USR1 $vmm ;;
         esac
         t0=$(cut -d' ' -f1 /proc/uptime)
-        policy_start "$po" 1
+        [ -n "$early" ] || policy_start "$po" 1
         sleep $DUR
-        cpu=$(policy_cpu "$po")
+        cpu=$(echo "$(policy_cpu "$po") $cpu0" | awk '$1 == "NA" { print "NA"; next } { printf "%.2f", $1 - $2 }')
         policy_stop "$po"
         ev=$(policy_evidence "$po" "$sc" | tr ',\n' '  ' | sed 's/ *$//')
         kill $vmm 2>/dev/null
         wait $vmm 2>/dev/null
         moved=$((($(vmstat_of pgmigrate_success) - pgm0) * 4096))
-        [ -z "$fill" ] || { umount $fill && rm -rf $fill; }
+        [ -z "$fill" ] || { echo "# pressure: node 1 free at the end: $(node1_free) MiB" && umount $fill && rm -rf $fill; }
         for f in /var/log/numad.log $W/numavd.log $W/summary.json $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
         # The series from t0 on (t: /proc/uptime when each line's measurement began): seconds and
         # hot-local share; the first time it reaches 95%. line0: the last line before t0.
@@ -106,12 +129,13 @@ cell() { # scenario policy rep
         p0=$(key "$line0" passes) pp0=$(key "$line0" pingpong)
         awk -v t0="$t0" -v dur=$DUR '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                 if (v["t"] > t0 && v["t"] <= t0 + dur) printf "%.1f %.4f\n", v["t"] - t0, v["local"] / v["hot"] }' $W/series >"$out"
-        t95=$(awk '$2 >= 0.95 { print $1; exit }' "$out")
+        t95=$(awk -v goal=$goal '$2 >= goal { print $1; exit }' "$out")
+        end=$(awk 'END { print $2 }' "$out")
         last=$(awk -v t0="$t0" -v dur=$DUR '{ split($1, kv, "=") } kv[2] <= t0 + dur' $W/series | tail -n1)
         hotb=$(($(key "$last" hot) * 4096)) ppb=$((($(key "$last" pingpong) - pp0) * 4096))
         rate=$(echo "$(key "$last" passes) $p0 $(key "$last" t) $(key "$line0" t)" | awk '{ printf "%.2f", ($1 - $2) / ($3 - $4) }')
-        echo "$series,$sc,$po,$rep,${t95:-NA},$moved,$hotb,$ppb,$cpu,$rate,$ev" >>"$LAB_OUT/cells.csv"
-        echo "# $sc/$po/$rep: to95=${t95:-never} moved=$moved pingpong=$ppb cpu=$cpu passes/s=$rate evidence: $ev"
+        echo "$series,$sc,$po,$rep,${t95:-NA},$moved,$hotb,$ppb,$cpu,$rate,$ev,${end:-NA}" >>"$LAB_OUT/cells.csv"
+        echo "# $sc/$po/$rep: to95=${t95:-never} moved=$moved pingpong=$ppb cpu=$cpu passes/s=$rate local_end=$end evidence: $ev"
         left=$(leftovers)
         [ -z "$left" ]
         ok $? "$sc/$po/$rep: ran $DUR s and left nothing behind${left:+ (left: $left)}"

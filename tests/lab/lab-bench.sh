@@ -5,7 +5,8 @@
 # summary.csv (per kernel, scenario and policy: medians over the repetitions), spread.csv (min and
 # max over them), series/ (hot-local share over time) and SCENARIO-KERNEL.png (gnuplot).
 # Exits 1 when a guest failed, a cell left something behind, or a policy that should act has no
-# evidence of acting. env: LAB_BENCH=quick|full (default full), top_srcdir, top_builddir.
+# evidence of acting. env: LAB_BENCH=quick|full (default full), LAB_BENCH_SCENES (only these
+# scenarios), LAB_KERNELS (only these kernels), top_srcdir, top_builddir.
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$PWD}
@@ -13,8 +14,8 @@ mode=${LAB_BENCH:-full}
 out=$build/lab/bench
 t_start=$(date +%s)
 case $mode in
-quick) kernels=6.12 ;; # DAMON and DAMOS exist there: every policy runs
-full) kernels="6.1 6.12" ;;
+quick) kernels=${LAB_KERNELS:-6.12} ;; # DAMON and DAMOS exist there: every policy runs
+full) kernels=${LAB_KERNELS:-6.1 6.12} ;;
 *)
         echo "LAB_BENCH=$mode: quick or full" >&2
         exit 2
