@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "sampler/attribution-kmod.h"
-#include "sampler/backend-kmod.h"
+#include "sampler/kmod-attach.h"
 
 typedef struct attr_vm {
         uint64_t id;
