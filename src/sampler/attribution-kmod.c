@@ -1,31 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "sampler/attribution-kmod.h"
-#include "sampler/backend-kmod.h"
+#include "sampler/kmod-attach.h"
 
-typedef struct attr_vm {
-        uint64_t id;
-        int dev_fd; /* attached to the VM; -EBADF once the VMM is gone */
+/* The data of each attached VM (nv_kmod_vm.data): its memory slots, as last read. */
+typedef struct vm_slots {
         struct numavd_ept_slot *slots;
         size_t nr_slots;
-} attr_vm;
+} vm_slots;
 
 typedef struct attr_sampler {
-        char *dev_path;
+        nv_kmod_vms vms;
         int *cpu_node; /* by CPU: its node or -1 */
         unsigned nr_cpus;
-        attr_vm *vms;
-        size_t nr_vms;
         struct numavd_ept_range *ranges; /* scratch, NUMAVD_EPT_MAX_RANGES */
         struct numavd_ept_fault *faults; /* scratch, NUMAVD_EPT_MAX_RING */
 } attr_sampler;
@@ -40,112 +34,101 @@ int nv_slots_gpa_to_hva(const struct numavd_ept_slot *slots, size_t n, uint64_t 
         return -ENOENT;
 }
 
-static attr_vm *find_vm(attr_sampler *s, uint64_t id) {
-        for (size_t i = 0; i < s->nr_vms; i++)
-                if (s->vms[i].id == id)
-                        return &s->vms[i];
-        return NULL;
+static void vm_slots_free(void *data) {
+        vm_slots *sl = data;
+
+        if (!sl)
+                return;
+        free(sl->slots);
+        free(sl);
 }
 
 /* Re-read the VM's memory slots (they change when the guest remaps memory): at most
  * NUMAVD_EPT_MAX_SLOTS, the most one call returns. */
-static int load_slots(attr_vm *v) {
+static int load_slots(int dev_fd, vm_slots *sl) {
         struct numavd_ept_slots req = {};
         struct numavd_ept_slot *slots;
 
-        if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0) /* capacity 0: only counts */
+        if (ioctl(dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0) /* capacity 0: only counts */
                 return -errno;
         for (;;) {
                 req.capacity = MIN(req.nr, (uint32_t)NUMAVD_EPT_MAX_SLOTS);
-                slots = reallocarray(v->slots, MAX(req.capacity, 1u), sizeof(*slots));
+                slots = reallocarray(sl->slots, MAX(req.capacity, 1u), sizeof(*slots));
                 if (!slots)
                         return -ENOMEM;
-                v->slots = slots;
-                v->nr_slots = 0;
+                sl->slots = slots;
+                sl->nr_slots = 0;
                 req.slots = (uint64_t)(uintptr_t)slots;
-                if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0)
+                if (ioctl(dev_fd, NUMAVD_EPT_IOC_SLOTS, &req) < 0)
                         return -errno;
                 if (req.nr <= req.capacity || req.capacity == NUMAVD_EPT_MAX_SLOTS)
                         break; /* else slots were added meanwhile: once more */
         }
-        v->nr_slots = MIN(req.nr, req.capacity);
+        sl->nr_slots = MIN(req.nr, req.capacity);
         return 0;
 }
 
 static int attr_attach(void *ctx, const nv_vm_info *vm) {
         attr_sampler *s = ctx;
-        _cleanup_close_ int dev_fd = -EBADF;
         struct numavd_ept_info info = {};
-        attr_vm a = {}, *v;
+        nv_kmod_vm *v;
+        vm_slots *sl;
         int r;
 
-        if (find_vm(s, vm->id))
-                return 0;
-        dev_fd = nv_kmod_open_vm(s->dev_path, vm);
-        if (dev_fd < 0)
-                return dev_fd;
-        if (ioctl(dev_fd, NUMAVD_EPT_IOC_INFO, &info) < 0)
-                return log_warning_errno(-errno, "kmod: cannot read INFO of VM %s: %m", vm->name);
-        if (!(info.flags & NUMAVD_EPT_INFO_FAULTS))
-                return log_info_errno(-EOPNOTSUPP, "kmod: no fault attribution for VM %s: %s.", vm->name,
-                                      info.flags & NUMAVD_EPT_INFO_PROTECTED ? "its memory is encrypted"
-                                                                             : "KVM offers no invalidation");
-        a = (attr_vm){ .id = vm->id, .dev_fd = dev_fd };
-        r = load_slots(&a);
+        r = nv_kmod_vms_attach(&s->vms, vm, &v);
+        if (r <= 0)
+                return r;
+        if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_INFO, &info) < 0) {
+                r = log_warning_errno(-errno, "kmod: cannot read INFO of VM %s: %m", vm->name);
+                goto fail;
+        }
+        if (!(info.flags & NUMAVD_EPT_INFO_FAULTS)) {
+                r = log_info_errno(-EOPNOTSUPP, "kmod: no fault attribution for VM %s: %s.", vm->name,
+                                   info.flags & NUMAVD_EPT_INFO_PROTECTED ? "its memory is encrypted"
+                                                                          : "KVM offers no invalidation");
+                goto fail;
+        }
+        v->data = sl = calloc(1, sizeof(*sl));
+        if (!sl) {
+                r = log_oom();
+                goto fail;
+        }
+        r = load_slots(v->dev_fd, sl);
         if (r < 0) {
-                free(a.slots);
-                return log_warning_errno(r, "kmod: cannot read the memory slots of VM %s: %m", vm->name);
+                r = log_warning_errno(r, "kmod: cannot read the memory slots of VM %s: %m", vm->name);
+                goto fail;
         }
-        v = reallocarray(s->vms, s->nr_vms + 1, sizeof(*v));
-        if (!v) {
-                free(a.slots);
-                return log_oom();
-        }
-        s->vms = v;
-        TAKE_FD(dev_fd);
-        s->vms[s->nr_vms++] = a;
-        log_info("kmod: fault attribution for VM %s (%zu memory slots).", vm->name, a.nr_slots);
+        log_info("kmod: fault attribution for VM %s (%zu memory slots).", vm->name, sl->nr_slots);
         return 0;
+
+fail: /* not this sampler's VM after all: its file is closed again, its slots freed */
+        nv_kmod_vms_detach(&s->vms, vm->id);
+        return r;
 }
 
 static void attr_detach(void *ctx, uint64_t vm_id) {
         attr_sampler *s = ctx;
-        attr_vm *v = find_vm(s, vm_id);
 
-        if (!v)
-                return;
-        if (v->dev_fd >= 0)
-                close(v->dev_fd); /* drops the module's reference on the VM and its recording */
-        free(v->slots);
-        *v = s->vms[--s->nr_vms];
+        nv_kmod_vms_detach(&s->vms, vm_id);
 }
 
-/* The VMM exited: let go of the VM now. */
-static int vm_gone(attr_vm *v) {
-        if (v->dev_fd >= 0)
-                close(v->dev_fd);
-        v->dev_fd = -EBADF;
-        return -ESRCH;
-}
-
-static int zap_call(attr_sampler *s, attr_vm *v, size_t nr) {
+static int zap_call(attr_sampler *s, nv_kmod_vm *v, size_t nr) {
         struct numavd_ept_zap z = { .nr_ranges = (uint32_t)nr, .ranges = (uint64_t)(uintptr_t)s->ranges };
 
         if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_ZAP, &z) < 0)
-                return errno == ESRCH ? vm_gone(v) : -errno;
+                return errno == ESRCH ? nv_kmod_vm_gone(v) : -errno;
         return (int)z.nr_blocks;
 }
 
 static int attr_zap(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift) {
         attr_sampler *s = ctx;
-        attr_vm *v = find_vm(s, vm->id);
+        nv_kmod_vm *v;
         size_t nr = 0, blocks = 0;
         int done = 0, r;
 
-        if (!v)
-                return -ENOENT;
-        if (v->dev_fd < 0)
-                return -ESRCH;
+        r = nv_kmod_vms_get(&s->vms, vm->id, &v);
+        if (r < 0)
+                return r;
         if (shift != NUMAVD_EPT_SHIFT_4K && shift != NUMAVD_EPT_SHIFT_2M)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
@@ -184,15 +167,17 @@ static int attr_zap(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size
 
 static int attr_drain(void *ctx, const nv_vm_info *vm, nv_fault *ret, size_t cap, uint64_t *ret_dropped) {
         attr_sampler *s = ctx;
-        attr_vm *v = find_vm(s, vm->id);
+        nv_kmod_vm *v;
+        vm_slots *sl;
         uint64_t dropped = 0;
         size_t n = 0;
         bool reloaded = false;
+        int r;
 
-        if (!v)
-                return -ENOENT;
-        if (v->dev_fd < 0)
-                return -ESRCH;
+        r = nv_kmod_vms_get(&s->vms, vm->id, &v);
+        if (r < 0)
+                return r;
+        sl = v->data;
         while (n < cap) {
                 struct numavd_ept_drain d = {
                         .capacity = (uint32_t)MIN(cap - n, (size_t)NUMAVD_EPT_MAX_RING),
@@ -206,10 +191,10 @@ static int attr_drain(void *ctx, const nv_vm_info *vm, nv_fault *ret, size_t cap
                         const struct numavd_ept_fault *f = &s->faults[i];
                         uint64_t hva;
 
-                        if (nv_slots_gpa_to_hva(v->slots, v->nr_slots, f->gpa, &hva) < 0) {
+                        if (nv_slots_gpa_to_hva(sl->slots, sl->nr_slots, f->gpa, &hva) < 0) {
                                 /* the slots changed since they were read: once per drain, anew */
-                                if (reloaded || load_slots(v) < 0 ||
-                                    nv_slots_gpa_to_hva(v->slots, v->nr_slots, f->gpa, &hva) < 0) {
+                                if (reloaded || load_slots(v->dev_fd, sl) < 0 ||
+                                    nv_slots_gpa_to_hva(sl->slots, sl->nr_slots, f->gpa, &hva) < 0) {
                                         dropped++;
                                         continue;
                                 }
@@ -234,13 +219,10 @@ static void attr_destroy(void *ctx) {
 
         if (!s)
                 return;
-        while (s->nr_vms > 0)
-                attr_detach(s, s->vms[0].id);
-        free(s->vms);
+        nv_kmod_vms_done(&s->vms);
         free(s->ranges);
         free(s->faults);
         free(s->cpu_node);
-        free(s->dev_path);
         free(s);
 }
 
@@ -255,17 +237,15 @@ static const nv_attribution_ops attr_ops = {
 
 int nv_kmod_attribution_new(const char *dev_path, const int *cpu_node, unsigned nr_cpus,
                             const nv_attribution_ops **ret_ops, void **ret_ctx) {
-        _cleanup_close_ int fd = -EBADF;
         struct numavd_ept_version ver = {};
         attr_sampler *s;
+        int r;
 
         if (!dev_path)
                 dev_path = NUMAVD_EPT_DEVICE;
-        fd = open(dev_path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (ioctl(fd, NUMAVD_EPT_IOC_VERSION, &ver) < 0)
-                return -errno;
+        r = nv_kmod_read_version(dev_path, &ver);
+        if (r < 0)
+                return r;
         if (ver.major != NUMAVD_EPT_ABI_MAJOR || ver.minor < 1)
                 return log_info_errno(-EPROTO, "%s speaks ABI %u.%u; fault attribution needs %u.1 or later.",
                                       dev_path, ver.major, ver.minor, NUMAVD_EPT_ABI_MAJOR);
@@ -273,11 +253,11 @@ int nv_kmod_attribution_new(const char *dev_path, const int *cpu_node, unsigned 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return log_oom();
-        s->dev_path = strdup(dev_path);
+        r = nv_kmod_vms_init(&s->vms, dev_path, vm_slots_free);
         s->ranges = calloc(NUMAVD_EPT_MAX_RANGES, sizeof(*s->ranges));
         s->faults = calloc(NUMAVD_EPT_MAX_RING, sizeof(*s->faults));
         s->cpu_node = calloc(MAX(nr_cpus, 1u), sizeof(*s->cpu_node));
-        if (!s->dev_path || !s->ranges || !s->faults || !s->cpu_node) {
+        if (r < 0 || !s->ranges || !s->faults || !s->cpu_node) {
                 attr_destroy(s);
                 return log_oom();
         }

@@ -3,7 +3,7 @@
 
 /* The `kmod` attribution sampler: ZAP and DRAIN of the numavd_ept module (ABI 1.1,
  * include/uapi/numavd_ept.h). Each VM gets its own open file of the device, attached through
- * the VMM's KVM VM fd as the kmod access backend does. A zap makes blocks of the VM's memory
+ * the VMM's KVM VM fd as the kmod access backend's are (kmod-attach.h). A zap makes blocks of the VM's memory
  * fault on their next access; a drain reads back, for each zapped block's first fault, the vCPU
  * index, the guest-physical block and the host CPU, which this sampler turns into the VMM's
  * address (through the VM's memory slots) and the CPU's node (through the host's CPU map). */

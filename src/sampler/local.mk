@@ -49,12 +49,15 @@ TESTS += tests/test-numa-maps tests/test-dirty-rate
 
 # The `kmod` access backend and attribution sampler, which talk to the numavd_ept module (kernel/).
 libnvsampler_a_SOURCES += \
-	src/sampler/backend-kmod.c src/sampler/backend-kmod.h include/uapi/numavd_ept.h \
+	src/sampler/kmod-attach.c src/sampler/kmod-attach.h include/uapi/numavd_ept.h \
+	src/sampler/backend-kmod.c src/sampler/backend-kmod.h \
 	src/sampler/attribution-kmod.c src/sampler/attribution-kmod.h
 
-check_PROGRAMS += tests/test-backend-kmod tests/test-attribution-kmod
+check_PROGRAMS += tests/test-kmod-attach tests/test-backend-kmod tests/test-attribution-kmod
+tests_test_kmod_attach_SOURCES = tests/test-kmod-attach.c tests/tap.h
+tests_test_kmod_attach_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 tests_test_backend_kmod_SOURCES = tests/test-backend-kmod.c tests/tap.h
 tests_test_backend_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 tests_test_attribution_kmod_SOURCES = tests/test-attribution-kmod.c tests/tap.h
 tests_test_attribution_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
-TESTS += tests/test-backend-kmod tests/test-attribution-kmod
+TESTS += tests/test-kmod-attach tests/test-backend-kmod tests/test-attribution-kmod

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../include/uapi/numavd_ept.h"
-#include "sampler/backend-kmod.h"
+#include "sampler/kmod-attach.h"
 #include "../tap.h"
 
 static uint64_t rnd(void) {
