@@ -69,7 +69,7 @@ int main(int argc, char *argv[]) {
         }
 
         nv_placement_config pc = {
-                .budget_bytes = 256 * MIB,
+                .budget_cost = 256 * MIB,
                 .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = GIB },
                 .hot_threshold = 0.3,
                 .dominance = 0.6,

@@ -147,32 +147,59 @@ static void test_whole_vm(const char *scn_path) {
         unlink(conf);
 }
 
+/* The bytes moved in the first epoch of a one-VM scenario under a configuration; 0 and a failed
+ * check when it cannot run. */
+static uint64_t first_epoch_moved(const char *text, const char *conf_text, const char *what) {
+        char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
+        char conf[] = "/tmp/numavd-test-epoch-conf-XXXXXX";
+        uint64_t moved = 0;
+        nv_manager *m;
+
+        if (!ok(test_write_temp(scn_path, text) >= 0, "%s: scenario written", what))
+                return 0;
+        m = start(scn_path, conf_text, false, conf);
+        if (ok(m && m->nr_vms == 1, "%s: the VM is tracked", what)) {
+                run_epoch(m);
+                moved = m->moved_bytes;
+        }
+        nv_manager_free(m);
+        unlink(conf);
+        unlink(scn_path);
+        return moved;
+}
+
 /* A move's bytes are an estimate from sampled pages: interleaved memory puts about half of each
  * region's pages on the target already, more or less than its sample says. What the moves leave
  * unspent goes to the regions the budget stopped, so the epoch moves its whole budget. */
 static void test_spares_spend_budget(void) {
-        char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
-        char conf[] = "/tmp/numavd-test-epoch-conf-XXXXXX";
         static const char text[] = "seed 5\n"
                                    "node 0 mem 4G cpus 0-3\n"
                                    "node 1 mem 4G cpus 4-7\n"
                                    "vm db mem 512M vcpus 2 backing anon first-touch interleave\n"
                                    "  run all on 4-7\n"
                                    "  workload hot 128M skew 0.9 rate 512K\n";
-        nv_manager *m;
 
-        if (test_write_temp(scn_path, text) < 0) {
-                ok(false, "spares: scenario written");
-                return;
-        }
-        m = start(scn_path, "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=16M\n", false, conf);
-        if (ok(m && m->nr_vms == 1, "spares: the VM is tracked")) {
-                run_epoch(m);
-                is_u64(m->moved_bytes, 16 * MIB, "spares: the first epoch moves its whole budget");
-        }
-        nv_manager_free(m);
-        unlink(conf);
-        unlink(scn_path);
+        is_u64(first_epoch_moved(text, "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=16M\n", "spares"),
+               16 * MIB, "spares: the first epoch moves its whole budget");
+}
+
+/* On huge pages the budget pays for eight times its bytes (model/move-cost.h), the host's
+ * MaxMoveRate= and a VM's own alike. */
+static void test_huge_pages_cost(void) {
+        static const char text[] = "seed 5\n"
+                                   "node 0 mem 4G cpus 0-3\n"
+                                   "node 1 mem 4G cpus 4-7\n"
+                                   "vm db mem 1G vcpus 2 backing thp first-touch 0\n"
+                                   "  run all on 4-7\n"
+                                   "  workload hot 512M skew 0.9 rate 512K\n";
+
+        is_u64(first_epoch_moved(text, "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=16M\n", "huge"),
+               128 * MIB, "huge: MaxMoveRate=16M moves 128 MiB of huge pages");
+        is_u64(first_epoch_moved(
+                       text,
+                       "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=16M\n[VM \"db\"]\nMaxMoveRate=4M\n",
+                       "huge, a rate of its own"),
+               32 * MIB, "huge: its own MaxMoveRate=4M moves 32 MiB of huge pages");
 }
 
 int main(void) {
@@ -185,6 +212,7 @@ int main(void) {
         test_dry_run(scn_path);
         test_whole_vm(scn_path);
         test_spares_spend_budget();
+        test_huge_pages_cost();
         unlink(scn_path);
         return tap_done();
 }

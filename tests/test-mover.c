@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "migrate/mover.h"
+#include "model/move-cost.h"
 #include "tap.h"
 
 #define FAKE_NODES     4
@@ -136,9 +137,10 @@ static size_t count_on(const fake_space *s, int node) {
         return n;
 }
 
-#define BASE     UINT64_C(0x7f0000000000)
-#define PG       NV_PAGE_SIZE
-#define BIG_RATE (UINT64_C(1) << 40)
+#define BASE      UINT64_C(0x7f0000000000)
+#define PG        NV_PAGE_SIZE
+#define HUGE_COST nv_move_page_cost(NV_HUGE_SIZE)
+#define BIG_RATE  (UINT64_C(1) << 40)
 
 static nv_vm_info vm1 = { .id = 101, .pid = 1 };
 static nv_vm_info vm2 = { .id = 102, .pid = 2 };
@@ -424,14 +426,25 @@ static void test_huge_pages(void) {
                                    &res),
                -EINVAL, "huge: an unaligned start is refused");
 
-        nv_mover_set_rate(m, 1 * MIB, 5 * MIB);
+        /* The bucket holds cost (model/move-cost.h): a huge page takes its page's cost, an eighth
+         * of its bytes, not its bytes. */
+        nv_mover_set_rate(m, HUGE_COST, 5 * HUGE_COST / 2);
         nv_mover_begin_epoch(m, 0, &empty);
         is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 2, UINT64_MAX,
                                    &res),
-               0, "huge: move with 5 MiB of tokens");
+               0, "huge: move with the cost of 2.5 huge pages");
         is_u64(res.bytes_moved, 2 * NV_HUGE_SIZE, "huge: tokens cover two whole huge pages");
         ok(res.budget_exhausted, "huge: budget exhausted");
-        is_u64(nv_mover_tokens(m), 1 * MIB, "huge: 1 MiB left over");
+        is_u64(nv_mover_tokens(m), HUGE_COST / 2, "huge: half a page's cost left over");
+
+        /* max_bytes limits bytes, whatever they cost; a busy page gives its cost back. */
+        nv_mover_begin_epoch(m, 10 * USEC_PER_SEC, &empty);
+        h.spaces[1].busy[3] = 1;
+        is_int(nv_mover_move_range(m, &vm1, BASE, BASE + 300 * NV_HUGE_SIZE, NV_HUGE_SHIFT, 2,
+                                   2 * NV_HUGE_SIZE, &res),
+               0, "huge: move of at most two huge pages");
+        is_u64(res.bytes_moved, NV_HUGE_SIZE, "huge: the first moves, the busy second does not");
+        is_u64(nv_mover_tokens(m), 5 * HUGE_COST / 2 - HUGE_COST, "huge: the bucket lost one page's cost");
         fake_done(&h);
 }
 

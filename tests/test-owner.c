@@ -136,7 +136,7 @@ static void planned(void) {
         nv_vm_info info = { .id = 1, .nr_vcpus = 8, .ranges = &range, .nr_ranges = 1 };
         nv_region regs[3];
         nv_placement_config cfg = {
-                .budget_bytes = GIB,
+                .budget_cost = GIB,
                 .node_floor_bytes = { GIB, GIB },
                 .hot_threshold = 0.5,
                 .dominance = 0.6,

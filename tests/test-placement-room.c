@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rule 11 of the placement policy: making room on a node at its floor. One group per rule: who
- * leaves first, the coldest first, the shared byte budget, every node's floor, the densest data
+ * leaves first, the coldest first, the shared move budget, every node's floor, the densest data
  * winning a scarce node, and the hysteresis that keeps two VMs from trading room. */
 
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static void fixture_init(fixture *f, unsigned nr_nodes) {
         }
         f->inv.nodes[1].free_bytes = 1 * GIB;
         f->cfg = (nv_placement_config){
-                .budget_bytes = 256 * MIB,
+                .budget_cost = 256 * MIB,
                 .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = 1 * GIB },
                 .hot_threshold = 0.4,
                 .dominance = 0.75,
@@ -124,7 +124,8 @@ static void test_coldest_first(void) {
         nv_placement_plan_clear(&p);
 }
 
-/* The evictions and the move share the epoch's byte budget. */
+/* The evictions and the move share the epoch's move budget, each paid at its cost
+ * (model/move-cost.h). */
 static void test_budget(void) {
         nv_placement_plan p = {};
         fixture f;
@@ -134,13 +135,29 @@ static void test_budget(void) {
         add_region(&f, a, 512 * MIB, 0.9, 0);
         add_region(&f, b, 512 * MIB, 0.01, 1);
         is_int(nv_placement_plan_compute(&f.in, &p), 0, "budget: plan computed");
-        ok(p.planned_bytes <= f.cfg.budget_bytes,
-           "budget: evictions and moves within %" PRIu64 " MiB (%" PRIu64 ")", f.cfg.budget_bytes / MIB,
-           p.planned_bytes / MIB);
+        ok(p.planned_cost <= f.cfg.budget_cost,
+           "budget: evictions and moves within %" PRIu64 " MiB (%" PRIu64 ")", f.cfg.budget_cost / MIB,
+           p.planned_cost / MIB);
         ok(move_of(&p, a, 0, NULL) && move_of(&p, b, 0, NULL),
            "budget: both an eviction and a move are planned");
         is_u64(move_of(&p, a, 0, NULL)->bytes, move_of(&p, b, 0, NULL)->bytes,
                "budget: the room made is the room used (half the budget each)");
+        nv_placement_plan_clear(&p);
+
+        /* A huge-page move costs an eighth of its bytes, its 4 KiB room all of them: the room
+         * takes 8/9 of the budget, the move the rest, and the move still fills the room. */
+        f.ranges[a].backing = NV_BACKING_THP;
+        is_int(nv_placement_plan_compute(&f.in, &p), 0, "budget: huge-page plan computed");
+        ok(p.planned_cost <= f.cfg.budget_cost, "budget: huge pages: within the budget (%" PRIu64 " MiB)",
+           p.planned_cost / MIB);
+        ok(move_of(&p, a, 0, NULL) && move_of(&p, b, 0, NULL),
+           "budget: huge pages: both an eviction and a move are planned");
+        if (move_of(&p, a, 0, NULL) && move_of(&p, b, 0, NULL)) {
+                is_u64(move_of(&p, a, 0, NULL)->bytes, move_of(&p, b, 0, NULL)->bytes,
+                       "budget: huge pages: the room made is the room used");
+                is_u64(move_of(&p, a, 0, NULL)->bytes, ALIGN_DOWN(256 * MIB * 8 / 9, NV_HUGE_SIZE),
+                       "budget: huge pages: 8/9 of the budget's bytes move in, whole huge pages");
+        }
         nv_placement_plan_clear(&p);
 }
 

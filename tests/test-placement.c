@@ -6,12 +6,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/move-cost.h"
 #include "policy/placement.h"
 #include "tap.h"
 
 #define MAX_VMS     4
 #define MAX_REGIONS 8
 #define MAX_CELLS   4
+
+/* What a 2 MiB page takes of the budget (model/move-cost.h): budgets for huge pages count them. */
+#define HUGE_COST nv_move_page_cost(NV_HUGE_SIZE)
 
 /* A small host: a few nodes, up to four VMs with one RAM range each, a few regions per VM. */
 typedef struct fixture {
@@ -31,7 +35,7 @@ static void fixture_init(fixture *f, unsigned nr_nodes) {
         for (unsigned n = 0; n < nr_nodes; n++)
                 f->inv.nodes[n] = (nv_node_info){ .total_bytes = 64 * GIB, .free_bytes = 32 * GIB };
         f->cfg = (nv_placement_config){
-                .budget_bytes = 1 * GIB,
+                .budget_cost = 1 * GIB,
                 .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = 1 * GIB },
                 .hot_threshold = 0.5,
                 .dominance = 0.75,
@@ -161,7 +165,7 @@ static void test_rule2_pinned(void) {
         unsigned a;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 100 * GIB;
+        f.cfg.budget_cost = 100 * GIB;
         a = add_vm(&f, NV_BACKING_PINNED, 1);
         add_region(&f, a, 64 * MIB, 1.0, 0);
         add_region(&f, a, 2 * MIB, 0.1, 0);
@@ -508,7 +512,7 @@ static void test_rule7_budget_cap(void) {
         unsigned a;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 256 * MIB;
+        f.cfg.budget_cost = 256 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 1 * GIB, 0.6f, 0);   /* heat x bytes 614 MiB; x budget 154 MiB */
         add_region(&f, a, 256 * MIB, 1.0f, 0); /* 256 MiB either way */
@@ -525,7 +529,7 @@ static void test_rule7_budget_cap(void) {
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 1 * GIB, 0.6f, 0);
         add_region(&f, a, 256 * MIB, 1.0f, 0);
-        f.cfg.budget_bytes = 2 * GIB;
+        f.cfg.budget_cost = 2 * GIB;
         is_int(compute(&f, &p), 0, "rule 7 cap: plan under a large budget");
         ok(p.nr_moves == 2 && p.moves[0].region == 0, "rule 7 cap: the larger product ranks first then");
         nv_placement_plan_clear(&p);
@@ -538,7 +542,7 @@ static void test_rule8_budget(void) {
 
         /* Water-filling: a VM that needs less than its share leaves the rest to the others. */
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 150 * MIB;
+        f.cfg.budget_cost = 150 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 10 * MIB, 1.0, 0);
         b = add_vm(&f, NV_BACKING_ANON, 1);
@@ -557,7 +561,7 @@ static void test_rule8_budget(void) {
         nv_placement_plan_clear(&p);
 
         /* Two VMs of unequal demand, both above an equal share. */
-        f.cfg.budget_bytes = 100 * MIB;
+        f.cfg.budget_cost = 100 * MIB;
         f.vms[a].nr_regions = 0;
         f.regions[b][0].end = f.regions[b][0].start + 80 * MIB;
         f.regions[b][0].node_bytes[0] = 80 * MIB;
@@ -579,7 +583,7 @@ static void test_rule8_budget(void) {
 
         /* Within a VM, in benefit order; the last candidate partial; the next one gets nothing. */
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 10 * MIB + 1000;
+        f.cfg.budget_cost = 10 * MIB + 1000;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 8 * MIB, 1.0, 0);
         add_region(&f, a, 4 * MIB, 0.9f, 0);
@@ -591,9 +595,9 @@ static void test_rule8_budget(void) {
         is_u64(p.bytes_by_verdict[a][NV_VERDICT_BUDGET], 2 * MIB + 4 * MIB, "rule 8: BUDGET bytes");
         nv_placement_plan_clear(&p);
 
-        /* THP: partial moves are whole 2 MiB pages. */
+        /* THP: partial moves are whole 2 MiB pages, each paid at its cost. */
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 5 * MIB;
+        f.cfg.budget_cost = 5 * HUGE_COST / 2;
         a = add_vm(&f, NV_BACKING_THP, 1);
         add_region(&f, a, 8 * MIB, 1.0, 0);
         is_int(compute(&f, &p), 0, "rule 8: THP plan computed");
@@ -602,14 +606,14 @@ static void test_rule8_budget(void) {
         is_u64(p.bytes_by_verdict[a][NV_VERDICT_MOVE], 4 * MIB, "rule 8: THP: planned under MOVE");
         is_u64(p.bytes_by_verdict[a][NV_VERDICT_BUDGET], 4 * MIB, "rule 8: THP: rest under BUDGET");
         nv_placement_plan_clear(&p);
-        f.cfg.budget_bytes = 2 * MIB - 1;
+        f.cfg.budget_cost = HUGE_COST - 1;
         is_int(compute(&f, &p), 0, "rule 8: THP under one huge page computed");
         is_int(rp(&p, a, 0)->verdict, NV_VERDICT_BUDGET,
                "rule 8: less than one huge page of budget is BUDGET");
         nv_placement_plan_clear(&p);
 
         /* Huge off-target estimate not a page multiple: rounded up to whole huge pages. */
-        f.cfg.budget_bytes = 1 * GIB;
+        f.cfg.budget_cost = 1 * GIB;
         f.regions[a][0].node_bytes[0] = 3 * MIB;
         f.regions[a][0].node_bytes[1] = 5 * MIB;
         is_int(compute(&f, &p), 0, "rule 8: THP estimate computed");
@@ -625,7 +629,7 @@ static void test_rule8_leftover(void) {
         unsigned a, b;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 10 * MIB;
+        f.cfg.budget_cost = 5 * HUGE_COST;
         a = add_vm(&f, NV_BACKING_THP, 1);
         add_region(&f, a, 16 * MIB, 1.0, 0);
         b = add_vm(&f, NV_BACKING_THP, 1);
@@ -634,12 +638,12 @@ static void test_rule8_leftover(void) {
         is_u64(move_bytes_of(&p, a), 6 * MIB,
                "leftover: the better VM gets the 2 MiB both shares rounded off");
         is_u64(move_bytes_of(&p, b), 4 * MIB, "leftover: the other keeps its rounded share");
-        is_u64(p.planned_bytes, 10 * MIB, "leftover: the whole budget is used");
+        is_u64(p.planned_cost, f.cfg.budget_cost, "leftover: the whole budget is used");
         nv_placement_plan_clear(&p);
 
         /* A VM whose target node is full cannot spend its share: the other VM may. */
         fixture_init(&f, 3);
-        f.cfg.budget_bytes = 20 * MIB;
+        f.cfg.budget_cost = 20 * MIB;
         f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
         a = add_vm(&f, NV_BACKING_ANON, 0);
         add_region(&f, a, 16 * MIB, 1.0, 1);
@@ -662,6 +666,59 @@ static void test_rule8_leftover(void) {
         nv_placement_plan_clear(&p);
 }
 
+/* The budget is a cost (model/move-cost.h): a 4 KiB page takes its bytes, a 2 MiB page an eighth
+ * of them. Each check below fails when the budget counts bytes instead. */
+static void test_rule8_cost(void) {
+        nv_placement_plan p = {};
+        fixture f;
+        unsigned a, b;
+
+        /* Huge pages: the budget moves NV_MOVE_MAX_BYTES_PER_COST times its bytes. */
+        fixture_init(&f, 2);
+        f.inv.nodes[1].free_bytes = 8 * GIB;
+        f.cfg.budget_cost = 256 * MIB;
+        a = add_vm(&f, NV_BACKING_THP, 1);
+        add_region(&f, a, 4 * GIB, 1.0, 0);
+        is_int(compute(&f, &p), 0, "cost: THP plan computed");
+        is_u64(move_bytes_of(&p, a), 2 * GIB, "cost: 256 MiB of budget moves 2 GiB of huge pages");
+        is_u64(p.planned_cost, 256 * MIB, "cost: and costs the whole budget");
+        ok(p.nr_moves == 1 && p.moves[0].page == NV_HUGE_SIZE, "cost: the move says its page");
+        nv_placement_plan_clear(&p);
+
+        /* Equal weights share the cost, not the bytes: the THP VM moves 8 times the bytes. */
+        fixture_init(&f, 2);
+        f.cfg.budget_cost = 256 * MIB;
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 4 * GIB, 1.0, 0);
+        b = add_vm(&f, NV_BACKING_THP, 1);
+        add_region(&f, b, 4 * GIB, 1.0, 0);
+        is_int(compute(&f, &p), 0, "cost: shared plan computed");
+        is_u64(move_bytes_of(&p, a), 128 * MIB, "cost: the 4 KiB VM gets half the budget in bytes");
+        is_u64(move_bytes_of(&p, b), 1 * GIB, "cost: the THP VM gets half the budget in cost");
+        nv_placement_plan_clear(&p);
+
+        /* A VM's demand is its cost: 512 MiB of huge pages demand 64 MiB, the rest goes to the other. */
+        f.regions[b][0].end = f.regions[b][0].start + 512 * MIB;
+        f.regions[b][0].node_bytes[0] = 512 * MIB;
+        is_int(compute(&f, &p), 0, "cost: demand plan computed");
+        is_u64(move_bytes_of(&p, b), 512 * MIB, "cost: the THP VM moves all it wants");
+        is_u64(move_bytes_of(&p, a), 192 * MIB, "cost: the 4 KiB VM gets what that leaves");
+        nv_placement_plan_clear(&p);
+
+        /* Rule 7 ranks by the bytes the budget pays for in the region's pages: a lukewarm huge
+         * region the budget moves whole outranks a hot 4 KiB one. */
+        fixture_init(&f, 2);
+        f.cfg.budget_cost = 16 * MIB;
+        a = add_vm(&f, NV_BACKING_ANON, 1);
+        add_region(&f, a, 16 * MIB, 1.0, 0); /* 16 MiB */
+        b = add_vm(&f, NV_BACKING_THP, 1);
+        add_region(&f, b, 64 * MIB, 0.5, 0); /* 32 MiB; 8 MiB if capped at the budget's bytes */
+        is_int(compute(&f, &p), 0, "cost: ranking plan computed");
+        ok(p.nr_moves == 2 && p.moves[0].vm == b, "cost: the huge region ranks first");
+        is_near(p.nr_moves > 0 ? p.moves[0].benefit : 0, 32.0 * MIB, 1.0, "cost: heat x all its bytes");
+        nv_placement_plan_clear(&p);
+}
+
 /* A move's bytes are an estimate from sampled pages; what the moves leave unspent goes to the
  * spares: the regions the budget stopped, in benefit order, at most the budget in all, within the
  * floors. */
@@ -671,7 +728,7 @@ static void test_spares(void) {
         unsigned a, b;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 10 * MIB;
+        f.cfg.budget_cost = 10 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 8 * MIB, 1.0, 0);
         add_region(&f, a, 4 * MIB, 0.9f, 0);
@@ -704,7 +761,7 @@ static void test_spares(void) {
 
         /* A candidate its target's floor stopped gets no spare; the budget's others do. */
         fixture_init(&f, 3);
-        f.cfg.budget_bytes = 4 * MIB;
+        f.cfg.budget_cost = 2 * HUGE_COST;
         f.inv.nodes[0].free_bytes = f.cfg.node_floor_bytes[0];
         a = add_vm(&f, NV_BACKING_THP, 0);
         add_region(&f, a, 16 * MIB, 1.0, 1);
@@ -720,7 +777,7 @@ static void test_spares(void) {
         nv_placement_plan_clear(&p);
 
         /* Nothing stopped by the budget: no spares. */
-        f.cfg.budget_bytes = 1 * GIB;
+        f.cfg.budget_cost = 1 * GIB;
         is_int(compute(&f, &p), 0, "spares: ample budget plan computed");
         is_u64(p.nr_spares, 0, "spares: ample budget: none");
         nv_placement_plan_clear(&p);
@@ -833,7 +890,7 @@ static void test_rule10_plan(void) {
         bool sorted = true, totals = true;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 20 * MIB;
+        f.cfg.budget_cost = 20 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 4 * MIB, 0.7f, 0);
         add_region(&f, a, 16 * MIB, 0.2f, 0);
@@ -853,7 +910,7 @@ static void test_rule10_plan(void) {
         ok(p.nr_moves >= 3, "rule 10: moves from both VMs (%zu)", p.nr_moves);
         ok(sorted, "rule 10: moves in descending benefit across VMs");
         is_u64(p.planned_bytes, sum, "rule 10: planned_bytes is the sum of the moves");
-        ok(p.planned_bytes <= f.cfg.budget_bytes, "rule 10: within the budget");
+        ok(p.planned_cost <= f.cfg.budget_cost, "rule 10: within the budget");
         for (unsigned i = 0; i < 2; i++) {
                 uint64_t want = 0, got = 0;
                 for (unsigned j = 0; j < f.vms[i].nr_regions; j++)
@@ -874,7 +931,7 @@ static void test_input_unchanged(void) {
         unsigned a;
 
         fixture_init(&f, 2);
-        f.cfg.budget_bytes = 6 * MIB;
+        f.cfg.budget_cost = 6 * MIB;
         a = add_vm(&f, NV_BACKING_ANON, 1);
         add_region(&f, a, 8 * MIB, 1.0, 0);
         add_region(&f, a, 4 * MIB, 0.2f, 0);
@@ -978,7 +1035,7 @@ static void test_scale(void) {
         nv_vm_info *info = calloc(NR_VMS, sizeof(*info));
         nv_ram_range *ranges = calloc(NR_VMS, sizeof(*ranges));
         nv_region *regions = calloc((size_t)NR_VMS * NR_REGIONS, sizeof(*regions));
-        nv_placement_config cfg = { .budget_bytes = 2 * GIB,
+        nv_placement_config cfg = { .budget_cost = 2 * GIB,
                                     .node_floor_bytes = { [0 ... NV_MAX_NODES - 1] = 1 * GIB },
                                     .hot_threshold = 0.3,
                                     .dominance = 0.7,
@@ -988,6 +1045,7 @@ static void test_scale(void) {
         nv_placement_input in = { .inv = &inv, .vms = vms, .nr_vms = NR_VMS, .epoch = 10, .cfg = &cfg };
         nv_placement_plan p = {};
         uint64_t seed = 42, free_after[2];
+        const nv_move *prev = NULL;
         struct timespec t0, t1;
         bool aligned = true, sorted = true;
 
@@ -1033,16 +1091,22 @@ static void test_scale(void) {
                 const nv_move *m = &p.moves[k];
                 uint64_t page = ranges[m->vm].backing == NV_BACKING_THP ? 2 * MIB : 4 * KIB;
 
-                aligned = aligned && m->bytes % page == 0 && m->bytes > 0;
-                if (k > 0 && !moves_in_order(&p.moves[k - 1], m))
-                        sorted = false;
+                aligned = aligned && m->bytes % page == 0 && m->bytes > 0 && m->page == page;
+                /* Evictions (MAKE_ROOM) come before the move they make room for. */
+                if (p.regions[m->vm][m->region].verdict != NV_VERDICT_MAKE_ROOM) {
+                        if (prev && !moves_in_order(prev, m))
+                                sorted = false;
+                        prev = m;
+                }
                 free_after[m->target] -= m->bytes;
                 free_after[1 - m->target] += m->bytes;
         }
         ok(p.nr_moves > 0, "scale: some moves planned");
         ok(aligned, "scale: every move a whole number of the backing's pages");
         ok(sorted, "scale: moves in descending benefit, ties by VM then region index");
-        ok(p.planned_bytes <= cfg.budget_bytes, "scale: within the budget");
+        ok(p.planned_cost <= cfg.budget_cost, "scale: within the budget");
+        ok(p.planned_bytes <= cfg.budget_cost * NV_MOVE_MAX_BYTES_PER_COST,
+           "scale: within the bytes ceiling");
         ok(free_after[0] >= cfg.node_floor_bytes[0] && free_after[1] >= cfg.node_floor_bytes[0],
            "scale: no node below its floor");
 out:
@@ -1067,6 +1131,7 @@ int main(void) {
         test_rule7_budget_cap();
         test_rule8_budget();
         test_rule8_leftover();
+        test_rule8_cost();
         test_spares();
         test_rank_signs();
         test_rule9_floor();

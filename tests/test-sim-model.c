@@ -514,6 +514,38 @@ static void test_copy_time(void) {
         world_done(&w);
 }
 
+/* migrate_pages() cuts its batches by base pages: a 2 MiB page is a batch of its own, with its own
+ * shootdown, and unmaps only itself while it is copied. */
+static void test_copy_huge_batches(void) {
+        static const char *const text = "node 0 mem 1G cpus 0\n"
+                                        "node 1 mem 1G cpus 1\n"
+                                        "vm v mem 8M vcpus 1 backing thp first-touch 1\n"
+                                        " run 0 on 0\n"
+                                        " workload hot 8M skew 1.0 rate 1K\n";
+        uint64_t addrs[4];
+        int nodes[4], status[4];
+        usec_t done = 0;
+        nv_sim_costs c;
+        world w;
+
+        ok(world_load(&w, text), "huge batches: load");
+        w.host.advance(w.host.ctx, USEC_PER_SEC);
+        for (size_t i = 0; i < 4; i++) {
+                addrs[i] = vm0(&w)->ranges[0].hva + i * NV_HUGE_SIZE;
+                nodes[i] = 0;
+        }
+        is_int(w.host.mover->move_pages(w.host.mover_ctx, vm0(&w), 4, addrs, nodes, status), 0,
+               "huge batches: move four huge pages");
+        ok(nv_sim_copying(w.sim, &done), "huge batches: the copies are under way");
+        nv_sim_get_costs(w.sim, &c);
+        is_u64(c.shootdowns, 4, "huge batches: one shootdown per huge page");
+        /* 1024 accesses a second over the four pages, each waiting half of its page's own copy
+         * (in one batch of four, the later pages would wait for the earlier copies too). */
+        is_near(c.stall_ns, 1024 * NV_SIM_MOVE_2M_NS * 1e-9 * NV_SIM_MOVE_2M_NS / 2, 1000,
+                "huge batches: each page stalls its accesses for its own copy only (%.0f ns)", c.stall_ns);
+        world_done(&w);
+}
+
 /* Watermarks as mm/page_alloc.c computes them, first touch that spills at the low watermark, and
  * memory that is not the VMs' growing over time. */
 static void test_watermarks(void) {
@@ -622,6 +654,7 @@ int main(void) {
         test_nested();
         test_move();
         test_copy_time();
+        test_copy_huge_batches();
         test_watermarks();
         test_hot_shapes();
         test_capacity();

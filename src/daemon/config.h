@@ -74,7 +74,7 @@ typedef struct nv_config {
 
         /* [Placement] */
         bool placement;             /* Placement=yes */
-        uint64_t max_move_rate;     /* MaxMoveRate=256M, bytes per second, all VMs */
+        uint64_t max_move_rate;     /* MaxMoveRate=256M, cost per second (model/move-cost.h), all VMs */
         size_or_percent node_floor; /* NodeFreeFloor=2% of each node's memory */
         double hot_threshold;       /* HotThreshold=30% */
         double dominance;           /* Dominance=60% */

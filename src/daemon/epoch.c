@@ -10,6 +10,7 @@
 #include "daemon/attribution.h"
 #include "daemon/manager.h"
 #include "daemon/migration.h"
+#include "model/move-cost.h"
 #include "sampler/region-history.h"
 
 static nv_vm_state *find_state(nv_manager *m, uint64_t id) {
@@ -28,7 +29,8 @@ nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m) {
         c.heat_alpha = m->config->heat_alpha;
         c.merge_delta = m->config->merge_delta;
         c.flush = m->flush;
-        /* No region larger than one epoch's moves: a partial move would leave it planned from its head. */
+        /* No region larger than one epoch's moves (of 4 KiB pages, the dearest per byte,
+         * model/move-cost.h): a partial move would leave it planned from its head. */
         c.max_region_bytes = nv_config_epoch_bytes(m->config, m->config->max_move_rate);
         return c;
 }
@@ -207,16 +209,17 @@ void nv_epoch_sample(nv_manager *m) {
  * region's history. Returns the bytes moved. */
 static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv,
                           uint64_t max_bytes, uint64_t epoch) {
-        const nv_ram_range *range = &s->info.ranges[rg->range];
-        unsigned shift = nv_backing_page_shift(range->backing);
+        uint64_t page = mv->page;
+        unsigned shift = (unsigned)__builtin_ctzll(page);
         nv_move_result res = {};
         int r;
 
+        /* The VM's own MaxMoveRate=, counted as the host's: in cost (model/move-cost.h). */
         if (s->max_move_rate > 0) {
                 uint64_t cap = nv_config_epoch_bytes(m->config, s->max_move_rate);
-                if (s->epoch_moved >= cap)
+                if (s->epoch_cost >= cap)
                         return 0;
-                max_bytes = MIN(max_bytes, cap - s->epoch_moved);
+                max_bytes = MIN(max_bytes, nv_move_bytes_within(cap - s->epoch_cost, page));
         }
 
         /* The whole region: pages already on the target are skipped, so a region planned in part
@@ -231,6 +234,7 @@ static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv
                 return 0;
         }
         s->epoch_moved += res.bytes_moved;
+        s->epoch_cost += nv_move_cost(res.bytes_moved, page);
         s->counters.failed_bytes += res.bytes_failed;
         if (res.bytes_moved == 0)
                 return 0;
@@ -252,8 +256,9 @@ static nv_region *move_region(nv_manager *m, const nv_move *mv) {
         return s->seen && mv->region < n ? &regions[mv->region] : NULL;
 }
 
-/* The moves, then the spares out of what the moves left unspent: a move's bytes are an estimate
- * from sampled pages, and the pages it finds off target may be fewer. */
+/* The moves, then the spares out of what the moves left unspent (a cost, model/move-cost.h): a
+ * move's bytes are an estimate from sampled pages, and the pages it finds off target may be
+ * fewer. */
 static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t epoch) {
         uint64_t unspent = 0;
 
@@ -262,15 +267,18 @@ static void apply_plan(nv_manager *m, const nv_placement_plan *plan, uint64_t ep
                 nv_region *rg = move_region(m, mv);
                 uint64_t moved = rg ? carry_out(m, m->vms[mv->vm], rg, mv, mv->bytes, epoch) : 0;
 
-                unspent += mv->bytes - MIN(moved, mv->bytes);
+                unspent += nv_move_cost(mv->bytes - MIN(moved, mv->bytes), mv->page);
         }
         for (size_t i = 0; i < plan->nr_spares && unspent > 0; i++) {
                 const nv_move *mv = &plan->spares[i];
                 nv_region *rg = move_region(m, mv);
+                uint64_t moved;
 
-                if (rg)
-                        unspent -= MIN(unspent,
-                                       carry_out(m, m->vms[mv->vm], rg, mv, MIN(mv->bytes, unspent), epoch));
+                if (!rg)
+                        continue;
+                moved = carry_out(m, m->vms[mv->vm], rg, mv,
+                                  MIN(mv->bytes, nv_move_bytes_within(unspent, mv->page)), epoch);
+                unspent -= MIN(unspent, nv_move_cost(moved, mv->page));
         }
 }
 
@@ -340,7 +348,8 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
 static nv_placement_config placement_config(const nv_manager *m) {
         const nv_config *c = m->config;
         nv_placement_config p = {
-                .budget_bytes = MIN(nv_config_epoch_bytes(c, c->max_move_rate), nv_mover_tokens(m->mover)),
+                /* MaxMoveRate= is a cost per second (model/move-cost.h), as the mover's bucket is. */
+                .budget_cost = MIN(nv_config_epoch_bytes(c, c->max_move_rate), nv_mover_tokens(m->mover)),
                 .hot_threshold = c->hot_threshold,
                 .dominance = c->dominance,
                 .min_residency = nv_config_residency_epochs(c),
@@ -423,6 +432,7 @@ static int plan_and_move(nv_manager *m) {
         for (size_t i = 0; i < m->nr_vms; i++) {
                 m->vms[i]->counters.epoch_moved_bytes = m->vms[i]->epoch_moved;
                 m->vms[i]->epoch_moved = 0;
+                m->vms[i]->epoch_cost = 0;
         }
         return 0;
 }

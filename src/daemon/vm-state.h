@@ -30,10 +30,11 @@ typedef struct nv_vm_state {
         nv_vm_counters counters;
         bool placement; /* from config overrides */
         double weight;
-        uint64_t max_move_rate; /* per-VM cap, bytes/s; 0 = none */
+        uint64_t max_move_rate; /* per-VM cap, cost per second (model/move-cost.h); 0 = none */
         bool attached;          /* the access port attached it */
         bool whole_vm;          /* no access heat last epoch: placed as a whole, numad-like */
         uint64_t epoch_moved;   /* bytes moved so far in the epoch under way */
+        uint64_t epoch_cost;    /* their cost (model/move-cost.h) */
         bool seen;              /* present in the latest inventory */
         nv_vm_balloon balloon;  /* balloon and KSM, from the overcommit step */
         nv_meters *meters;      /* perf, KVM stats, numa_maps, dirty rate (real host); NULL: none */

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "migrate/mover.h"
+#include "model/move-cost.h"
 
 /* Cap on pages waiting for a retry after -EBUSY; beyond it, pages simply count as failed. */
 #define NV_MOVER_MAX_RETRIES 65536u
@@ -31,9 +32,9 @@ struct nv_mover {
         const nv_mover_ops *ops;
         void *ops_ctx;
 
-        /* Token bucket, in bytes. */
+        /* Token bucket, in cost (model/move-cost.h): a page takes its page's cost. */
         uint64_t rate, burst, tokens;
-        uint64_t token_frac; /* refill remainder, in byte-microseconds (< USEC_PER_SEC) */
+        uint64_t token_frac; /* refill remainder, in cost-microseconds (< USEC_PER_SEC) */
         usec_t last_refill;
         bool started; /* begin_epoch was called at least once */
 
@@ -160,8 +161,8 @@ static void refill(nv_mover *m, usec_t now) {
         }
 }
 
-static void refund(nv_mover *m, uint64_t bytes) {
-        m->tokens = MIN(m->tokens + bytes, m->burst);
+static void refund(nv_mover *m, uint64_t cost) {
+        m->tokens = MIN(m->tokens + cost, m->burst);
 }
 
 static void retry_add(nv_mover *m, uint64_t vm_id, uint64_t addr, unsigned shift, int target) {
@@ -202,7 +203,7 @@ void nv_mover_forget_vm(nv_mover *m, uint64_t vm_id) {
  * Returns 0 or the error of the call as a whole, for which everything is refunded. */
 static int move_batch(nv_mover *m, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift,
                       int target, bool queue_busy, batch_outcome *out) {
-        uint64_t page = UINT64_C(1) << shift;
+        uint64_t page = UINT64_C(1) << shift, cost = nv_move_page_cost(page);
         int r;
 
         for (size_t i = 0; i < n; i++) {
@@ -212,7 +213,7 @@ static int move_batch(nv_mover *m, const nv_vm_info *vm, const uint64_t *addrs, 
         m->stats.calls++;
         r = m->ops->move_pages(m->ops_ctx, vm, n, addrs, m->nodes, m->move_status);
         if (r < 0) {
-                refund(m, n * page);
+                refund(m, n * cost);
                 return r;
         }
 
@@ -226,7 +227,7 @@ static int move_batch(nv_mover *m, const nv_vm_info *vm, const uint64_t *addrs, 
                         continue;
                 }
 
-                refund(m, page);
+                refund(m, cost);
                 if (s >= 0) {
                         /* The kernel left the page elsewhere without saying why. */
                         m->stats.failures[NV_ERRNO_OTHER]++;
@@ -255,16 +256,16 @@ static bool valid_target(int target) {
 /* Move the first n pending pages, within the bucket. Returns 0 or a whole-call error. */
 static int flush_pending(nv_mover *m, const nv_vm_info *vm, size_t *nr_pending, size_t n, unsigned shift,
                          int target, nv_move_result *res) {
-        uint64_t page = UINT64_C(1) << shift;
+        uint64_t cost = nv_move_page_cost(UINT64_C(1) << shift);
         batch_outcome out = {};
         int r;
 
-        if (n > m->tokens >> shift) {
-                n = (size_t)(m->tokens >> shift);
+        if (n > m->tokens / cost) {
+                n = (size_t)(m->tokens / cost);
                 res->budget_exhausted = true;
         }
         if (n > 0) {
-                m->tokens -= n * page;
+                m->tokens -= n * cost;
                 r = move_batch(m, vm, m->pending, n, shift, target, true, &out);
                 if (r < 0)
                         return r;
@@ -312,7 +313,7 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
                         int target, uint64_t max_bytes, nv_move_result *ret_result) {
         nv_move_result res = {};
         size_t nr_pending = 0;
-        uint64_t page, addr, withheld = 0;
+        uint64_t page, addr, withheld = 0, limit;
         int r;
 
         if (!m || !vm || shift < MIN_SHIFT || shift > MAX_SHIFT || !valid_target(target))
@@ -326,16 +327,17 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
                 goto done;
         }
 
-        /* The call's own limit: hide the tokens above it for the duration of the call. */
-        if (max_bytes < m->tokens) {
-                withheld = m->tokens - max_bytes;
-                m->tokens = max_bytes;
+        /* The call's own limit, as a cost: hide the tokens above it for the duration of the call. */
+        limit = nv_move_cost(ALIGN_DOWN(max_bytes, page), page);
+        if (limit < m->tokens) {
+                withheld = m->tokens - limit;
+                m->tokens = limit;
         }
 
         for (addr = start; addr < end;) {
                 size_t n = (size_t)MIN((end - addr) >> shift, (uint64_t)NV_MOVER_BATCH_PAGES);
 
-                if (m->tokens < page) {
+                if (m->tokens < nv_move_page_cost(page)) {
                         /* Not even one page is left: do not bother to look. */
                         res.budget_exhausted = true;
                         break;
@@ -403,7 +405,7 @@ static void retry_pending(nv_mover *m, const nv_inventory *inv) {
                 size_t n = retry_run(m, i), k;
                 const retry_entry e = m->retries[i];
                 const nv_vm_info *vm = nv_inventory_find(inv, e.vm_id);
-                uint64_t page = UINT64_C(1) << e.shift;
+                uint64_t cost = nv_move_page_cost(UINT64_C(1) << e.shift);
                 batch_outcome out = {};
                 int r;
 
@@ -415,7 +417,7 @@ static void retry_pending(nv_mover *m, const nv_inventory *inv) {
                 /* Try as many as the bucket covers; once it runs dry, keep the rest for later. */
                 k = 0;
                 if (!out_of_tokens && !m->full[(int)e.target]) {
-                        k = (size_t)MIN((uint64_t)n, m->tokens >> e.shift);
+                        k = (size_t)MIN((uint64_t)n, m->tokens / cost);
                         out_of_tokens = k < n;
                 }
                 if (k > 0) {
@@ -424,7 +426,7 @@ static void retry_pending(nv_mover *m, const nv_inventory *inv) {
                         for (size_t j = 0; j < k; j++)
                                 addrs[j] = m->retries[i + j].addr;
 
-                        m->tokens -= k * page;
+                        m->tokens -= k * cost;
                         m->stats.retried += k;
                         r = move_batch(m, vm, addrs, k, e.shift, e.target, false, &out);
                         if (r == -ESRCH)

@@ -5,8 +5,9 @@
  * real host, the model on a simulated one). It queries where a region's pages are, moves only
  * those off the target in batches of at least 512 pages a call, handles every per-page status
  * (-EBUSY: retried next epoch; -ENOMEM: that target node is full for the rest of the epoch;
- * -EFAULT/-ENOENT: not present, skipped; others counted), and enforces the byte budget as a token
- * bucket. */
+ * -EFAULT/-ENOENT: not present, skipped; others counted), and enforces the move budget as a token
+ * bucket counted in cost (model/move-cost.h: a 4 KiB page takes 4096 tokens, a 2 MiB page an
+ * eighth of its bytes). */
 
 #include "model/host.h"
 
@@ -42,7 +43,7 @@ typedef struct nv_move_result {
 
 typedef struct nv_mover nv_mover;
 
-/* rate: bytes per second refilled into the bucket; burst: the bucket's size in bytes. */
+/* rate: cost per second refilled into the bucket; burst: the bucket's size, in cost. */
 int nv_mover_new(const nv_mover_ops *ops, void *ops_ctx, uint64_t rate, uint64_t burst, nv_mover **ret);
 nv_mover *nv_mover_free(nv_mover *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(nv_mover *, nv_mover_free);
@@ -57,7 +58,7 @@ int nv_mover_begin_epoch(nv_mover *m, usec_t now, const nv_inventory *inv);
  * max_bytes of them (UINT64_MAX: no limit but the bucket): pages already on the target are skipped
  * and cost nothing, so a region planned in part over several epochs moves on where it stopped.
  * Returns 0 (details in *ret_result, which may be NULL) or -errno when the VM is gone (-ESRCH) or
- * the call failed as a whole. Never moves more than the bucket holds. */
+ * the call failed as a whole. Never moves more than the bucket pays for. */
 int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
                         int target, uint64_t max_bytes, nv_move_result *ret_result);
 
@@ -65,6 +66,7 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
 void nv_mover_forget_vm(nv_mover *m, uint64_t vm_id);
 
 const nv_mover_stats *nv_mover_get_stats(const nv_mover *m);
+/* The cost the bucket holds. */
 uint64_t nv_mover_tokens(const nv_mover *m);
 
 /* The real host's implementation of the port: move_pages(2) through libnuma. ctx is unused. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/macro.h"
+#include "model/move-cost.h"
 #include "policy/budget.h"
 #include "policy/placement.h"
 
@@ -160,32 +161,38 @@ static int source_node(const nv_candidate *x) {
 }
 
 /* Rule 11: the target's floor stops x; evict colder memory off the target for the move, the
- * move and the evictions together within avail. Returns the bytes evicted. */
+ * move and the evictions together within avail. The move of m bytes costs nv_move_cost(m), the
+ * m - now bytes evicted for it at most as many (a small page costs its bytes, no page more), so
+ * m (1 + page cost / page) <= avail + now. Returns the cost of the evictions. */
 static uint64_t make_room(nv_candidate *x, uint64_t g, uint64_t avail, uint64_t *free_bytes,
                           const uint64_t *floor, room *rm) {
         uint64_t now =
                 free_bytes[x->target] > floor[x->target] ? free_bytes[x->target] - floor[x->target] : 0;
-        uint64_t m = MIN(g, ALIGN_DOWN((avail + now) / 2, x->page));
+        unsigned __int128 fits =
+                ((unsigned __int128)avail + now) * x->page / (nv_move_page_cost(x->page) + x->page);
+        uint64_t m = ALIGN_DOWN(fits < g ? (uint64_t)fits : g, x->page);
         double gain = (double)x->region->heat * nv_room_latency_saved(rm->inv, source_node(x), x->target);
 
         if (!rm->victims || m <= now)
                 return 0;
-        return nv_room_make(rm->victims, rm->nr_victims, x->target, m - now, gain, avail - m, free_bytes,
-                            rm->inv, floor, rm->pos);
+        return nv_room_make(rm->victims, rm->nr_victims, x->target, m - now, gain,
+                            avail - nv_move_cost(m, x->page), free_bytes, rm->inv, floor, rm->pos);
 }
 
-/* Grant as much of `want - planned` as `avail` and the target's floor allow, making room where
- * the floor stops it; returns the bytes spent (granted and evicted), sets the limit. */
+/* Grant as much of `want - planned` as the cost `avail` pays for and the target's floor allow,
+ * making room where the floor stops it; returns the cost spent (granted and evicted), sets the
+ * limit. */
 static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, unsigned nr_nodes,
                       const uint64_t *floor, room *rm) {
-        uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, avail), x->page), fit, evicted = 0;
+        uint64_t g = ALIGN_DOWN(MIN(x->want - x->planned, nv_move_bytes_within(avail, x->page)), x->page);
+        uint64_t fit, evicted = 0;
 
         if (g == 0)
                 return 0;
         fit = fit_to_floor(free_bytes, x->target, floor, g, x->page);
         if (fit < g) {
                 evicted = make_room(x, g, avail, free_bytes, floor, rm);
-                g = ALIGN_DOWN(MIN(g, avail - evicted), x->page);
+                g = MIN(g, nv_move_bytes_within(avail - evicted, x->page));
                 fit = fit_to_floor(free_bytes, x->target, floor, g, x->page);
         }
         if (fit == 0) {
@@ -196,7 +203,7 @@ static uint64_t grant(nv_candidate *x, uint64_t avail, uint64_t *free_bytes, uns
         x->limit = fit < g ? NV_VERDICT_NODE_FLOOR
                            : (x->planned < x->want ? NV_VERDICT_BUDGET : NV_VERDICT_MOVE);
         project_move(free_bytes, nr_nodes, x, fit);
-        return fit + evicted;
+        return nv_move_cost(fit, x->page) + evicted;
 }
 
 int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms, uint64_t budget,
@@ -228,7 +235,7 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
                 shares_left += share[i];
 
         /* First pass: each VM spends its fair share, its candidates in benefit order, until no
-         * share holds even one small page. */
+         * share pays for even one small page (which costs its bytes). */
         for (; nr_order < n && shares_left >= NV_PAGE_SIZE; nr_order++) {
                 nv_candidate *x = &c[keys[nr_order].pos];
                 uint64_t g;
@@ -256,12 +263,12 @@ int nv_budget_allocate(nv_candidate *c, size_t n, uint64_t *share, size_t nr_vms
 
                 if (x->limit != NV_VERDICT_BUDGET || x->planned >= x->want)
                         continue;
-                s = ALIGN_DOWN(MIN(x->want - x->planned, spare_left), x->page);
-                s = fit_to_floor(free_bytes, x->target, floor, s, x->page);
+                s = MIN(x->want - x->planned, nv_move_bytes_within(spare_left, x->page));
+                s = fit_to_floor(free_bytes, x->target, floor, ALIGN_DOWN(s, x->page), x->page);
                 if (s == 0)
                         continue;
                 x->spare = s;
-                spare_left -= s;
+                spare_left -= nv_move_cost(s, x->page);
                 project_move(free_bytes, nr_nodes, x, s);
                 nr_order = MAX(nr_order, k + 1);
         }

@@ -6,6 +6,7 @@
 
 #include "common/string-table.h"
 #include "common/macro.h"
+#include "model/move-cost.h"
 #include "policy/budget.h"
 #include "policy/owner.h"
 #include "policy/placement.h"
@@ -224,10 +225,13 @@ static int plan_alloc(const nv_placement_input *in, nv_placement_plan *plan) {
 }
 
 /* Rule 7's ranking key: heat x the bytes off target that can move this epoch. A region larger
- * than the epoch's budget moves at most the budget's worth now, so ranking it by all of its bytes
- * would put a large lukewarm region ahead of the small hot ones the budget could move instead. */
-static double benefit(const nv_region *r, uint64_t off_target, uint64_t budget) {
-        return (double)r->heat * (double)MIN(off_target, budget);
+ * than the epoch's budget moves at most the budget's worth now (the bytes its pages' cost lets the
+ * budget pay for), so ranking it by all of its bytes would put a large lukewarm region ahead of
+ * the small hot ones the budget could move instead. */
+static double benefit(const nv_region *r, uint64_t off_target, uint64_t page, uint64_t budget) {
+        double movable = (double)budget * (double)page / (double)nv_move_page_cost(page);
+
+        return (double)r->heat * MIN((double)off_target, movable);
 }
 
 /* Rule 10: the candidates' verdicts and bytes per verdict, and the moves in benefit order, each
@@ -287,8 +291,10 @@ static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t
                                 .region = v->index,
                                 .target = v->dest,
                                 .bytes = v->planned,
+                                .page = v->page,
                         };
                         plan->planned_bytes += v->planned;
+                        plan->planned_cost += nv_move_cost(v->planned, v->page);
                 }
                 if (c->planned == 0)
                         continue;
@@ -297,9 +303,11 @@ static int plan_record(nv_placement_plan *plan, const nv_candidate *cand, size_t
                         .region = c->index,
                         .target = c->target,
                         .bytes = c->planned,
+                        .page = c->page,
                         .benefit = c->benefit,
                 };
                 plan->planned_bytes += c->planned;
+                plan->planned_cost += nv_move_cost(c->planned, c->page);
         }
         return 0;
 }
@@ -326,6 +334,7 @@ static int plan_spares(nv_placement_plan *plan, const nv_candidate *cand, const 
                         .region = c->index,
                         .target = c->target,
                         .bytes = c->spare,
+                        .page = c->page,
                         .benefit = c->benefit,
                 };
         }
@@ -364,7 +373,7 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
                 for (size_t j = 0; j < vm->nr_regions; j++) {
                         const nv_region *reg = &vm->regions[j];
                         nv_region_plan *p = &plan.regions[i][j];
-                        uint64_t page;
+                        uint64_t page, cost;
                         nv_verdict v = evaluate_region(in, vm, reg, hot_heat, p, &page);
 
                         p->verdict = (uint8_t)v;
@@ -390,14 +399,15 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
                                 .page = page,
                                 .size = region_size(reg),
                                 .want = p->bytes,
-                                .benefit = benefit(reg, p->bytes, in->cfg->budget_bytes),
+                                .benefit = benefit(reg, p->bytes, page, in->cfg->budget_cost),
                         };
-                        demand[i] = demand[i] + p->bytes < demand[i] ? UINT64_MAX : demand[i] + p->bytes;
+                        cost = nv_move_cost(p->bytes, page);
+                        demand[i] = demand[i] + cost < demand[i] ? UINT64_MAX : demand[i] + cost;
                 }
         }
 
         /* Rules 7-9: rank, share the budget, respect the floors. */
-        r = nv_budget_shares(demand, weight, in->nr_vms, in->cfg->budget_bytes, share);
+        r = nv_budget_shares(demand, weight, in->nr_vms, in->cfg->budget_cost, share);
         if (r < 0)
                 return r;
         if (nr_cand > 0) {
@@ -411,7 +421,7 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
                         return -ENOMEM;
                 memcpy(shares, share, in->nr_vms * sizeof(*shares));
         }
-        r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_bytes, in->inv,
+        r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_cost, in->inv,
                                in->cfg->node_floor_bytes, NULL, 0, order, &nr_order);
         if (r < 0)
                 return r;
@@ -429,7 +439,7 @@ int nv_placement_plan_compute(const nv_placement_input *in, nv_placement_plan *r
         }
         if (nr_victims > 0) {
                 memcpy(share, shares, in->nr_vms * sizeof(*shares));
-                r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_bytes, in->inv,
+                r = nv_budget_allocate(cand, nr_cand, share, in->nr_vms, in->cfg->budget_cost, in->inv,
                                        in->cfg->node_floor_bytes, victims, nr_victims, order, &nr_order);
                 if (r < 0)
                         return r;

@@ -17,7 +17,9 @@
  *   6. Hysteresis: a region moved within min_residency epochs stays unless its new target held
  *      for retarget_epochs epochs in a row (RESIDENCY).
  *   7. The candidates are ranked by heat x the bytes off target this epoch's budget can move.
- *   8. The byte budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *   8. The move budget is shared among VMs by weight, and unused shares go to the others (BUDGET).
+ *      A move is charged its cost, not its bytes (model/move-cost.h): its copy time, counted in
+ *      bytes of 4 KiB pages, so a 2 MiB page costs an eighth of its bytes.
  *      What the budget stopped gets spares: moved only out of what the moves leave unspent at
  *      run time, their bytes being estimates from sampled pages (nv_placement_plan.spares).
  *   9. No move takes a node below its own free-memory floor (NODE_FLOOR).
@@ -35,7 +37,7 @@
 #define NV_RESIDENCY_FOREVER UINT32_MAX
 
 typedef struct nv_placement_config {
-        uint64_t budget_bytes;                   /* bytes that may move this epoch, all VMs together */
+        uint64_t budget_cost; /* cost of the moves this epoch, all VMs together (model/move-cost.h) */
         uint64_t node_floor_bytes[NV_MAX_NODES]; /* free memory each node keeps; moves never cross it */
         double hot_threshold;                    /* heat at or above which a region counts as hot */
         double dominance;         /* share of the accessors' run time a node needs to be a target */
@@ -93,6 +95,7 @@ typedef struct nv_move {
         uint32_t region; /* index into that VM's regions */
         int8_t target;
         uint64_t bytes; /* estimated bytes off the target node */
+        uint64_t page;  /* the backing's page: bytes are whole pages, each costing its page's cost */
         double benefit; /* heat x bytes off target, at most the epoch's budget of them */
 } nv_move;
 
@@ -109,6 +112,7 @@ typedef struct nv_placement_plan {
         size_t nr_vms;
         uint64_t (*bytes_by_verdict)[_NV_VERDICT_MAX]; /* per VM: region bytes by verdict */
         uint64_t planned_bytes;                        /* sum of moves[].bytes */
+        uint64_t planned_cost;                         /* their cost, within budget_cost */
 } nv_placement_plan;
 
 /* Compute the plan. Returns 0 or -ENOMEM (then *ret_plan is untouched). */

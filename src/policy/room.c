@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/macro.h"
+#include "model/move-cost.h"
 #include "policy/room.h"
 
 double nv_room_latency_saved(const nv_inventory *inv, int from, int to) {
@@ -131,9 +132,9 @@ static int victim_dest(const nv_victim *v, const uint64_t *free_bytes, const nv_
 
 uint64_t nv_room_make(nv_victim *v, size_t n, int node, uint64_t need, double gain, uint64_t avail,
                       uint64_t *free_bytes, const nv_inventory *inv, const uint64_t *floor, size_t before) {
-        uint64_t freed = 0;
+        uint64_t freed = 0, spent = 0;
 
-        for (size_t i = 0; i < n && freed < need && freed < avail; i++) {
+        for (size_t i = 0; i < n && freed < need && spent < avail; i++) {
                 nv_victim *x = &v[i];
                 uint64_t take;
                 int dest;
@@ -141,8 +142,7 @@ uint64_t nv_room_make(nv_victim *v, size_t n, int node, uint64_t need, double ga
                 if (x->node != node || x->planned >= x->bytes)
                         continue;
                 take = MIN(ALIGN_UP(need - freed, x->page), x->bytes - x->planned);
-                if (take > avail - freed)
-                        take = ALIGN_DOWN(avail - freed, x->page);
+                take = MIN(take, nv_move_bytes_within(avail - spent, x->page));
                 if (take == 0)
                         continue;
                 /* A victim already leaving goes on to the same node, if that still has room. */
@@ -159,6 +159,7 @@ uint64_t nv_room_make(nv_victim *v, size_t n, int node, uint64_t need, double ga
                 free_bytes[dest] -= take;
                 free_bytes[node] += take;
                 freed += take;
+                spent += nv_move_cost(take, x->page);
         }
-        return freed;
+        return spent;
 }

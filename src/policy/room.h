@@ -2,7 +2,7 @@
 #pragma once
 
 /* Private to src/policy/: making room on a node at its floor (rule 11). When a region's target
- * cannot take it above its floor, colder memory leaves that node first, within the same byte
+ * cannot take it above its floor, colder memory leaves that node first, within the same move
  * budget and never below any node's floor: first memory of VMs that do not live there, then cold
  * memory, then hot memory worth less there than what comes in. Pure. */
 
@@ -41,7 +41,8 @@ double nv_room_latency_saved(const nv_inventory *inv, int from, int to);
 
 /* Free at least `need` bytes on `node` for data gaining `gain` per byte there, evicting victims
  * in order while each loses less than gain / NV_ROOM_HYSTERESIS per byte, each to its home or to
- * the nearest node that stays above its floor. At most `avail` bytes are evicted. Updates
- * free_bytes, marks the victims planned (before = `before`). Returns the bytes evicted. */
+ * the nearest node that stays above its floor. The evictions cost at most `avail`
+ * (model/move-cost.h). Updates free_bytes, marks the victims planned (before = `before`). Returns
+ * the cost of the evictions. */
 uint64_t nv_room_make(nv_victim *v, size_t n, int node, uint64_t need, double gain, uint64_t avail,
                       uint64_t *free_bytes, const nv_inventory *inv, const uint64_t *floor, size_t before);

@@ -42,7 +42,9 @@ static inline double nv_sim_copy_ns(bool huge, unsigned distance) {
 
 /* The TLB shootdown of one move_pages(2) batch: since Linux 6.3, migrate_pages_batch() (mm/migrate.c)
  * unmaps up to NR_MAX_BATCHED_MIGRATION (512) pages, flushes the TLBs once (try_to_unmap_flush()),
- * then copies them one by one; for guest memory the MMU notifier also zaps the EPT entries and
+ * then copies them one by one. migrate_pages() cuts the batches by base pages (it adds each
+ * folio's folio_nr_pages() and stops at 512), so a 2 MiB page is a batch of its own, and hugetlb
+ * pages go one at a time (migrate_hugetlbs()); for guest memory the MMU notifier also zaps the EPT entries and
  * flushes the vCPUs' TLBs (kvm_flush_remote_tlbs). Linux 6.1 flushes once per page, so for it this
  * charge is a lower bound. The time is an IPI round trip to the CPUs that ran the process: Amit,
  * USENIX ATC 2017 (above). [unverified] */

@@ -83,7 +83,7 @@ bool nv_sim_copying(const nv_sim *s, usec_t *ret_done) {
 /* One move_pages(2) batch: its pages are unmapped together after one shootdown, then copied one
  * after another. */
 typedef struct batch {
-        size_t pages;
+        size_t pages; /* in 4 KiB pages: NV_SIM_SHOOTDOWN_PAGES of them end it, or one huge page */
         double unmapped_ns, t_ns; /* the unmap, and the end of the last copy so far */
         double stall_ns;          /* accesses' expected wait, before the cap */
 } batch;
@@ -155,11 +155,11 @@ int sim_move_pages(void *ctx, const nv_vm_info *info, size_t n, const uint64_t *
                         ret_status[i] = -ENOMEM;
                         continue;
                 }
-                if (b.pages == NV_SIM_SHOOTDOWN_PAGES)
+                if (b.pages >= NV_SIM_SHOOTDOWN_PAGES)
                         batch_end(s, vm, &b);
                 if (b.pages == 0)
                         batch_start(s, &b);
-                b.pages++;
+                b.pages += ub >> NV_PAGE_SHIFT;
 
                 copy_ns = nv_sim_copy_ns(huge, s->distance[from][to]);
                 b.t_ns += copy_ns;
