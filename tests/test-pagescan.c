@@ -71,7 +71,7 @@ static void run(nv_pagescan *p, fake *f, float heat, unsigned rounds, size_t *re
 
         for (unsigned t = 0; t < rounds; t++) {
                 f->round++;
-                if (nv_pagescan_round(p, &fake_ops, f, &vm, &region, 1, 0.4, 256, 20, 0) < 0)
+                if (nv_pagescan_round(p, &fake_ops, f, &vm, &region, 1, 0.4, 256, 0) < 0)
                         abort();
         }
         proven = nv_pagescan_proven(p, &n);
@@ -87,19 +87,15 @@ static void run(nv_pagescan *p, fake *f, float heat, unsigned rounds, size_t *re
 }
 
 static void rounds_needed(void) {
-        is_int(nv_hotpage_rounds_needed(0, 32768, 20), 4,
-               "a region never seen accessed counts as 1/20 of the intervals: 4 (32768 / 20^3 = 4.1)");
-        is_int(nv_hotpage_rounds_needed(0.01, 32768, 20), 4, "... and one below 1/20 as well");
-        is_int(nv_hotpage_rounds_needed(0.09, 32768, 20), 5,
-               "heat 0.09, 32768 pages: 5 (32768 * 0.09^4 = 2.1 pages would show 4 by chance)");
-        is_int(nv_hotpage_rounds_needed(0.09, 1048576, 20), 6,
-               "... 1048576 pages (4 GiB): 6 (1048576 * 0.09^5 = 6.2 pages would show 5)");
-        is_int(nv_hotpage_rounds_needed(0.5, 32768, 20), 16, "heat 0.5: 16 (2^15 = 32768)");
-        is_int(nv_hotpage_rounds_needed(0.5, 32768, 15), 0, "... more than the cap: not proven alone");
-        is_int(nv_hotpage_rounds_needed(1, 4, 20), 0, "heat 1: never");
-        is_int(nv_hotpage_rounds_needed(0.3, 1, 20), 2, "a scan of one page: two intervals");
-        is_int(nv_hotpage_rounds_needed(0, 100, 1000), 2, "heat 0, 1000 samples an epoch, 100 pages: two");
-        is_int(nv_hotpage_rounds_needed(0.3, 100, 1), 0, "a cap below two: never");
+        is_int(nv_hotpage_rounds_needed(0.4, 4096), 10, "hot at 0.4, 4096 pages: 10 (4096 x 0.4^9 = 1.07)");
+        is_int(nv_hotpage_rounds_needed(0.4, 1048576), 16,
+               "... 4 GiB of pages: 16 (1048576 x 0.4^15 = 1.13)");
+        is_int(nv_hotpage_rounds_needed(0.5, 32768), 16, "hot at 0.5, 32768 pages: 16 (2^15 = 32768)");
+        is_int(nv_hotpage_rounds_needed(0.9, UINT64_C(1) << 40), 0,
+               "... 0.9 and 2^40 pages: past 255, never");
+        is_int(nv_hotpage_rounds_needed(1, 4), 0, "hot at 1: never");
+        is_int(nv_hotpage_rounds_needed(0.4, 1), 2, "a scan of one page: two intervals");
+        is_int(nv_hotpage_rounds_needed(0.01, 100), 2, "hot at 0.01, 100 pages: two (100 x 0.01^2 = 0.01)");
 }
 
 /* A scan and a VM whose hot pages are accessed every interval, its cold ones in a tenth of them. */
@@ -118,14 +114,14 @@ static void proves_hot_pages(void) {
         fake *f = setup(&p);
         size_t hot, cold;
 
-        /* Heat 0.1 over 4096 pages: 4 intervals in a row (4096 * 0.1^4 < 1). A pass is 16 rounds. */
-        run(p, f, 0.1f, 8, &hot, &cold);
-        ok(hot > 0 && hot < HOT, "half a pass proves about half of the hot pages (%zu)", hot);
+        /* Hot at 0.4 over 4096 pages: 10 intervals in a row. A pass is 16 rounds. */
         run(p, f, 0.1f, 12, &hot, &cold);
+        is_int(hot, 8, "the first two windows' hot pages are proven 9 rounds after they were found");
+        run(p, f, 0.1f, 14, &hot, &cold);
         is_int(hot, HOT, "a pass and the row prove every hot page");
-        ok(cold <= 1, "... and at most one cold page (4096 x 0.1^4 = 0.4 expected by chance): %zu", cold);
-        is_int(f->calls, 20, "one harvest call a round");
-        ok(f->probes < 20 * (2 * 256 + 64),
+        is_int(cold, 0, "... and no cold page, accessed in a tenth of the intervals");
+        is_int(f->calls, 26, "one harvest call a round");
+        ok(f->probes < 26 * (2 * 256 + 64),
            "a round reads the window, clears the next and reads the candidates (%zu)", f->probes);
 
         f->hot_on = false;
@@ -157,7 +153,7 @@ static void huge_pages_left_alone(void) {
         huge.ranges = &thp;
         if (nv_pagescan_new(&p) < 0)
                 abort();
-        is_int(nv_pagescan_round(p, &fake_ops, &f, &huge, NULL, 0, 0.4, 256, 20, 0), 0,
+        is_int(nv_pagescan_round(p, &fake_ops, &f, &huge, NULL, 0, 0.4, 256, 0), 0,
                "a VM backed by huge pages: nothing to scan");
         is_int(f.calls, 0, "... and no harvest call");
         (void)nv_pagescan_proven(p, &n);

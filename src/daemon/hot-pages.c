@@ -30,14 +30,13 @@ void nv_hot_pages_sample(nv_manager *m, nv_vm_state *s) {
         size_t n;
         int r;
 
-        /* Not before the VM's first plan: until then its regions have no heat to judge a row by,
-         * and no hot threshold. */
+        /* Not before the VM's first plan: until then it has no hot threshold, and its regions no
+         * heat to tell those hot as a whole. */
         if (!s->pages || !(s->counters.hot_heat > 0))
                 return;
         regions = nv_heatmap_regions(s->heat, &n);
         r = nv_pagescan_round(s->pages, m->access, m->access_ctx, &s->info, regions, n, s->counters.hot_heat,
-                              nv_hot_pages_window(m), nv_manager_samples_per_epoch(m),
-                              m->flush ? NV_HARVEST_FLUSH : 0);
+                              nv_hot_pages_window(m), m->flush ? NV_HARVEST_FLUSH : 0);
         if (r == -ESRCH)
                 s->seen = false;
         else if (r < 0)

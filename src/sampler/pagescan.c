@@ -11,7 +11,7 @@
 typedef struct candidate {
         uint64_t addr; /* first, as in nv_hotpage: find_addr() reads it */
         uint8_t run;   /* accessed intervals in a row so far */
-        uint8_t need;  /* the row that proves it (nv_hotpage_rounds_needed()) */
+        uint8_t need;  /* the row that proves it (nv_hotpage_rounds_needed() when it was found) */
 } candidate;
 
 struct nv_pagescan {
@@ -37,20 +37,16 @@ struct nv_pagescan {
         bool *idle;             /* cap_proven: per proven page, found idle this round */
 };
 
-unsigned nv_hotpage_rounds_needed(double heat, uint64_t pages, unsigned cap) {
+unsigned nv_hotpage_rounds_needed(double hot_heat, uint64_t pages) {
         double n;
 
-        if (cap < 2)
+        if (!(hot_heat < 1))
                 return 0;
-        if (pages <= 1)
+        if (pages <= 1 || !(hot_heat > 0))
                 return 2;
-        if (heat >= 1)
-                return 0;
-        /* An epoch's cap samples of a region cannot tell a heat below 1 / cap from none. */
-        heat = MAX(heat, 1.0 / cap);
-        /* pages * heat^n < 1  <=>  n > ln(pages) / ln(1 / heat) */
-        n = MAX(floor(log((double)pages) / -log(heat)) + 1, 2.0);
-        return n <= cap ? (unsigned)n : 0;
+        /* pages * hot_heat^n < 1  <=>  n > ln(pages) / ln(1 / hot_heat) */
+        n = MAX(floor(log((double)pages) / -log(hot_heat)) + 1, 2.0);
+        return n <= UINT8_MAX ? (unsigned)n : 0;
 }
 
 int nv_pagescan_new(nv_pagescan **ret) {
@@ -212,8 +208,9 @@ static void add_proven(nv_pagescan *p, size_t nf) {
 
 int nv_pagescan_round(nv_pagescan *p, const nv_access_ops *ops, void *ops_ctx, const nv_vm_info *vm,
                       const nv_region *regions, size_t nr_regions, double hot_heat, uint64_t window,
-                      unsigned max_rounds, unsigned flags) {
+                      unsigned flags) {
         size_t k = 0, k_next, n_next, nc = 0, np = 0, nf = 0, dropped = 0;
+        unsigned need;
         candidate *fresh;
         int r;
 
@@ -251,13 +248,14 @@ int nv_pagescan_round(nv_pagescan *p, const nv_access_ops *ops, void *ops_ctx, c
                 else
                         p->cand_new[nc++] = c;
         }
+        /* A pass tests every scanned page once: fewer than one page a pass proven by chance. */
+        need = nv_hotpage_rounds_needed(hot_heat, p->scanned_pages);
         /* The window: a proven page found idle is dropped; an accessed page that is neither
          * proven nor a candidate becomes one, in a region cold as a whole. */
         fresh = p->cand_new + nc;
         for (size_t i = 0; i < p->nr_window; i++, k++) {
                 uint64_t a = p->window[i];
                 ssize_t j = find_addr(p->proven, p->nr_proven, sizeof(*p->proven), a), ri;
-                unsigned need;
 
                 if (j >= 0) {
                         if (!p->accessed[k] && !p->idle[j]) {
@@ -271,14 +269,9 @@ int nv_pagescan_round(nv_pagescan *p, const nv_access_ops *ops, void *ops_ctx, c
                 if (nc + np + p->nr_proven + nf >= NV_PAGESCAN_MAX_PAGES)
                         continue; /* full: the page waits for the next pass */
                 ri = nv_pagescan_region_of(regions, nr_regions, a);
-                if (ri < 0 || regions[ri].heat >= hot_heat)
+                if (need == 0 || ri < 0 || regions[ri].heat >= hot_heat)
                         continue;
-                /* A pass tests every scanned page once: less than one false page a pass, VM-wide. */
-                need = nv_hotpage_rounds_needed(regions[ri].heat, p->scanned_pages, max_rounds);
-                if (need == 0)
-                        continue;
-                fresh[np++] =
-                        (candidate){ .addr = a, .run = 1, .need = (uint8_t)MIN(need, (unsigned)UINT8_MAX) };
+                fresh[np++] = (candidate){ .addr = a, .run = 1, .need = (uint8_t)need };
         }
         /* The window is in the ranges' order, which need not be address order. */
         qsort(fresh, np, sizeof(*fresh), compare_candidate);
