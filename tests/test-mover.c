@@ -605,10 +605,47 @@ static void test_misc(void) {
         fake_done(&h);
 }
 
+/* A list of scattered pages (hot pages among cold ones): only those move, in full batches, those on
+ * the target already are skipped, and the limits hold as for a range. */
+static void test_list(void) {
+        _cleanup_(nv_mover_freep) nv_mover *m = NULL;
+        uint64_t addrs[1500];
+        fake_host h;
+        nv_move_result res;
+
+        fake_init(&h);
+        fake_space_setup(&h, 1, BASE, NV_PAGE_SHIFT, 1500 * 7, 1);
+        for (size_t i = 0; i < 1500; i++)
+                addrs[i] = BASE + (1500 - 1 - i) * 7 * PG; /* every 7th page, backwards */
+        h.spaces[1].where[0] = 0;                          /* the last one is on the target */
+        is_int(nv_mover_new(&fake_ops, &h, BIG_RATE, BIG_RATE, &m), 0, "list: mover created");
+        is_int(nv_mover_move_list(m, &vm1, addrs, 1500, NV_PAGE_SHIFT, 0, 1000 * PG, &res), 0,
+               "list: the first 1000 bytes' worth move");
+        is_u64(res.bytes_moved, 1000 * PG, "list: max_bytes holds");
+        ok(res.budget_exhausted, "list: the call says it stopped at its limit");
+        is_u64(count_on(&h.spaces[1], 0), 1001, "list: 1000 listed pages moved, the one there stays");
+        is_u64(h.spaces[1].where[7], 1, "list: a page past the limit stays");
+        is_u64(h.spaces[1].where[1], 1, "list: a page not listed stays");
+        is_int(nv_mover_move_list(m, &vm1, addrs, 1500, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
+               "list: the rest move");
+        is_u64(res.bytes_moved, 499 * PG, "list: 499 pages were left, 1 was on the target");
+        is_u64(res.bytes_already, 1001 * PG, "list: the ones on the target are skipped");
+        is_u64(count_on(&h.spaces[1], 0), 1500, "list: exactly the listed pages are on the target");
+        is_u64(h.spaces[1].wasted, 0, "list: no page already on the target is asked to move");
+        addrs[3] += 1;
+        is_int(nv_mover_move_list(m, &vm1, addrs, 1500, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), -EINVAL,
+               "list: an unaligned page is refused");
+        is_int(nv_mover_move_list(m, &vm1, NULL, 0, NV_PAGE_SHIFT, 0, UINT64_MAX, &res), 0,
+               "list: an empty list does nothing");
+        is_u64(res.bytes_moved, 0, "list: ... and says so");
+        fake_done(&h);
+}
+
 int main(void) {
         log_set_max_level(LOG_WARNING);
         test_batching();
         test_max_bytes();
+        test_list();
         test_busy_retry();
         test_enomem();
         test_not_present_and_others();

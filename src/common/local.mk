@@ -5,7 +5,8 @@ libnvcommon_a_SOURCES = \
 	src/common/string-table.h \
 	src/common/parse.c src/common/parse.h \
 	src/common/fileio.c src/common/fileio.h \
-	src/common/random.h
+	src/common/random.h \
+	src/common/array.h
 
 check_PROGRAMS += tests/test-parse
 tests_test_parse_SOURCES = tests/test-parse.c tests/tap.h

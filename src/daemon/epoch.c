@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "daemon/attribution.h"
+#include "daemon/hot-pages.h"
 #include "daemon/manager.h"
 #include "daemon/migration.h"
 #include "model/move-cost.h"
@@ -78,6 +79,7 @@ static int track_vm(nv_manager *m, const nv_vm_info *vm) {
                 else
                         s->attached = true;
         }
+        nv_hot_pages_track(m, s);
         apply_overrides(m, s);
         s->counters.target_node = -1;
         s->seen = true;
@@ -121,7 +123,9 @@ static int update_vm(nv_manager *m, nv_vm_state *s, const nv_vm_info *vm) {
                 r = nv_heatmap_update_ranges(s->heat, vm);
                 if (r < 0)
                         return log_error_errno(r, "Cannot follow the RAM ranges of VM %s: %m", vm->name);
-                nv_epoch_attribution_forget(m, s); /* its votes are per range: start afresh */
+                nv_epoch_attribution_forget(m, s);     /* its votes are per range: start afresh */
+                s->pages = nv_pagescan_free(s->pages); /* and its scan */
+                nv_hot_pages_track(m, s);
         }
         apply_overrides(m, s);
         s->seen = true;
@@ -202,7 +206,39 @@ void nv_epoch_sample(nv_manager *m) {
                         s->seen = false; /* gone: forgotten at the next refresh */
                 else if (r < 0)
                         log_debug_errno(r, "Sampling VM %s failed, ignoring: %m", s->info.name);
+                if (s->seen)
+                        nv_hot_pages_sample(m, s);
         }
+}
+
+uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64_t max_bytes, uint64_t page) {
+        uint64_t cap;
+
+        /* The VM's own MaxMoveRate=, counted as the host's: in cost (model/move-cost.h). */
+        if (s->max_move_rate == 0)
+                return max_bytes;
+        cap = nv_config_epoch_bytes(m->config, s->max_move_rate);
+        return s->epoch_cost >= cap ? 0 : MIN(max_bytes, nv_move_bytes_within(cap - s->epoch_cost, page));
+}
+
+uint64_t nv_epoch_note_moves(nv_manager *m, nv_vm_state *s, int r, const nv_move_result *res, uint64_t page) {
+        if (r == -ESRCH) {
+                s->seen = false;
+                return 0;
+        }
+        if (r < 0) {
+                log_debug_errno(r, "Moving pages of VM %s failed, ignoring: %m", s->info.name);
+                return 0;
+        }
+        s->epoch_moved += res->bytes_moved;
+        s->epoch_cost += nv_move_cost(res->bytes_moved, page);
+        s->counters.failed_bytes += res->bytes_failed;
+        if (res->bytes_moved == 0)
+                return 0;
+        nv_meters_note_moved(s->meters);
+        s->counters.migrated_bytes += res->bytes_moved;
+        m->moved_bytes += res->bytes_moved;
+        return res->bytes_moved;
 }
 
 /* Move up to max_bytes of one region to mv->target in epoch `epoch`, and record it in the
@@ -212,39 +248,19 @@ static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv
         uint64_t page = mv->page;
         unsigned shift = (unsigned)__builtin_ctzll(page);
         nv_move_result res = {};
+        uint64_t moved;
         int r;
 
-        /* The VM's own MaxMoveRate=, counted as the host's: in cost (model/move-cost.h). */
-        if (s->max_move_rate > 0) {
-                uint64_t cap = nv_config_epoch_bytes(m->config, s->max_move_rate);
-                if (s->epoch_cost >= cap)
-                        return 0;
-                max_bytes = MIN(max_bytes, nv_move_bytes_within(cap - s->epoch_cost, page));
-        }
-
+        max_bytes = nv_epoch_vm_allowance(m, s, max_bytes, page);
+        if (max_bytes == 0)
+                return 0;
         /* The whole region: pages already on the target are skipped, so a region planned in part
          * moves on each epoch where it stopped. */
         r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->end, shift, mv->target, max_bytes, &res);
-        if (r == -ESRCH) {
-                s->seen = false;
-                return 0;
-        }
-        if (r < 0) {
-                log_debug_errno(r, "Moving pages of VM %s failed, ignoring: %m", s->info.name);
-                return 0;
-        }
-        s->epoch_moved += res.bytes_moved;
-        s->epoch_cost += nv_move_cost(res.bytes_moved, page);
-        s->counters.failed_bytes += res.bytes_failed;
-        if (res.bytes_moved == 0)
-                return 0;
-
-        nv_meters_note_moved(s->meters);
-        s->counters.migrated_bytes += res.bytes_moved;
-        m->moved_bytes += res.bytes_moved;
-        if (nv_region_note_moved(rg, mv->target, res.bytes_moved, epoch))
-                s->counters.ping_pong_bytes += res.bytes_moved;
-        return res.bytes_moved;
+        moved = nv_epoch_note_moves(m, s, r, &res, page);
+        if (moved > 0 && nv_region_note_moved(rg, mv->target, moved, epoch))
+                s->counters.ping_pong_bytes += moved;
+        return moved;
 }
 
 /* The region a move names, or NULL when its VM is gone or its regions changed. */
@@ -425,8 +441,10 @@ static int plan_and_move(nv_manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot compute the placement plan: %m");
 
-        if (!m->opts.dry_run)
+        if (!m->opts.dry_run) {
                 apply_plan(m, &plan, m->epoch);
+                nv_hot_pages_move(m, &plan, &pc);
+        }
         record_verdicts(m, &plan);
         nv_placement_plan_clear(&plan);
         for (size_t i = 0; i < m->nr_vms; i++) {

@@ -6,6 +6,7 @@ libnvdaemon_a_SOURCES = \
 	src/daemon/manager.c src/daemon/manager.h \
 	src/daemon/backend.c \
 	src/daemon/epoch.c \
+	src/daemon/hot-pages.c src/daemon/hot-pages.h \
 	src/daemon/attribution.c src/daemon/attribution.h \
 	src/daemon/report.c \
 	src/daemon/vm-state.c src/daemon/vm-state.h \

@@ -91,6 +91,12 @@ int nv_backend_pick(nv_manager *m);
 nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m);
 int nv_epoch_refresh(nv_manager *m);
 void nv_epoch_sample(nv_manager *m);
+/* What VM s may still move this epoch of max_bytes in pages of `page` bytes, within its own
+ * MaxMoveRate= (0: none), counted in cost (model/move-cost.h). */
+uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64_t max_bytes, uint64_t page);
+/* Count a move of VM s in pages of `page` bytes the mover returned r and *res for (-ESRCH: the VM
+ * is gone; other errors are logged and ignored). Returns the bytes moved. */
+uint64_t nv_epoch_note_moves(nv_manager *m, nv_vm_state *s, int r, const nv_move_result *res, uint64_t page);
 int nv_epoch_finish(nv_manager *m);
 /* Within an epoch, after nv_epoch_early_rounds() rounds and every as many after: move at once
  * the regions that turned hot since the last epoch end. */

@@ -8,6 +8,7 @@ nv_vm_state *nv_vm_state_free(nv_vm_state *s) {
         if (!s)
                 return NULL;
         nv_heatmap_free(s->heat);
+        nv_pagescan_free(s->pages);
         free(s->region_target);
         nv_attribution_free(s->owners);
         nv_meters_free(s->meters); /* closes every fd it holds */

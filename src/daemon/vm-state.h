@@ -10,6 +10,7 @@
 #include "policy/placement.h"
 #include "sampler/attribution.h"
 #include "sampler/heatmap.h"
+#include "sampler/pagescan.h"
 
 typedef struct nv_vm_counters {
         uint64_t migrated_bytes;                    /* bytes that changed node */
@@ -26,6 +27,7 @@ typedef struct nv_vm_counters {
 typedef struct nv_vm_state {
         nv_vm_info info;
         nv_heatmap *heat;
+        nv_pagescan *pages;     /* hot pages its regions cannot show; NULL: the port reads no pages */
         nv_attribution *owners; /* who faults on which region; NULL: no attribution */
         nv_vm_counters counters;
         bool placement; /* from config overrides */

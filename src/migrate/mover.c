@@ -280,16 +280,15 @@ static int flush_pending(nv_mover *m, const nv_vm_info *vm, size_t *nr_pending, 
         return 0;
 }
 
-/* Query one batch, and queue its off-target pages. Returns 0 or a whole-call error. */
-static int query_batch(nv_mover *m, const nv_vm_info *vm, uint64_t addr, size_t n, unsigned shift,
-                       int target, size_t *nr_pending, nv_move_result *res) {
+/* Query one batch (query_addrs[0..n), filled by the caller), and queue its off-target pages.
+ * Returns 0 or a whole-call error. */
+static int query_batch(nv_mover *m, const nv_vm_info *vm, size_t n, unsigned shift, int target,
+                       size_t *nr_pending, nv_move_result *res) {
         uint64_t page = UINT64_C(1) << shift;
         int r;
 
-        for (size_t i = 0; i < n; i++) {
-                m->query_addrs[i] = addr + (i << shift);
+        for (size_t i = 0; i < n; i++)
                 m->query_status[i] = -ENOENT;
-        }
         m->stats.calls++;
         r = m->ops->move_pages(m->ops_ctx, vm, n, m->query_addrs, NULL, m->query_status);
         if (r < 0)
@@ -309,18 +308,37 @@ static int query_batch(nv_mover *m, const nv_vm_info *vm, uint64_t addr, size_t 
         return 0;
 }
 
-int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
-                        int target, uint64_t max_bytes, nv_move_result *ret_result) {
+/* The pages a move walks: [start, end) in pages of (1 << shift) bytes, or a list of them. */
+typedef struct page_source {
+        uint64_t start, end;
+        const uint64_t *list;
+        size_t nr_list;
+} page_source;
+
+/* Fill query_addrs with up to NV_MOVER_BATCH_PAGES pages of src from *pos on; returns how many. */
+static size_t next_batch(nv_mover *m, const page_source *src, uint64_t *pos, unsigned shift) {
+        size_t n;
+
+        if (src->list) {
+                n = (size_t)MIN((uint64_t)(src->nr_list - *pos), (uint64_t)NV_MOVER_BATCH_PAGES);
+                memcpy(m->query_addrs, src->list + *pos, n * sizeof(*m->query_addrs));
+                *pos += n;
+                return n;
+        }
+        n = (size_t)MIN((src->end - *pos) >> shift, (uint64_t)NV_MOVER_BATCH_PAGES);
+        for (size_t i = 0; i < n; i++)
+                m->query_addrs[i] = *pos + (i << shift);
+        *pos += (uint64_t)n << shift;
+        return n;
+}
+
+static int move_source(nv_mover *m, const nv_vm_info *vm, const page_source *src, unsigned shift, int target,
+                       uint64_t max_bytes, nv_move_result *ret_result) {
         nv_move_result res = {};
         size_t nr_pending = 0;
-        uint64_t page, addr, withheld = 0, limit;
+        uint64_t page = UINT64_C(1) << shift, pos = src->list ? 0 : src->start,
+                 stop = src->list ? src->nr_list : src->end, withheld = 0, limit;
         int r;
-
-        if (!m || !vm || shift < MIN_SHIFT || shift > MAX_SHIFT || !valid_target(target))
-                return -EINVAL;
-        page = UINT64_C(1) << shift;
-        if (start > end || (start & (page - 1)) || (end & (page - 1)))
-                return -EINVAL;
 
         if (m->full[target]) {
                 res.target_full = true;
@@ -334,8 +352,8 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
                 m->tokens = limit;
         }
 
-        for (addr = start; addr < end;) {
-                size_t n = (size_t)MIN((end - addr) >> shift, (uint64_t)NV_MOVER_BATCH_PAGES);
+        while (pos < stop) {
+                size_t n;
 
                 if (m->tokens < nv_move_page_cost(page)) {
                         /* Not even one page is left: do not bother to look. */
@@ -343,10 +361,10 @@ int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint6
                         break;
                 }
 
-                r = query_batch(m, vm, addr, n, shift, target, &nr_pending, &res);
+                n = next_batch(m, src, &pos, shift);
+                r = query_batch(m, vm, n, shift, target, &nr_pending, &res);
                 if (r < 0)
                         goto fail;
-                addr += (uint64_t)n << shift;
 
                 while (nr_pending >= NV_MOVER_BATCH_PAGES && !res.budget_exhausted && !res.target_full) {
                         r = flush_pending(m, vm, &nr_pending, NV_MOVER_BATCH_PAGES, shift, target, &res);
@@ -378,6 +396,36 @@ fail:
         }
         return log_debug_errno(r, "move_pages for VM %" PRIu64 " (pid %d) to node %d failed: %m", vm->id,
                                (int)vm->pid, target);
+}
+
+int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
+                        int target, uint64_t max_bytes, nv_move_result *ret_result) {
+        uint64_t page;
+
+        if (!m || !vm || shift < MIN_SHIFT || shift > MAX_SHIFT || !valid_target(target))
+                return -EINVAL;
+        page = UINT64_C(1) << shift;
+        if (start > end || (start & (page - 1)) || (end & (page - 1)))
+                return -EINVAL;
+        return move_source(m, vm, &(const page_source){ .start = start, .end = end }, shift, target,
+                           max_bytes, ret_result);
+}
+
+int nv_mover_move_list(nv_mover *m, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift,
+                       int target, uint64_t max_bytes, nv_move_result *ret_result) {
+        if (!m || !vm || (!addrs && n > 0) || shift < MIN_SHIFT || shift > MAX_SHIFT ||
+            !valid_target(target))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (addrs[i] & ((UINT64_C(1) << shift) - 1))
+                        return -EINVAL;
+        if (n == 0) {
+                if (ret_result)
+                        *ret_result = (nv_move_result){};
+                return 0;
+        }
+        return move_source(m, vm, &(const page_source){ .list = addrs, .nr_list = n }, shift, target,
+                           max_bytes, ret_result);
 }
 
 /* The length of the run of retry entries from i on that can share one call. */

@@ -62,6 +62,11 @@ int nv_mover_begin_epoch(nv_mover *m, usec_t now, const nv_inventory *inv);
 int nv_mover_move_range(nv_mover *m, const nv_vm_info *vm, uint64_t start, uint64_t end, unsigned shift,
                         int target, uint64_t max_bytes, nv_move_result *ret_result);
 
+/* The same for the n pages at addrs (each aligned to 1 << shift; any order, none twice), such as
+ * hot pages scattered among cold ones. */
+int nv_mover_move_list(nv_mover *m, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift,
+                       int target, uint64_t max_bytes, nv_move_result *ret_result);
+
 /* Forget any pending retries for a VM that is gone. */
 void nv_mover_forget_vm(nv_mover *m, uint64_t vm_id);
 

@@ -56,6 +56,16 @@ static inline uint64_t nv_region_resident_bytes(const nv_region *r) {
         return MIN(all, nv_region_bytes(r));
 }
 
+/* A hot 4 KiB page the page scan proved hot on its own (src/sampler/pagescan.h), and where it
+ * was sent (src/policy/hotpages.h). */
+typedef struct nv_hotpage {
+        uint64_t addr;          /* 4 KiB aligned, in the VMM's address space; the first field */
+        uint64_t placed_epoch;  /* the epoch it last moved, 0 never */
+        int8_t placed_to;       /* the node it was last sent to (moved, or found there), -1 never */
+        int8_t streak_target;   /* a target other than placed_to, -1 none */
+        uint16_t target_streak; /* epochs in a row streak_target was the target */
+} nv_hotpage;
+
 /* Reset history and counters; heat and location are kept. */
 void nv_region_init_history(nv_region *r);
 

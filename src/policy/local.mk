@@ -5,7 +5,8 @@ libnvpolicy_a_SOURCES = \
 	src/policy/owner.c src/policy/owner.h \
 	src/policy/balloon.c src/policy/balloon.h \
 	src/policy/ksm.c src/policy/ksm.h \
-	src/policy/room.c src/policy/room.h
+	src/policy/room.c src/policy/room.h \
+	src/policy/hotpages.c src/policy/hotpages.h
 
 check_PROGRAMS += tests/test-placement
 tests_test_placement_SOURCES = tests/test-placement.c tests/tap.h
@@ -28,3 +29,8 @@ check_PROGRAMS += tests/test-placement-room
 tests_test_placement_room_SOURCES = tests/test-placement-room.c tests/tap.h
 tests_test_placement_room_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-placement-room
+
+check_PROGRAMS += tests/test-hotpages
+tests_test_hotpages_SOURCES = tests/test-hotpages.c tests/tap.h
+tests_test_hotpages_LDADD = libnvpolicy.a libnvmodel.a libnvcommon.a -lm
+TESTS += tests/test-hotpages

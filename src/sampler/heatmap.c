@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "sampler/heatmap-internal.h"
 
@@ -28,21 +29,6 @@ static bool config_valid(const nv_heatmap_config *cfg) {
                cfg->merge_delta >= 0 && cfg->merge_delta <= 1 && cfg->locate_samples <= HM_LOCATE_CAP;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-        size_t n;
-        void *q;
-
-        if (need <= *cap)
-                return 0;
-        n = MAX(need, *cap * 2);
-        q = reallocarray(*p, n, elem);
-        if (!q)
-                return -ENOMEM;
-        *p = q;
-        *cap = n;
-        return 0;
-}
-
 int hm_reserve_addrs(nv_heatmap *h, size_t n) {
         size_t cap = h->cap_addrs;
         int r;
@@ -51,14 +37,14 @@ int hm_reserve_addrs(nv_heatmap *h, size_t n) {
                 return 0;
         /* Grow accessed[] first to the size addrs[] will get, so that both keep one capacity. */
         n = MAX(n, cap * 2);
-        r = grow((void **)&h->accessed, &cap, n, sizeof(*h->accessed));
+        r = nv_array_grow((void **)&h->accessed, &cap, n, sizeof(*h->accessed));
         if (r < 0)
                 return r;
-        return grow((void **)&h->addrs, &h->cap_addrs, n, sizeof(*h->addrs));
+        return nv_array_grow((void **)&h->addrs, &h->cap_addrs, n, sizeof(*h->addrs));
 }
 
 int hm_reserve_status(nv_heatmap *h, size_t n) {
-        return grow((void **)&h->status, &h->cap_status, n, sizeof(*h->status));
+        return nv_array_grow((void **)&h->status, &h->cap_status, n, sizeof(*h->status));
 }
 
 int hm_reserve_regions(nv_heatmap *h, size_t n) {
@@ -68,10 +54,10 @@ int hm_reserve_regions(nv_heatmap *h, size_t n) {
         if (n <= h->cap_regions)
                 return 0;
         n = MAX(n, cap * 2);
-        r = grow((void **)&h->probe, &cap, n, sizeof(*h->probe));
+        r = nv_array_grow((void **)&h->probe, &cap, n, sizeof(*h->probe));
         if (r < 0)
                 return r;
-        return grow((void **)&h->regions, &h->cap_regions, n, sizeof(*h->regions));
+        return nv_array_grow((void **)&h->regions, &h->cap_regions, n, sizeof(*h->regions));
 }
 
 nv_heatmap *nv_heatmap_free(nv_heatmap *h) {

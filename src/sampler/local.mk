@@ -3,7 +3,8 @@ libnvsampler_a_SOURCES = \
 	src/sampler/heatmap.c src/sampler/heatmap.h \
 	src/sampler/heatmap-epoch.c src/sampler/heatmap-internal.h \
 	src/sampler/attribution.c src/sampler/attribution.h \
-	src/sampler/region-history.c src/sampler/region-history.h
+	src/sampler/region-history.c src/sampler/region-history.h \
+	src/sampler/pagescan.c src/sampler/pagescan.h
 
 check_PROGRAMS += tests/test-heatmap
 tests_test_heatmap_SOURCES = tests/test-heatmap.c tests/tap.h
@@ -61,3 +62,8 @@ tests_test_backend_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 tests_test_attribution_kmod_SOURCES = tests/test-attribution-kmod.c tests/tap.h
 tests_test_attribution_kmod_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
 TESTS += tests/test-kmod-attach tests/test-backend-kmod tests/test-attribution-kmod
+
+check_PROGRAMS += tests/test-pagescan
+tests_test_pagescan_SOURCES = tests/test-pagescan.c tests/tap.h
+tests_test_pagescan_LDADD = libnvsampler.a libnvmodel.a libnvcommon.a -lm
+TESTS += tests/test-pagescan
