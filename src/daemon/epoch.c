@@ -211,7 +211,8 @@ void nv_epoch_sample(nv_manager *m) {
         }
 }
 
-uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64_t max_bytes, uint64_t page) {
+uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64_t max_bytes,
+                               uint64_t page) {
         uint64_t cap;
 
         /* The VM's own MaxMoveRate=, counted as the host's: in cost (model/move-cost.h). */
@@ -221,7 +222,8 @@ uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64
         return s->epoch_cost >= cap ? 0 : MIN(max_bytes, nv_move_bytes_within(cap - s->epoch_cost, page));
 }
 
-uint64_t nv_epoch_note_moves(nv_manager *m, nv_vm_state *s, int r, const nv_move_result *res, uint64_t page) {
+uint64_t nv_epoch_note_moves(nv_manager *m, nv_vm_state *s, int r, const nv_move_result *res,
+                             uint64_t page) {
         if (r == -ESRCH) {
                 s->seen = false;
                 return 0;
