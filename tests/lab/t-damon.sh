@@ -41,8 +41,14 @@ KSM=no
 [Balloon]
 Balloon=no
 EOC
-run() { # epochs output-prefix
-        "$B/numavd" --varlink=no --config=/tmp/numavd.conf --epochs="$1" --summary=json >"/tmp/$2.json" 2>"/tmp/$2.log"
+start() { # epochs output-prefix: numavd in the background, its own pid in $daemon (a function
+        # run with & would put a shell between, and a SIGKILL to that shell leaves numavd running)
+        "$B/numavd" --varlink=no --config=/tmp/numavd.conf --epochs="$1" --summary=json >"/tmp/$2.json" 2>"/tmp/$2.log" &
+        daemon=$!
+}
+run() { # epochs output-prefix: numavd in the foreground
+        start "$@"
+        wait $daemon
 }
 wait_on() { # wait until kdamond 0 runs, at most 30 s (one read decides: numavd may rebuild its
         # kdamonds right after starting them, so a second read can catch one stopped again)
@@ -55,8 +61,7 @@ wait_on() { # wait until kdamond 0 runs, at most 30 s (one read decides: numavd 
 }
 
 # 1. A normal run, watched from outside while it runs.
-run 16 run1 &
-daemon=$!
+start 16 run1
 wait_on
 ok $? "numavd starts a kdamond for the VM"
 check "one kdamond, numavd's ($(cat $A/nr_kdamonds))" test "$(cat $A/nr_kdamonds)" = 1
@@ -132,12 +137,12 @@ check "after numavd exits no kdamond is left ($(cat $A/nr_kdamonds))" test "$(ca
 check "its record $REC is gone" test ! -e $REC
 
 # 2. A crash: SIGKILL leaves the kdamond running; the next start stops it.
-run 60 crash &
-daemon=$!
+start 60 crash
 wait_on
 ok $? "a second numavd starts its kdamond"
 kill -9 $daemon
 wait $daemon 2>/dev/null
+check "the killed numavd is gone" test ! -d /proc/$daemon
 check "after SIGKILL the kdamond is left running" test "$(cat $A/0/state)" = on
 check "and its record is left in $REC" test -e $REC
 run 2 restart
