@@ -4,6 +4,7 @@
  * the hot regions to node 1 and records why the rest stays; Backend=none places the whole VM, a
  * dry run moves nothing, a forgotten VM is gone. */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -202,6 +203,56 @@ static void test_huge_pages_cost(void) {
                32 * MIB, "huge: its own MaxMoveRate=4M moves 32 MiB of huge pages");
 }
 
+/* A node's floor is never below its high watermark: under it, kswapd would reclaim what the moves
+ * brought. Node 1 has 324 MiB free; a 1% floor alone would let the whole 256 MiB hot set in. */
+static uint64_t floor_run(const char *high, uint64_t *ret_free) {
+        char text[512], scn_path[] = "/tmp/numavd-test-epoch-XXXXXX",
+                        conf[] = "/tmp/numavd-test-epoch-conf-XXXXXX";
+        nv_inventory inv = {};
+        uint64_t moved = 0;
+        nv_manager *m;
+
+        snprintf(text, sizeof(text),
+                 "seed 5\n"
+                 "node 0 mem 4G cpus 0-3\n"
+                 "node 1 mem 1G cpus 4-7 high %s\n"
+                 "grow 1 700M\n"
+                 "vm db mem 1G vcpus 2 backing anon first-touch 0\n"
+                 "  run all on 4-7\n"
+                 "  workload hot 256M skew 0.9 rate 512K\n",
+                 high);
+        if (test_write_temp(scn_path, text) < 0)
+                return 0;
+        m = start(scn_path, "[Sampler]\nBackend=sim\n[Placement]\nMaxMoveRate=1G\nNodeFreeFloor=1%\n", false,
+                  conf);
+        if (ok(m && m->nr_vms == 1, "floor, high watermark %s: the VM is tracked", high)) {
+                for (int e = 0; e < 4; e++)
+                        run_epoch(m);
+                moved = m->moved_bytes;
+                if (m->host.source->refresh(m->host.ctx, &inv) == 0)
+                        *ret_free = inv.nodes[1].free_bytes;
+                nv_inventory_clear(&inv);
+        }
+        nv_manager_free(m);
+        unlink(conf);
+        unlink(scn_path);
+        return moved;
+}
+
+static void test_floor_above_high_watermark(void) {
+        uint64_t free_low = 0, free_high = 0;
+        uint64_t moved_low = floor_run("5M", &free_low), moved_high = floor_run("200M", &free_high);
+
+        ok(moved_low >= 200 * MIB,
+           "floor: with a 5 MiB high watermark the 1%% floor lets the hot set in (%" PRIu64 " MiB moved)",
+           moved_low / MIB);
+        ok(moved_high > 64 * MIB && moved_high <= 124 * MIB,
+           "floor: with a 200 MiB high watermark moves stop there (%" PRIu64 " MiB moved)",
+           moved_high / MIB);
+        ok(free_high >= 200 * MIB, "floor: node 1 keeps its high watermark free (%" PRIu64 " MiB)",
+           free_high / MIB);
+}
+
 int main(void) {
         char scn_path[] = "/tmp/numavd-test-epoch-XXXXXX";
 
@@ -213,6 +264,7 @@ int main(void) {
         test_whole_vm(scn_path);
         test_spares_spend_budget();
         test_huge_pages_cost();
+        test_floor_above_high_watermark();
         unlink(scn_path);
         return tap_done();
 }

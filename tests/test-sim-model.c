@@ -559,7 +559,22 @@ static void test_watermarks(void) {
         is_u64(nm.wmark_min, UINT64_C(23170) * 1024 / 2, "min: its share of min_free_kbytes");
         is_u64(nm.wmark_low, UINT64_C(23170) * 1024 / 2 + 16 * GIB / 10000 * 10,
                "low: min + a thousandth of the node");
+        is_u64(nm.wmark_high, UINT64_C(23170) * 1024 / 2 + 2 * (16 * GIB / 10000 * 10),
+               "high: as far again above low");
+        nv_inventory_clear(&w.inv);
+        w.host.source->refresh(w.host.ctx, &w.inv);
+        is_u64(w.inv.nodes[0].high_wmark_bytes, nm.wmark_high, "the inventory reports the high watermark");
         is_int(nv_sim_get_node_memory(w.sim, 2, &nm), -EINVAL, "no node 2: -EINVAL");
+        world_done(&w);
+
+        ok(world_load(&w, "node 0 mem 64M cpus 0 high 10M\nnode 1 mem 64M cpus 1 min 2M high 3M\n"),
+           "load nodes with high watermarks given");
+        nv_sim_get_node_memory(w.sim, 0, &nm);
+        ok(nm.wmark_min <= nm.wmark_low && nm.wmark_low <= 10 * MIB && nm.wmark_high == 10 * MIB,
+           "a given high: min and low computed below it");
+        nv_sim_get_node_memory(w.sim, 1, &nm);
+        ok(nm.wmark_min == 2 * MIB && nm.wmark_low > 2 * MIB && nm.wmark_low <= 3 * MIB,
+           "min and high given: low computed between them");
         world_done(&w);
 
         ok(world_load(&w, "node 0 mem 4T cpus 0\nnode 1 mem 1T cpus 1\n"), "load a 5T host");

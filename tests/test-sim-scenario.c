@@ -230,6 +230,10 @@ int main(void) {
         test_bad("node 2 mem 1G cpus 20 min 200M low 100M\n", "t.scn:3:", "watermarks");
         test_bad("node 2 mem 1G cpus 20 min 1G\n", "t.scn:3:", "watermarks");
         test_bad("node 2 mem 1G cpus 20 low lots\n", "t.scn:3:", "bad low watermark");
+        test_bad("node 2 mem 1G cpus 20 low 100M high 50M\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 min 100M high 50M\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 high 1G\n", "t.scn:3:", "watermarks");
+        test_bad("node 2 mem 1G cpus 20 high x\n", "t.scn:3:", "bad high watermark");
         test_bad("distance 0 7 20\n", "t.scn:3:", "no such node");
         test_bad("vm a mem 1G\n", "t.scn:3:", "required");
         test_bad("vm a mem 1G vcpus 2 backing paper\n", "t.scn:3:", "unknown backing");

@@ -13,14 +13,18 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/fileio.h"
+#include "host/host-memory.h"
 #include "host/topology.h"
 #include "tap.h"
+
+#define PAGE ((uint64_t)sysconf(_SC_PAGESIZE))
 
 static char *fixture(const char *name) {
         char *p;
@@ -69,6 +73,49 @@ static void test_cpulist(void) {
         ok(l == NULL, "cpulist: the output is untouched on failure");
 }
 
+/* ---- the high watermarks in /proc/zoneinfo ---- */
+
+static void test_zoneinfo(void) {
+        static const char pagesets[] = "Node 0, zone   Normal\n"
+                                       "  pages free     100\n"
+                                       "        min      10\n"
+                                       "        low      12\n"
+                                       "        high     14\n"
+                                       "  pagesets\n"
+                                       "    cpu: 0\n"
+                                       "              high:     2715\n"
+                                       "              high_min: 2715\n"
+                                       "        high     999\n"
+                                       "Node 17, zone   Normal\n"
+                                       "        high     5\n"
+                                       "Node 2, zone   Normal\n"
+                                       "        high     7\n";
+        uint64_t high[NV_MAX_NODES], kept[NV_MAX_NODES];
+        char big[256];
+
+        is_int(nv_parse_zoneinfo_high(pagesets, 4096, high), 0, "zoneinfo: parses");
+        is_u64(high[0], 14 * 4096,
+               "zoneinfo: a zone's first high only (not its pagesets' high:, nor a later one)");
+        is_u64(high[2], 7 * 4096, "zoneinfo: node 2");
+        is_u64(high[1], 0, "zoneinfo: a node with no zone is 0");
+        ok(high[NV_MAX_NODES - 1] == 0, "zoneinfo: a node beyond the table is ignored");
+
+        memset(kept, 0xab, sizeof(kept));
+        memcpy(high, kept, sizeof(high));
+        is_int(nv_parse_zoneinfo_high("", 4096, high), -EBADMSG, "zoneinfo: empty: refused");
+        is_int(nv_parse_zoneinfo_high("        high     14\n", 4096, high), -EBADMSG,
+               "zoneinfo: a high before any zone: refused");
+        is_int(nv_parse_zoneinfo_high("Node 0, zone Normal\n        high     x\n", 4096, high), -EBADMSG,
+               "zoneinfo: a high that is no number: refused");
+        snprintf(big, sizeof(big), "Node 0, zone Normal\n        high     %llu\n", 1ull << 60);
+        is_int(nv_parse_zoneinfo_high(big, 4096, high), -EBADMSG,
+               "zoneinfo: a high that overflows: refused");
+        snprintf(big, sizeof(big), "Node 0, zone A\n high %llu\nNode 0, zone B\n high %llu\n", 1ull << 51,
+                 1ull << 51);
+        is_int(nv_parse_zoneinfo_high(big, 4096, high), -EBADMSG, "zoneinfo: a sum that overflows: refused");
+        ok(memcmp(high, kept, sizeof(high)) == 0, "zoneinfo: nothing written on failure");
+}
+
 /* ---- the fixture hosts ---- */
 
 static void test_two_nodes(void) {
@@ -93,11 +140,15 @@ static void test_two_nodes(void) {
         is_int(t.distance[0][1], 21, "2 nodes: distance 0->1 is 21");
         is_int(t.distance[1][0], 21, "2 nodes: distance 1->0 is 21");
         ok(!t.nested, "2 nodes: not nested (no hypervisor flag)");
+        is_u64(t.nodes[0].high_wmark_bytes, (31 + 6517 + 9000 + 0) * PAGE,
+               "2 nodes: node 0's high watermark is its zones' summed (proc/zoneinfo)");
+        is_u64(t.nodes[1].high_wmark_bytes, 20000 * PAGE, "2 nodes: node 1's high watermark");
 
         nv_topology_fill_inventory(&t, &inv);
         is_int(inv.nr_nodes, 2, "2 nodes: the inventory gets two nodes");
         is_u64(inv.nodes[1].total_bytes, 8 * GIB, "2 nodes: the inventory gets node 1's memory");
         is_int(inv.distance[1][0], 21, "2 nodes: the inventory gets the distances");
+        is_u64(inv.nodes[1].high_wmark_bytes, 20000 * PAGE, "2 nodes: the inventory gets the watermarks");
 
         is_int(nv_topology_refresh_memory(&t), 0, "2 nodes: memory refreshes");
         is_u64(t.nodes[1].free_bytes, 6 * GIB, "2 nodes: free memory after a refresh");
@@ -127,6 +178,8 @@ static void test_four_nodes(void) {
         is_int(t.distance[2][1], 22, "4 nodes: distance 2->1 is 22");
         is_int(t.distance[3][2], 16, "4 nodes: distance 3->2 is 16");
         ok(t.nested, "4 nodes: nested (the hypervisor flag)");
+        ok(t.nodes[0].high_wmark_bytes == 0 && t.nodes[3].high_wmark_bytes == 0,
+           "4 nodes: no proc/zoneinfo: the watermarks are unknown (0), and the load succeeds");
         nv_topology_done(&t);
 }
 
@@ -269,6 +322,24 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
         return remove(path);
 }
 
+static void put_zoneinfo(const char *root, unsigned long long high0, unsigned long long high1) {
+        _cleanup_free_ char *path = NULL;
+        FILE *f;
+
+        if (asprintf(&path, "%s/proc", root) < 0)
+                abort();
+        mkdir_p(path);
+        free(path);
+        if (asprintf(&path, "%s/proc/zoneinfo", root) < 0 || !(f = fopen(path, "we")))
+                abort();
+        fprintf(f,
+                "Node 0, zone   Normal\n  pages free     1000\n        min      %llu\n        high     "
+                "%llu\n"
+                "Node 1, zone   Normal\n  pages free     1000\n        high     %llu\n",
+                high0 / 2, high0, high1);
+        fclose(f);
+}
+
 static void test_refresh(void) {
         char root[] = "/tmp/test-topology.XXXXXX";
         _cleanup_free_ char *dir = NULL, *gone = NULL;
@@ -294,6 +365,15 @@ static void test_refresh(void) {
         put_meminfo(root, 1, 524288);
         is_int(nv_topology_refresh_memory(&t), 0, "refresh: node memory is read again");
         is_u64(t.nodes[1].free_bytes, 512 * MIB, "refresh: node 1 now has 512 MiB free");
+
+        /* The load was refresh 0, with no zoneinfo yet, and the one above refresh 1. */
+        put_zoneinfo(root, 100, 200);
+        for (unsigned i = 2; i < NV_TOPOLOGY_WATERMARK_REFRESHES; i++)
+                (void)nv_topology_refresh_memory(&t);
+        is_u64(t.nodes[1].high_wmark_bytes, 0, "refresh: the watermarks wait for their turn");
+        is_int(nv_topology_refresh_memory(&t), 0, "refresh: the watermarks' turn");
+        ok(t.nodes[0].high_wmark_bytes == 100 * PAGE && t.nodes[1].high_wmark_bytes == 200 * PAGE,
+           "refresh: the watermarks are read at their turn");
 
         put_meminfo(root, 0, 262144);
         if (asprintf(&gone, "%s/node1/meminfo", dir) < 0 || unlink(gone) < 0)
@@ -400,6 +480,10 @@ static void test_this_machine(void) {
                 int first = __builtin_ctz(t.online);
                 ok(t.nodes[first].free_bytes > 0 && t.nodes[first].free_bytes <= t.nodes[first].total_bytes,
                    "this machine: node %d has some free memory, at most its total", first);
+                ok(t.nodes[first].high_wmark_bytes > 0 &&
+                           t.nodes[first].high_wmark_bytes < t.nodes[first].total_bytes,
+                   "this machine: node %d's high watermark (/proc/zoneinfo) is above 0, below its total",
+                   first);
         }
         is_int(t.nested, system("grep -qw hypervisor /proc/cpuinfo") == 0,
                "this machine: nested iff /proc/cpuinfo has the hypervisor flag");
@@ -410,6 +494,7 @@ int main(void) {
         log_set_max_level(LOG_CRIT); /* the failure cases log errors on purpose */
 
         test_cpulist();
+        test_zoneinfo();
         test_two_nodes();
         test_four_nodes();
         test_sparse_nodes();

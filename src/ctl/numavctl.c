@@ -154,7 +154,7 @@ static const char *size_str(char *buf, json_object *o, const char *key) {
 
 static int cmd_status(nv_varlink_client *c, char **args) {
         _cleanup_(json_object_putp) json_object *h = NULL;
-        char a[FORMAT_BUF], b[FORMAT_BUF];
+        char a[FORMAT_BUF], b[FORMAT_BUF], f[FORMAT_BUF];
         json_object *nodes, *failure;
         int r;
 
@@ -169,13 +169,14 @@ static int cmd_status(nv_varlink_client *c, char **args) {
         printf("Epoch %" PRIi64 ", %" PRIi64 " VMs, %s moved in %" PRIi64 " calls\n", get_int(h, "epoch", 0),
                get_int(h, "vms", 0), size_str(a, h, "migratedBytes"), get_int(h, "moveCalls", 0));
         if (arg_legend)
-                printf("%-5s %10s %10s  %s\n", "NODE", "TOTAL", "FREE", "DISTANCES");
+                printf("%-5s %10s %10s %10s  %s\n", "NODE", "TOTAL", "FREE", "FLOOR", "DISTANCES");
         if (json_object_object_get_ex(h, "nodes", &nodes))
                 for (size_t i = 0; i < json_object_array_length(nodes); i++) {
                         json_object *n = json_object_array_get_idx(nodes, i), *d;
 
-                        printf("%-5" PRIi64 " %10s %10s ", get_int(n, "id", -1),
-                               size_str(a, n, "totalBytes"), size_str(b, n, "freeBytes"));
+                        printf("%-5" PRIi64 " %10s %10s %10s ", get_int(n, "id", -1),
+                               size_str(a, n, "totalBytes"), size_str(b, n, "freeBytes"),
+                               size_str(f, n, "floorBytes"));
                         if (json_object_object_get_ex(n, "distances", &d))
                                 for (size_t k = 0; k < json_object_array_length(d); k++)
                                         printf(" %d", json_object_get_int(json_object_array_get_idx(d, k)));
@@ -492,6 +493,16 @@ static void metric(const char *name, const char *type, const char *help) {
         printf("# HELP numavd_%s %s\n# TYPE numavd_%s %s\n", name, help, name, type);
 }
 
+/* A gauge with one sample per node, from each node's field key. */
+static void node_metric(json_object *nodes, size_t nn, const char *name, const char *help, const char *key) {
+        metric(name, "gauge", help);
+        for (size_t i = 0; i < nn; i++) {
+                json_object *n = json_object_array_get_idx(nodes, i);
+                printf("numavd_%s{node=\"%" PRIi64 "\"} %" PRIi64 "\n", name, get_int(n, "id", 0),
+                       get_int(n, key, 0));
+        }
+}
+
 static void vm_label(json_object *vm) {
         printf("{vm=\"");
         ctl_prom_label(stdout, get_str(vm, "name"));
@@ -526,18 +537,10 @@ static int cmd_metrics(nv_varlink_client *c, char **args) {
         printf("numavd_migrated_bytes_total %" PRIi64 "\n", get_int(h, "migratedBytes", 0));
         metric("move_calls_total", "counter", "move_pages(2) calls.");
         printf("numavd_move_calls_total %" PRIi64 "\n", get_int(h, "moveCalls", 0));
-        metric("node_total_bytes", "gauge", "Memory of a NUMA node.");
-        for (size_t i = 0; i < nn; i++) {
-                json_object *n = json_object_array_get_idx(nodes, i);
-                printf("numavd_node_total_bytes{node=\"%" PRIi64 "\"} %" PRIi64 "\n", get_int(n, "id", 0),
-                       get_int(n, "totalBytes", 0));
-        }
-        metric("node_free_bytes", "gauge", "Free memory of a NUMA node.");
-        for (size_t i = 0; i < nn; i++) {
-                json_object *n = json_object_array_get_idx(nodes, i);
-                printf("numavd_node_free_bytes{node=\"%" PRIi64 "\"} %" PRIi64 "\n", get_int(n, "id", 0),
-                       get_int(n, "freeBytes", 0));
-        }
+        node_metric(nodes, nn, "node_total_bytes", "Memory of a NUMA node.", "totalBytes");
+        node_metric(nodes, nn, "node_free_bytes", "Free memory of a NUMA node.", "freeBytes");
+        node_metric(nodes, nn, "node_floor_bytes", "Free memory numavd's moves leave on a NUMA node.",
+                    "floorBytes");
         static const struct {
                 const char *name, *type, *key, *help;
         } per_vm[] = {

@@ -363,6 +363,16 @@ static void record_verdicts(nv_manager *m, const nv_placement_plan *plan) {
         }
 }
 
+uint64_t nv_epoch_node_floor(const nv_manager *m, unsigned n) {
+        const nv_node_info *node = &m->inv.nodes[n];
+
+        /* NodeFreeFloor as a percentage is a share of each node's own memory. A floor below the
+         * node's high watermark would let moves wake kswapd, which would reclaim what they brought
+         * (or the node's page cache): the floor is never lower than the watermark. */
+        return MAX(size_or_percent_resolve(&m->config->node_floor, node->total_bytes),
+                   node->high_wmark_bytes);
+}
+
 static nv_placement_config placement_config(const nv_manager *m) {
         const nv_config *c = m->config;
         nv_placement_config p = {
@@ -374,9 +384,8 @@ static nv_placement_config placement_config(const nv_manager *m) {
                 .retarget_epochs = c->retarget_epochs,
         };
 
-        /* NodeFreeFloor as a percentage is a share of each node's own memory. */
         for (unsigned n = 0; n < MIN(m->inv.nr_nodes, (unsigned)NV_MAX_NODES); n++)
-                p.node_floor_bytes[n] = size_or_percent_resolve(&c->node_floor, m->inv.nodes[n].total_bytes);
+                p.node_floor_bytes[n] = nv_epoch_node_floor(m, n);
         return p;
 }
 

@@ -91,6 +91,9 @@ int nv_backend_pick(nv_manager *m);
 nv_heatmap_config nv_manager_heatmap_config(const nv_manager *m);
 int nv_epoch_refresh(nv_manager *m);
 void nv_epoch_sample(nv_manager *m);
+/* The free memory no move takes node n below: NodeFreeFloor=, and never less than the node's
+ * high watermark. */
+uint64_t nv_epoch_node_floor(const nv_manager *m, unsigned n);
 /* What VM s may still move this epoch of max_bytes in pages of `page` bytes, within its own
  * MaxMoveRate= (0: none), counted in cost (model/move-cost.h). */
 uint64_t nv_epoch_vm_allowance(const nv_manager *m, const nv_vm_state *s, uint64_t max_bytes, uint64_t page);

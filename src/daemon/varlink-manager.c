@@ -70,6 +70,12 @@ static int method_get_host(nv_varlink_call *call, json_object *p, unsigned flags
                                        json_object_new_uint64(m->inv.nodes[n].total_bytes));
                 json_object_object_add(node, "freeBytes",
                                        json_object_new_uint64(m->inv.nodes[n].free_bytes));
+                json_object_object_add(node, "highWatermarkBytes",
+                                       m->inv.nodes[n].high_wmark_bytes
+                                               ? json_object_new_uint64(m->inv.nodes[n].high_wmark_bytes)
+                                               : NULL);
+                json_object_object_add(node, "floorBytes",
+                                       json_object_new_uint64(nv_epoch_node_floor(m, n)));
                 for (unsigned k = 0; k < m->inv.nr_nodes; k++)
                         json_object_array_add(d, json_object_new_int(m->inv.distance[n][k]));
                 json_object_object_add(node, "distances", d);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/fileio.h"
 #include "common/parse.h"
+#include "host/host-memory.h"
 #include "host/topology.h"
 
 #define NODE_DIR                "/sys/devices/system/node"
@@ -215,6 +216,21 @@ static int read_mem_free(const char *root, const char *path, uint64_t *ret) {
         return 0;
 }
 
+static void refresh_watermarks(nv_topology *t) {
+        uint64_t high[NV_MAX_NODES];
+        int r;
+
+        if (t->refreshes_since_watermarks++ % NV_TOPOLOGY_WATERMARK_REFRESHES != 0)
+                return;
+        r = nv_read_high_watermarks(t->root, high);
+        if (r < 0) {
+                log_debug_errno(r, "No high watermarks from %s/proc/zoneinfo, ignoring: %m", t->root);
+                return;
+        }
+        for (unsigned node = 0; node < t->nr_nodes; node++)
+                t->nodes[node].high_wmark_bytes = high[node];
+}
+
 int nv_topology_refresh_memory(nv_topology *t) {
         uint64_t free_bytes[NV_MAX_NODES] = {};
         int r;
@@ -241,6 +257,7 @@ int nv_topology_refresh_memory(nv_topology *t) {
 
         for (unsigned node = 0; node < t->nr_nodes; node++)
                 t->nodes[node].free_bytes = free_bytes[node];
+        refresh_watermarks(t);
         return 0;
 }
 

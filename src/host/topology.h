@@ -9,6 +9,8 @@
  *   ROOT/sys/devices/system/node/nodeN/meminfo  free memory per node (MemFree), refreshed often;
  *   ROOT/proc/meminfo                           the same for the one node of a kernel without NUMA
  *                                               (no ROOT/sys/devices/system/node);
+ *   ROOT/proc/zoneinfo                          each node's high watermarks, read at load and
+ *                                               every NV_TOPOLOGY_WATERMARK_REFRESHES refreshes;
  *   ROOT/proc/cpuinfo                           the "hypervisor" flag: the host is itself a guest.
  *
  * Nodes are indexed by their OS index: nr_nodes is the highest node + 1, and a hole (an offline
@@ -25,6 +27,10 @@
 /* CPU numbers beyond this are refused (a bound on the CPU map's size). */
 #define NV_TOPOLOGY_MAX_CPUS    16384u
 #define NV_DISTANCE_UNREACHABLE 255
+/* The watermarks change only when min_free_kbytes or watermark_scale_factor is written, memory is
+ * hot-plugged, or a boost comes and goes, and the kernel prints /proc/zoneinfo holding each
+ * zone's lock: it is read at one refresh in 60 (one epoch in 60), not at every one. */
+#define NV_TOPOLOGY_WATERMARK_REFRESHES 60u
 
 typedef struct nv_topology {
         char *root;        /* "" for "/" */
@@ -36,6 +42,7 @@ typedef struct nv_topology {
         bool nested;
         int *cpu_node;    /* by CPU number: its node, or -1 */
         unsigned nr_cpus; /* length of cpu_node: highest CPU seen + 1 */
+        unsigned refreshes_since_watermarks;
 } nv_topology;
 
 /* Load the topology with hwloc: from the XML file xml, else from the synthetic description
@@ -49,8 +56,9 @@ int nv_topology_load(const char *root, const char *xml, const char *synthetic, n
 /* Free what t holds and reset it; accepts NULL. */
 void nv_topology_done(nv_topology *t);
 
-/* Re-read every node's free memory (it changes; CPUs, distances and totals do not). On failure
- * the nodes keep their last values. */
+/* Re-read every node's free memory (it changes; CPUs, distances and totals do not), and its high
+ * watermarks when they are due. On failure the nodes keep their last values; watermarks that
+ * cannot be read (no ROOT/proc/zoneinfo) stay 0, unknown, and fail nothing. */
 int nv_topology_refresh_memory(nv_topology *t);
 
 /* The node of a CPU, or -ENOENT when the CPU is unknown. */

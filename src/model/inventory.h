@@ -64,6 +64,9 @@ typedef struct nv_vm_info {
 typedef struct nv_node_info {
         uint64_t total_bytes;
         uint64_t free_bytes;
+        /* The kernel's high watermarks, summed over the node's zones: below them kswapd reclaims
+         * from the node (and NUMA balancing migrates nothing to it). 0: unknown. */
+        uint64_t high_wmark_bytes;
 } nv_node_info;
 
 typedef struct nv_inventory {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Node memory: the min and low watermarks as Linux computes them, allocations that fall back
+/* Node memory: the min, low and high watermarks as Linux computes them, allocations that fall back
  * along the distances as the page allocator's zonelist does, and memory that is not the VMs'
  * (page cache, other processes) growing over time. No reclaim and no swap are modelled: what
  * cannot be placed above a node's min watermark is not placed. */
@@ -15,7 +15,8 @@
  * int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144] KiB. __setup_per_zone_wmarks() gives each
  * zone its share of it in proportion to its managed pages (WMARK_MIN), and adds
  * max(min / 4, managed * watermark_scale_factor / 10000) for WMARK_LOW (and again for WMARK_HIGH),
- * watermark_scale_factor being 10 by default. The sim has one zone per node. */
+ * watermark_scale_factor being 10 by default. The sim has one zone per node. Allocations and moves
+ * look at min and low; high is what the node tells the daemon (no kswapd is modelled). */
 #define WMARK_MIN_FREE_KB_MIN   128u
 #define WMARK_MIN_FREE_KB_MAX   262144u
 #define WMARK_SCALE_FACTOR      10u
@@ -33,11 +34,16 @@ void sim_setup_watermarks(nv_sim *s) {
                 sim_node *node = &s->nodes[n];
                 uint64_t min = (uint64_t)((unsigned __int128)min_free * node->total / total);
                 uint64_t step = MAX(min / 4, node->total / WMARK_SCALE_FACTOR_BASE * WMARK_SCALE_FACTOR);
+                uint64_t cap = node->low_set ? node->wmark_low : node->high_set ? node->wmark_high : min;
 
                 if (!node->min_set)
-                        node->wmark_min = node->low_set ? MIN(min, node->wmark_low) : min;
+                        node->wmark_min = MIN(min, cap);
                 if (!node->low_set)
-                        node->wmark_low = node->wmark_min + step;
+                        node->wmark_low =
+                                MIN(node->wmark_min + step, node->high_set ? node->wmark_high : UINT64_MAX);
+                if (!node->high_set)
+                        node->wmark_high =
+                                MIN(node->wmark_low + (node->wmark_low - node->wmark_min), node->total);
         }
 }
 
@@ -120,6 +126,7 @@ int nv_sim_get_node_memory(const nv_sim *s, unsigned node, nv_sim_node_memory *r
                 .free = n->free,
                 .wmark_min = n->wmark_min,
                 .wmark_low = n->wmark_low,
+                .wmark_high = n->wmark_high,
                 .other = n->other,
                 .other_dropped = n->other_dropped,
         };

@@ -76,11 +76,15 @@ int scenario_line_node(parser *p, char **tok, size_t n) {
                 } else if (strcmp(k, "local") == 0) {
                         if (parse_ns(v, &node->local_ns) < 0 || node->local_ns <= 0)
                                 return fail(p, "node %s: bad local latency: %s", tok[1], v);
-                } else if (strcmp(k, "min") == 0 || strcmp(k, "low") == 0) {
-                        bool low = k[0] == 'l';
-                        if (parse_size(v, low ? &node->wmark_low : &node->wmark_min) < 0)
+                } else if (strcmp(k, "min") == 0 || strcmp(k, "low") == 0 || strcmp(k, "high") == 0) {
+                        uint64_t *mark = k[0] == 'm'   ? &node->wmark_min
+                                         : k[0] == 'l' ? &node->wmark_low
+                                                       : &node->wmark_high;
+                        if (parse_size(v, mark) < 0)
                                 return fail(p, "node %s: bad %s watermark: %s", tok[1], k, v);
-                        *(low ? &node->low_set : &node->min_set) = true;
+                        *(k[0] == 'm'   ? &node->min_set
+                          : k[0] == 'l' ? &node->low_set
+                                        : &node->high_set) = true;
                 } else if (strcmp(k, "remote") == 0) {
                         if (parse_ns(v, &node->remote_ns) < 0 || node->remote_ns <= 0)
                                 return fail(p, "node %s: bad remote latency: %s", tok[1], v);
@@ -91,8 +95,11 @@ int scenario_line_node(parser *p, char **tok, size_t n) {
                 return fail(p, "node %s: mem and cpus are required", tok[1]);
         if ((node->min_set && node->wmark_min >= node->total) ||
             (node->low_set && node->wmark_low >= node->total) ||
-            (node->min_set && node->low_set && node->wmark_low < node->wmark_min))
-                return fail(p, "node %s: watermarks must be below mem, and min at most low", tok[1]);
+            (node->high_set && node->wmark_high >= node->total) ||
+            (node->min_set && node->low_set && node->wmark_low < node->wmark_min) ||
+            (node->low_set && node->high_set && node->wmark_high < node->wmark_low) ||
+            (node->min_set && node->high_set && node->wmark_high < node->wmark_min))
+                return fail(p, "node %s: watermarks must be below mem, and min <= low <= high", tok[1]);
         for (unsigned j = 0; j < s->nr_nodes; j++)
                 if (bitmap_overlaps(s->nodes[j].cpus, node->cpus, SIM_CPU_WORDS))
                         return fail(p, "node %s: shares CPUs with node %u", tok[1], j);

@@ -132,10 +132,10 @@ typedef struct sim_vm {
 
 typedef struct sim_node {
         uint64_t total, free;
-        uint64_t wmark_min, wmark_low; /* watermarks (sim/memory.c) */
-        bool min_set, low_set;         /* given by the scenario, not computed */
-        uint64_t other;                /* bytes of memory that is not the VMs' */
-        uint64_t other_dropped;        /* growth that found no room above the min watermarks */
+        uint64_t wmark_min, wmark_low, wmark_high; /* watermarks (sim/memory.c) */
+        bool min_set, low_set, high_set;           /* given by the scenario, not computed */
+        uint64_t other;                            /* bytes of memory that is not the VMs' */
+        uint64_t other_dropped;                    /* growth that found no room above the min watermarks */
         uint64_t cpus[SIM_CPU_WORDS];
         double local_ns, remote_ns; /* remote_ns < 0: local_ns * distance / 10 */
 } sim_node;

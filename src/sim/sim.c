@@ -258,8 +258,9 @@ static int sim_refresh(void *ctx, nv_inventory *inv) {
         nv_inventory v = { .nr_nodes = s->nr_nodes, .nested = s->nested };
 
         for (unsigned n = 0; n < s->nr_nodes; n++) {
-                v.nodes[n] =
-                        (nv_node_info){ .total_bytes = s->nodes[n].total, .free_bytes = s->nodes[n].free };
+                v.nodes[n] = (nv_node_info){ .total_bytes = s->nodes[n].total,
+                                             .free_bytes = s->nodes[n].free,
+                                             .high_wmark_bytes = s->nodes[n].wmark_high };
                 memcpy(v.distance[n], s->distance[n], sizeof(v.distance[n]));
         }
         v.vms = calloc(MAX(s->nr_vms, (size_t)1), sizeof(nv_vm_info));

@@ -52,7 +52,7 @@ int nv_sim_page_info(nv_sim *s, uint64_t vm_id, uint64_t hva, nv_sim_page *ret);
  * scenario sets them), and the memory that is not the VMs'. -EINVAL for no such node. */
 typedef struct nv_sim_node_memory {
         uint64_t total, free;
-        uint64_t wmark_min, wmark_low;
+        uint64_t wmark_min, wmark_low, wmark_high;
         uint64_t other;         /* bytes of page cache and other processes */
         uint64_t other_dropped; /* their growth that found no room above the min watermarks */
 } nv_sim_node_memory;

@@ -45,6 +45,8 @@ type node struct {
 	ID         int64   `json:"id"`
 	TotalBytes int64   `json:"totalBytes"`
 	FreeBytes  int64   `json:"freeBytes"`
+	HighWmark  *int64  `json:"highWatermarkBytes"`
+	FloorBytes int64   `json:"floorBytes"`
 	Distances  []int64 `json:"distances"`
 }
 
@@ -133,6 +135,15 @@ func main() {
 	ok(err == nil && h.Backend == "sim" && len(h.Nodes) == 2 && h.Nodes[0].TotalBytes > 0 &&
 		len(h.Nodes[1].Distances) == 2, "GetHost with parameters null: backend %s, %d nodes (%v)",
 		h.Backend, len(h.Nodes), err)
+	floor, highWmark := int64(-1), int64(-1) // -1: no node 1, or a null watermark
+	if len(h.Nodes) == 2 {
+		floor = h.Nodes[1].FloorBytes
+		if h.Nodes[1].HighWmark != nil {
+			highWmark = *h.Nodes[1].HighWmark
+		}
+	}
+	ok(highWmark > 0 && floor >= highWmark, "GetHost: node 1's floor is at least its high watermark (%d, %d)",
+		floor, highWmark)
 	err = c.Call(ctx, "io.numavd.Manager.GetHost", struct{}{}, &h)
 	ok(err == nil, "GetHost with parameters {} (%v)", err)
 	recv, err := c.Send(ctx, "io.numavd.Manager.GetHost", nil, 0)
