@@ -220,7 +220,7 @@ static void refresh_watermarks(nv_topology *t) {
         uint64_t high[NV_MAX_NODES];
         int r;
 
-        if (t->refreshes_since_watermarks++ % NV_TOPOLOGY_WATERMARK_REFRESHES != 0)
+        if (t->refreshes++ % NV_TOPOLOGY_WATERMARK_REFRESHES != 0)
                 return;
         r = nv_read_high_watermarks(t->root, high);
         if (r < 0) {

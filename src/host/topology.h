@@ -42,7 +42,9 @@ typedef struct nv_topology {
         bool nested;
         int *cpu_node;    /* by CPU number: its node, or -1 */
         unsigned nr_cpus; /* length of cpu_node: highest CPU seen + 1 */
-        unsigned refreshes_since_watermarks;
+        /* Refreshes so far: the watermarks are read at the first and every
+         * NV_TOPOLOGY_WATERMARK_REFRESHES-th. */
+        unsigned refreshes;
 } nv_topology;
 
 /* Load the topology with hwloc: from the XML file xml, else from the synthetic description
