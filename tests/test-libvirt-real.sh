@@ -21,7 +21,9 @@ libvirt_env_test_up
 # wait_log PATTERN TENTHS: until numavd's log has the pattern
 wait_log() { _lv_wait "$2" grep -q -- "$1" "$tmp/numavd.err"; }
 
-printf '[Daemon]\nEpoch=1s\nSources=both\n[Sampler]\nBackend=none\n[Placement]\nPlacement=no\n' >"$tmp/numavd.conf"
+# Epoch=20s: a VM found by the next epoch's poll would take up to 20 s, one found through libvirt's
+# events well under the 5 s allowed below, even on a loaded machine.
+printf '[Daemon]\nEpoch=20s\nSources=both\n[Sampler]\nBackend=none\n[Placement]\nPlacement=no\n' >"$tmp/numavd.conf"
 "$numavd" --varlink=no --config="$tmp/numavd.conf" --summary=json >"$tmp/run.json" 2>"$tmp/numavd.err" &
 daemon=$!
 wait_log "Connected to libvirt at qemu:///system" 100
@@ -33,11 +35,11 @@ t0=$(date +%s%N)
 virsh_ create "$tmp/lvreal1.xml" >/dev/null
 ok $? "domain lvreal1 starts (TCG, 256 MiB, 2 vCPUs; virsh create took $(ms_since "$t0") ms)"
 t0=$(date +%s%N)
-wait_log "Tracking VM lvreal1 " 50
+wait_log "Tracking VM lvreal1 " 100
 ok $? "numavd tracks lvreal1"
 ms=$(ms_since "$t0")
-[ "$ms" -lt 1000 ]
-ok $? "lvreal1 was tracked within ${ms} ms of virsh create returning (< 1000 ms)"
+[ "$ms" -lt 5000 ]
+ok $? "lvreal1 was tracked within ${ms} ms of virsh create returning (< 5000 ms)"
 qpid=$(cat /run/libvirt/qemu/lvreal1.pid 2>/dev/null)
 grep -q "Tracking VM lvreal1 (pid $qpid, 2 vCPUs, 1 RAM ranges)" "$tmp/numavd.err"
 ok $? "with its QEMU pid $qpid, 2 vCPU threads and 1 RAM range"
@@ -59,22 +61,22 @@ ok $? "lvreal1 was not forgotten while libvirtd was away"
 libvirt_env_domain_xml lvreal2 128 1 >"$tmp/lvreal2.xml"
 virsh_ create "$tmp/lvreal2.xml" >/dev/null
 t0=$(date +%s%N)
-wait_log "Tracking VM lvreal2 " 50
+wait_log "Tracking VM lvreal2 " 100
 ok $? "a domain started after the reconnection is tracked"
 ms=$(ms_since "$t0")
-[ "$ms" -lt 1000 ]
-ok $? "lvreal2 was tracked within ${ms} ms of virsh create returning (< 1000 ms)"
+[ "$ms" -lt 5000 ]
+ok $? "lvreal2 was tracked within ${ms} ms of virsh create returning (< 5000 ms)"
 
 # Destroy: forgotten at once (pidfd and STOPPED event).
 virsh_ destroy lvreal2 >/dev/null
 t0=$(date +%s%N)
-wait_log "VM lvreal2 is gone" 50
+wait_log "VM lvreal2 is gone" 100
 ok $? "lvreal2 is forgotten after virsh destroy"
 ms=$(ms_since "$t0")
-[ "$ms" -lt 1000 ]
-ok $? "lvreal2 was forgotten within ${ms} ms of virsh destroy returning (< 1000 ms)"
+[ "$ms" -lt 5000 ]
+ok $? "lvreal2 was forgotten within ${ms} ms of virsh destroy returning (< 5000 ms)"
 
-sleep 1.2 # let one epoch pass, so that the summary reflects lvreal1 after the refreshes
+sleep 20.5 # let one epoch pass, so that the summary reflects lvreal1 after the refreshes
 kill -TERM "$daemon"
 wait "$daemon"
 ok $? "numavd exits 0 on SIGTERM"
