@@ -3,7 +3,8 @@
 # tests/lab/bench-cells.sh there (every scenario under every policy, one cell after the other), then
 # gathers the cells into BUILDDIR/lab/bench/: cells.csv (every cell, with progress_vs_none),
 # summary.csv (per kernel, scenario and policy: medians over the repetitions), spread.csv (min and
-# max over them), series/ (hot-local share over time) and SCENARIO-KERNEL.png (gnuplot).
+# max over them), table.md (docs/bench.md's table), series/ (hot-local share over time) and
+# SCENARIO-KERNEL.png (gnuplot).
 # Exits 1 when a guest failed, a cell left something behind, or a policy that should act has no
 # evidence of acting. env: LAB_BENCH=quick|full (default full), LAB_BENCH_SCENES (only these
 # scenarios), LAB_KERNELS (only these kernels), top_srcdir, top_builddir.
@@ -44,6 +45,8 @@ awk -F, -v OFS=, 'NR == FNR { if ($3 == "none") base[$1 "," $2 "," $4] = $10; ne
 # Medians (a cell that never reached 95% counts as the longest), min and max per kernel, scenario
 # and policy.
 "$src/tests/lab/bench-summary.awk" -v out="$out" "$out/cells.csv"
+# The same cells as docs/bench.md shows them: every repetition, and the means.
+"$src/tests/lab/bench-table.awk" "$out/cells.csv" >"$out/table.md" || rc=1
 
 # Empty evidence where a policy should have acted fails the run.
 missing=$(awk -F, 'NR > 1 && $11 == "" { print $1 "/" $2 "/" $3 "/" $4 }' "$out/cells.csv")

@@ -57,7 +57,11 @@ lab-debs:
 # The lab bake-off (`make lab-bench`, LAB_BENCH=quick for the short one): every scenario under every
 # policy in one boot per kernel, results in lab/bench/. Not part of lab-check.
 NV_LAB_FILES += tests/lab/lab-bench.sh tests/lab/bench-cells.sh tests/lab/bench-policy.sh \
-	tests/lab/bench-summary.awk tests/lab/bench-plot.gp
+	tests/lab/bench-summary.awk tests/lab/bench-table.awk tests/lab/bench-plot.gp
+# The bake-off's summaries, checked by make check on a fixture of cells.
+dist_check_SCRIPTS += tests/test-lab-bench-table.sh
+TESTS += tests/test-lab-bench-table.sh
+EXTRA_DIST += tests/fixtures/lab-bench
 lab-bench: all tests/lab/nv-vmm
 	$(AM_V_GEN)LAB_BENCH='$(LAB_BENCH)' top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 		$(SHELL) $(top_srcdir)/tests/lab/lab-bench.sh
