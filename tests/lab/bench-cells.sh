@@ -1,5 +1,5 @@
 #!/bin/sh
-# lab: kernels=6.1,6.12 mem=2048 timeout=14400
+# lab: kernels=6.1,6.12 mem=2048 timeout=14400 resume
 # The cells of the lab bake-off (make lab-bench, tests/lab/lab-bench.sh), all in this one boot: each
 # scenario under each policy, from the same starting state (the tiny VMM started afresh, every page
 # first touched on node 0, numa_balancing 0, no numad or kdamond running), measured for $DUR s.
@@ -7,7 +7,8 @@
 # LAB_BENCH_SCENES="shift pressure": only these scenarios.
 # Per cell one line of $LAB_OUT/cells.csv and the series $LAB_OUT/series/SCENARIO-POLICY-REP.dat
 # ("seconds hot-local-share", from the moment the workload changes); TAP on stdout. A cell after
-# which a numad, a kdamond, a numavd, the VMM or a changed sysctl remains is a failure.
+# which a numad, a kdamond, a numavd, the VMM or a changed sysctl remains is a failure. A boot after
+# a failed one (the runner's `resume`) keeps the cells that one finished and runs the rest.
 . "$LAB_SRCDIR/tests/tap.sh"
 B=$LAB_BUILDDIR
 W=/tmp/bench
@@ -29,8 +30,9 @@ cpus0=$(cat /sys/devices/system/node/node0/cpulist)
 cpus1=$(cat /sys/devices/system/node/node1/cpulist)
 thp_sleep0=$(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)
 mkdir -p "$W" "$LAB_OUT/series" "$LAB_OUT/logs"
-echo "kernel,scenario,policy,rep,seconds_to_95,bytes_moved,hot_bytes,pingpong_bytes,policy_cpu_s,passes_per_s,evidence,local_end" \
-        >"$LAB_OUT/cells.csv"
+[ -s "$LAB_OUT/cells.csv" ] ||
+        echo "kernel,scenario,policy,rep,seconds_to_95,bytes_moved,hot_bytes,pingpong_bytes,policy_cpu_s,passes_per_s,evidence,local_end" \
+                >"$LAB_OUT/cells.csv"
 
 modprobe kvm_amd
 check "kvm_amd loads" test -c /dev/kvm
@@ -144,6 +146,10 @@ cell() { # scenario policy rep
 for rep in $(seq 1 $REPS); do
         for sc in $SCENES; do
                 for po in $POLICIES; do
+                        if grep -q "^$series,$sc,$po,$rep," "$LAB_OUT/cells.csv"; then
+                                echo "# $sc/$po/$rep: done in the boot before"
+                                continue
+                        fi
                         cell "$sc" "$po" "$rep"
                 done
         done

@@ -16,6 +16,12 @@ K=$(uname -r)
 [ -d "/lib/modules/$K" ] || { [ -n "${LAB_MODROOT:-}" ] && ln -s "$LAB_MODROOT/lib/modules/$K" "/lib/modules/$K"; }
 # The kernel must not move pages behind numavd's back.
 echo 0 >/proc/sys/kernel/numa_balancing
+# A CPU stuck in the kernel ends the boot at once (the runner reports it), with every CPU's
+# backtrace on the console, instead of when the runner's timeout runs out.
+echo 1 >/proc/sys/kernel/softlockup_all_cpu_backtrace
+echo 1 >/proc/sys/kernel/softlockup_panic
+# Keeps perf's scheduler static key on for the whole boot (tests/lab/nv-hold-keys.c says why).
+[ -x "$LAB_BUILDDIR/tests/lab/nv-hold-keys" ] && "$LAB_BUILDDIR/tests/lab/nv-hold-keys" &
 echo "LAB-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
 # `# lab: init=systemd`: systemd becomes PID 1 and runs the test as a service (lab-systemd.sh).
 [ "${LAB_INIT:-}" = systemd ] && exec /bin/sh "$LAB_SRCDIR/tests/lab/lab-systemd.sh" "$ENVF"

@@ -79,11 +79,16 @@ initrd() { # series -> path
         echo "$f"
 }
 
-# One boot: series, test script, name, mem MiB, timeout s. Sets boot_rc; 99 when no marker came.
+# One boot: series, test script, name, mem MiB, timeout s, keep (1: keep the share of the boot
+# before). Sets boot_rc; 99 when no marker came.
 boot() {
-        local s=$1 script=$2 name=$3 mem=$4 timeout=$5 out=$work/$3
+        local s=$1 script=$2 name=$3 mem=$4 timeout=$5 keep=$6 out=$work/$3
         local per=$((mem / 2)) log=$out/console.log envf=$out/lab.env
-        rm -rf "$out" && mkdir -p "$out/share"
+        if [ "$keep" = 1 ] && [ -d "$out/share" ]; then
+                find "$out" -mindepth 1 -maxdepth 1 ! -name share -exec rm -rf {} +
+        else
+                rm -rf "$out" && mkdir -p "$out/share"
+        fi
         cat >"$envf" <<EOE
 LAB_TEST=$script
 LAB_NAME=$name
@@ -111,6 +116,12 @@ EOE
         boot_rc=${boot_rc:-98}
 }
 
+# The guest kernel's first report in a console log (an oops, a BUG such as a soft lockup, a
+# panic) and what follows it, as TAP comments.
+kernel_report() { # console log
+        grep -a -m1 -A 30 -E 'BUG:|Oops|Kernel panic' "$1" 2>/dev/null | sed 's/^/# /'
+}
+
 tests=("$@")
 # By default every test whose header does not say default=no (a test kept for when it is named).
 [ ${#tests[@]} -gt 0 ] || tests=($(cd "$src/tests/lab" && grep -L -m1 '^# lab:.*default=no' t-*.sh | sed 's/\.sh$//'))
@@ -122,6 +133,7 @@ for t in "${tests[@]}"; do
         tmo=$(sed -n 's/.*timeout=\([0-9]*\).*/\1/p' <<<"$hdr")
         needs_kmod=$(grep -c 'needs=kmod' <<<"$hdr")
         lab_init=$(sed -n 's/.*init=\([a-z]*\).*/\1/p' <<<"$hdr") # init=systemd: lab-systemd.sh
+        resume=$(grep -c -w 'resume' <<<"$hdr")
         [ -z "${LAB_KERNELS:-}" ] || kernels=$LAB_KERNELS # e.g. LAB_KERNELS=6.1
         for s in ${kernels:-6.1}; do
                 name=$t-$s
@@ -136,20 +148,29 @@ for t in "${tests[@]}"; do
                 t0=$(date +%s)
                 # Up to two more boots when the guest, not the test, failed: no boot marker (a rare
                 # early-boot TCG failure), a stale int3 of the guest kernel's own text patching
-                # (static keys toggled by perf and KVM: multi-threaded TCG's race), or no end marker
-                # before the timeout (a stalled guest). A test that ran and failed is not retried.
+                # (static keys switched by perf and KVM: multi-threaded TCG's race; an oops, or a CPU
+                # stuck looping through the int3 handler), or no end marker before the timeout (a
+                # stalled guest). A test that ran and failed is not retried, nor is a guest whose
+                # kernel failed otherwise (a soft lockup panics the guest: guest-init.sh). The
+                # console of each failed boot is kept as NAME/console-N.log; with `resume` in the
+                # header a boot keeps the share of the one before.
                 for attempt in 1 2 3; do
-                        boot "$s" "$script" "$name" "${mem:-2048}" "${tmo:-600}"
+                        boot "$s" "$script" "$name" "${mem:-2048}" "${tmo:-600}" "$((resume > 0 && attempt > 1))"
                         why=
                         if [ "$boot_rc" -eq 99 ]; then
                                 why="no boot marker"
-                        elif [ "$boot_rc" -ne 0 ] && grep -aq 'Oops: int3' "$work/$name/console.log"; then
+                        elif [ "$boot_rc" -ne 0 ] && grep -aqE 'Oops: int3|exc_int3' "$work/$name/console.log"; then
                                 why="the guest kernel hit a stale text-patching int3 (TCG)"
-                        elif [ "$boot_rc" -eq 98 ]; then
+                        elif [ "$boot_rc" -eq 98 ] && ! grep -aqE 'BUG:|Oops|Kernel panic' "$work/$name/console.log"; then
                                 why="the guest did not finish within ${tmo:-600} s"
                         fi
                         [ -n "$why" ] && [ "$attempt" -lt 3 ] || break
                         echo "# $name: $why; booting it again"
+                        kernel_report "$work/$name/console.log"
+                        cp "$work/$name/console.log" "$work/$name-console-$attempt.log"
+                done
+                for ((a = 1; a < attempt; a++)); do
+                        mv "$work/$name-console-$a.log" "$work/$name/console-$a.log"
                 done
                 res=$work/$name/share/result.tap
                 # The guest's own TAP lines, renumbered under this runner's plan.
@@ -164,6 +185,7 @@ for t in "${tests[@]}"; do
                         tap ok "$name: guest finished cleanly ($(($(date +%s) - t0)) s)"
                 else
                         tap "not ok" "$name: guest rc=$boot_rc ($(($(date +%s) - t0)) s, $work/$name/console.log)"
+                        kernel_report "$work/$name/console.log"
                         grep -av -e '^$' "$work/$name/console.log" 2>/dev/null | tail -n 15 | sed 's/^/# /'
                         grep -v -e '^ok ' "$res" 2>/dev/null | tail -n 15 | sed 's/^/# /'
                 fi

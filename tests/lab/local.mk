@@ -1,6 +1,6 @@
 # The QEMU lab (tests/lab/README.md): `make lab-check` boots Debian's kernels under TCG with two
 # NUMA nodes and runs tests/lab/t-*.sh inside. Not part of `make check`; .ci/run runs it.
-check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz
+check_PROGRAMS += tests/lab/nv-vmm tests/lab/nv-ept-fuzz tests/lab/nv-hold-keys
 tests_lab_nv_vmm_SOURCES = tests/lab/nv-vmm.c tests/lab/nv-vmm.h tests/lab/nv-vmm-bench.c tests/lab/nv-vmm-attrib.c \
 	tests/lab/nv-vmm-scene.c
 tests_lab_nv_vmm_LDADD = -lpthread
@@ -19,7 +19,7 @@ NV_LAB_FILES = \
 EXTRA_DIST += tests/lab/README.md $(NV_LAB_FILES)
 
 # LAB_TESTS="t-kmod-fuzz ..." picks tests; NUMAVD_LAB_CACHE is where kernels are kept.
-lab-check: all tests/lab/nv-vmm tests/lab/nv-ept-fuzz
+lab-check: all tests/lab/nv-vmm tests/lab/nv-ept-fuzz tests/lab/nv-hold-keys
 	$(AM_V_GEN)top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 		$(SHELL) $(top_srcdir)/tests/lab/lab.sh $(LAB_TESTS)
 .PHONY: lab-check
@@ -62,7 +62,7 @@ NV_LAB_FILES += tests/lab/lab-bench.sh tests/lab/bench-cells.sh tests/lab/bench-
 dist_check_SCRIPTS += tests/test-lab-bench-table.sh
 TESTS += tests/test-lab-bench-table.sh
 EXTRA_DIST += tests/fixtures/lab-bench
-lab-bench: all tests/lab/nv-vmm
+lab-bench: all tests/lab/nv-vmm tests/lab/nv-hold-keys
 	$(AM_V_GEN)LAB_BENCH='$(LAB_BENCH)' top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 		$(SHELL) $(top_srcdir)/tests/lab/lab-bench.sh
 .PHONY: lab-bench

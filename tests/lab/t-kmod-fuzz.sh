@@ -1,5 +1,5 @@
 #!/bin/sh
-# lab: kernels=6.1,6.12 mem=2048 timeout=900 needs=kmod
+# lab: kernels=6.1,6.12 mem=2048 timeout=300 needs=kmod
 # numavd_ept loads, survives thousands of random and invalid ioctls and VMMs killed mid-harvest,
 # drops every reference, unloads, and leaves dmesg free of oopses and warnings.
 . "$LAB_SRCDIR/tests/tap.sh"
