@@ -54,19 +54,23 @@ build_module() { # series
         cp "$src"/kernel/* "$dir/" && cp "$src/include/uapi/numavd_ept.h" "$dir/uapi/"
         make -C "$dir" KDIR="${KHDR[$s]}" >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
-# t-kmod-param's test module, in kmod-SERIES/param-test (with the module's own lookup header); the
-# test fails when it is missing.
-build_param_test() { # series
-        local dir=$work/kmod-$1/param-test
-        mkdir -p "$dir" && cp "$src"/tests/lab/kmod-param/* "$src/kernel/numavd_ept_param.h" "$dir/" &&
-                make -C "${KHDR[$1]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
+# The lab's own modules, in kmod-SERIES/DIR: t-kmod-param's test module (param-test, with
+# numavd_ept's lookup header; the test fails when it is missing) and the one guest-init.sh loads
+# (lab-hold; the guest boots without it when it is missing).
+build_lab_module() { # series, dir, source dir under tests/lab, extra files
+        local s=$1 dir=$work/kmod-$1/$2 srcdir=$src/tests/lab/$3
+        shift 3
+        mkdir -p "$dir" && cp "$srcdir"/* "$@" "$dir/" &&
+                make -C "${KHDR[$s]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
 for s in 6.1 6.12; do
         if [ -z "${KVER[$s]:-}" ]; then
                 tap skip "kernel $s not available (tests/lab/lab-deps.sh)"
         elif [ -d "${KHDR[$s]}" ] && build_module "$s"; then
                 tap ok "numavd_ept builds warning-free against ${KVER[$s]} headers"
-                build_param_test "$s"
+                build_lab_module "$s" param-test kmod-param "$src/kernel/numavd_ept_param.h"
+                build_lab_module "$s" lab-hold kmod-hold ||
+                        echo "# the lab-hold module did not build for $s (see $work/kmod-$s/lab-hold/build.log)"
         else
                 tap "not ok" "numavd_ept builds warning-free against ${KVER[$s]} headers (see $work/kmod-$s/build.log)"
                 tail -n 20 "$work/kmod-$s/build.log" | sed 's/^/# /'

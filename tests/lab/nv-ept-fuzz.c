@@ -585,23 +585,15 @@ static void test_kill(const char *vmm, unsigned kills) {
 }
 
 int main(int argc, char *argv[]) {
-        int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), keep_vm;
+        int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
         if (argc < 2)
                 return fprintf(stderr, "Usage: %s NV_VMM [ITERATIONS] [KILLS]\n", argv[0]), 2;
         if (kvm < 0)
                 return tap_skip_all("no /dev/kvm");
-        /* A VM of our own, open throughout. The first VM on a host switches the scheduler's
-         * preempt-notifier static key on and the last one off, and each switch patches __schedule
-         * on every CPU with int3 breakpoints; multi-threaded TCG can run a stale copy of such a
-         * breakpoint and the guest kernel dies of it (tests/lab/lab.sh). With this VM the key stays
-         * on while the VMs below come and go. */
-        keep_vm = ioctl(kvm, KVM_CREATE_VM, 0);
         test_unattached(kvm);
         test_fuzz(kvm, argc > 2 ? (unsigned)atoi(argv[2]) : 5000);
         test_kill(argv[1], argc > 3 ? (unsigned)atoi(argv[3]) : 10);
-        if (keep_vm >= 0)
-                close(keep_vm);
         close(kvm);
         return tap_done();
 }
