@@ -120,15 +120,21 @@ policy_evidence() {
                 m=$(jq '.migratedBytes // 0' "$W/summary.json" 2>/dev/null)
                 f=$(jq '[.vms[].attribution.faultsSampled // 0] | add // 0' "$W/summary.json" 2>/dev/null)
                 h=$(jq '[.vms[].hotBytes // 0] | add // 0' "$W/summary.json" 2>/dev/null)
-                if [ "$1" = numavd-attrib ]; then
-                        [ "${m:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ] && echo "numavd_migrated=$m faults_sampled=$f"
+                fl=$(jq '[.vms[].bytesByVerdict["node-floor"] // 0] | add // 0' "$W/summary.json" 2>/dev/null)
+                if [ "$1" = numavd-attrib ] && [ "${m:-0}" -gt 0 ]; then
+                        [ "${f:-0}" -gt 0 ] && echo "numavd_migrated=$m faults_sampled=$f"
                 elif [ "${m:-0}" -gt 0 ]; then
                         echo "numavd_migrated=$m"
-                elif [ "$2" = wide ] && [ "${h:-0}" -gt 0 ]; then
+                elif [ "$2" = wide ] && [ "$1" != numavd-attrib ] && [ "${h:-0}" -gt 0 ]; then
                         # Without attribution numavd places a VM's memory by where its vCPUs run as a
                         # whole; wide's run half on each node, so it holds: evidence that it saw the
                         # hot set, and where it found the vCPUs.
                         echo "numavd_migrated=0 hot_bytes=$h vcpu_node_percent=$(jq -c '[.vms[].vcpuNodePercent]' "$W/summary.json")"
+                elif [ "$2" = pressure ] && [ "${fl:-0}" -gt 0 ]; then
+                        # The target node had no room above numavd's floor (the larger of
+                        # NodeFreeFloor and the kernel's high watermark), so it held: its verdicts say
+                        # so.
+                        echo "numavd_migrated=0 hot_bytes=$h node_floor_bytes=$fl"
                 fi
                 ;;
         esac
