@@ -22,7 +22,7 @@ echo 1 >/proc/sys/kernel/softlockup_all_cpu_backtrace
 echo 1 >/proc/sys/kernel/softlockup_panic
 # Keep the scheduler's static keys for KVM's preempt notifiers and for perf on for the whole boot
 # (tests/lab/README.md, "TCG and the guest kernel's text patching").
-[ -e "${LAB_KMOD%/*}/lab-hold/nv_lab_hold.ko" ] && insmod "${LAB_KMOD%/*}/lab-hold/nv_lab_hold.ko"
+[ -e "${LAB_KMOD%/*}/lab/nv_lab_hold.ko" ] && insmod "${LAB_KMOD%/*}/lab/nv_lab_hold.ko"
 [ -x "$LAB_BUILDDIR/tests/lab/nv-hold-keys" ] && "$LAB_BUILDDIR/tests/lab/nv-hold-keys" &
 echo "LAB-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
 # `# lab: init=systemd`: systemd becomes PID 1 and runs the test as a service (lab-systemd.sh).

@@ -54,23 +54,21 @@ build_module() { # series
         cp "$src"/kernel/* "$dir/" && cp "$src/include/uapi/numavd_ept.h" "$dir/uapi/"
         make -C "$dir" KDIR="${KHDR[$s]}" >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
-# The lab's own modules, in kmod-SERIES/DIR: t-kmod-param's test module (param-test, with
-# numavd_ept's lookup header; the test fails when it is missing) and the one guest-init.sh loads
-# (lab-hold; the guest boots without it when it is missing).
-build_lab_module() { # series, dir, source dir under tests/lab, extra files
-        local s=$1 dir=$work/kmod-$1/$2 srcdir=$src/tests/lab/$3
-        shift 3
-        mkdir -p "$dir" && cp "$srcdir"/* "$@" "$dir/" &&
-                make -C "${KHDR[$s]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
+# The lab's own modules (tests/lab/kmod, with numavd_ept's lookup header) in kmod-SERIES/lab:
+# t-kmod-param's test module (the test fails when it is missing) and the one guest-init.sh loads
+# (the guest boots without it when it is missing).
+build_lab_modules() { # series
+        local dir=$work/kmod-$1/lab
+        mkdir -p "$dir" && cp "$src"/tests/lab/kmod/* "$src/kernel/numavd_ept_param.h" "$dir/" &&
+                make -C "${KHDR[$1]}" M="$dir" modules >"$dir/build.log" 2>&1 && ! grep -q 'warning:' "$dir/build.log"
 }
 for s in 6.1 6.12; do
         if [ -z "${KVER[$s]:-}" ]; then
                 tap skip "kernel $s not available (tests/lab/lab-deps.sh)"
         elif [ -d "${KHDR[$s]}" ] && build_module "$s"; then
                 tap ok "numavd_ept builds warning-free against ${KVER[$s]} headers"
-                build_lab_module "$s" param-test kmod-param "$src/kernel/numavd_ept_param.h"
-                build_lab_module "$s" lab-hold kmod-hold ||
-                        echo "# the lab-hold module did not build for $s (see $work/kmod-$s/lab-hold/build.log)"
+                build_lab_modules "$s" ||
+                        echo "# the lab's own modules did not build for $s (see $work/kmod-$s/lab/build.log)"
         else
                 tap "not ok" "numavd_ept builds warning-free against ${KVER[$s]} headers (see $work/kmod-$s/build.log)"
                 tail -n 20 "$work/kmod-$s/build.log" | sed 's/^/# /'
@@ -120,10 +118,12 @@ EOE
         boot_rc=${boot_rc:-98}
 }
 
-# The guest kernel's first report in a console log (an oops, a BUG such as a soft lockup, a
-# panic) and what follows it, as TAP comments.
+# How a guest kernel's report begins on the console: an oops, a BUG (a soft lockup among them), a
+# panic.
+kernel_failed='BUG:|Oops|Kernel panic'
+# The first such report in a console log and what follows it, as TAP comments.
 kernel_report() { # console log
-        grep -a -m1 -A 30 -E 'BUG:|Oops|Kernel panic' "$1" 2>/dev/null | sed 's/^/# /'
+        grep -a -m1 -A 30 -E "$kernel_failed" "$1" 2>/dev/null | sed 's/^/# /'
 }
 
 tests=("$@")
@@ -165,7 +165,7 @@ for t in "${tests[@]}"; do
                                 why="no boot marker"
                         elif [ "$boot_rc" -ne 0 ] && grep -aqE 'Oops: int3|exc_int3' "$work/$name/console.log"; then
                                 why="the guest kernel hit a stale text-patching int3 (TCG)"
-                        elif [ "$boot_rc" -eq 98 ] && ! grep -aqE 'BUG:|Oops|Kernel panic' "$work/$name/console.log"; then
+                        elif [ "$boot_rc" -eq 98 ] && ! grep -aqE "$kernel_failed" "$work/$name/console.log"; then
                                 why="the guest did not finish within ${tmo:-600} s"
                         fi
                         [ -n "$why" ] && [ "$attempt" -lt 3 ] || break

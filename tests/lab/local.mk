@@ -44,11 +44,11 @@ tests_lab_l2_touch_SOURCES = tests/lab/l2-touch.c
 tests_lab_l2_touch_LDFLAGS = -static
 tests_lab_l2_where_SOURCES = tests/lab/l2-where.c
 NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/t-l2-attrib.sh tests/lab/l2-mkinitramfs.sh
-# t-kmod-param: a test module that registers parameters as kvm_amd and kvm_intel do.
-NV_LAB_FILES += tests/lab/t-kmod-param.sh tests/lab/kmod-param/.clang-format tests/lab/kmod-param/Kbuild tests/lab/kmod-param/nv_param_test.c
-# The module every lab guest loads at boot (tests/lab/README.md, "TCG and the guest kernel's text
+# The lab's own modules: t-kmod-param's, which registers parameters as kvm_amd and kvm_intel do,
+# and the one every lab guest loads at boot (tests/lab/README.md, "TCG and the guest kernel's text
 # patching").
-NV_LAB_FILES += tests/lab/kmod-hold/.clang-format tests/lab/kmod-hold/Kbuild tests/lab/kmod-hold/nv_lab_hold.c
+NV_LAB_FILES += tests/lab/t-kmod-param.sh tests/lab/kmod/.clang-format tests/lab/kmod/Kbuild \
+	tests/lab/kmod/nv_param_test.c tests/lab/kmod/nv_lab_hold.c
 lab-check: tests/lab/l2-touch tests/lab/l2-where
 
 # t-deb-install installs the packages tests/test-deb.sh built into lab/debs (`make lab-debs`).

@@ -5,7 +5,7 @@
 # and vmx.c do, and answers through numavd_ept's own lookup what numavd_ept would read. The names
 # themselves are checked against the kernel's real kvm-intel.ko and kvm-amd.ko.
 . "$LAB_SRCDIR/tests/tap.sh"
-ko=$(dirname "$LAB_KMOD")/param-test/nv_param_test.ko
+ko=$(dirname "$LAB_KMOD")/lab/nv_param_test.ko
 check "the parameter test module built ($ko)" test -e "$ko"
 
 # Every name the module looks up is a bool parameter of the real vendor module of this kernel.
