@@ -4,7 +4,7 @@
 # scenario under each policy, from the same starting state (the tiny VMM started afresh, every page
 # first touched on node 0, numa_balancing 0, no numad or kdamond running), measured for $DUR s.
 # LAB_BENCH=quick: scenarios rehome and wide, once each; full: all four, three times each.
-# LAB_BENCH_SCENES="shift pressure": only these scenarios.
+# LAB_BENCH_SCENES="shift pressure": only these scenarios; LAB_BENCH_POLICIES: only these policies.
 # Per cell one line of $LAB_OUT/cells.csv and the series $LAB_OUT/series/SCENARIO-POLICY-REP.dat
 # ("seconds hot-local-share", from the moment the workload changes); TAP on stdout. A cell after
 # which a numad, a kdamond, a numavd, the VMM or a changed sysctl remains is a failure. A boot after
@@ -26,6 +26,7 @@ SCENES=${LAB_BENCH_SCENES:-$SCENES} SETTLE=15 DUR=30
 POLICIES="none autonuma numavd-kmod numavd-attrib"
 [ -d $DAMON ] && POLICIES="$POLICIES damos numavd-damon"
 POLICIES="$POLICIES numad numad-i5"
+POLICIES=${LAB_BENCH_POLICIES:-$POLICIES}
 cpus0=$(cat /sys/devices/system/node/node0/cpulist)
 cpus1=$(cat /sys/devices/system/node/node1/cpulist)
 thp_sleep0=$(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)
@@ -57,14 +58,37 @@ leftovers() {
         [ "$t" = "$thp_sleep0" ] || echo "khugepaged scan_sleep_millisecs=$t"
 }
 
-node1_free() { awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo; }
+node_free() { awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo; }
 
 # Key K of the series line $1 (t=... passes=... hot=... local=...).
 key() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+series_lines() { cat $W/series 2>/dev/null | wc -l; }
+
+# The VMM runs (kill -0 is true of a zombie too).
+vmm_running() {
+        st=$(sed -n 's/^.*) \(.\).*/\1/p' /proc/$vmm/stat 2>/dev/null)
+        [ -n "$st" ] && [ "$st" != Z ]
+}
+
+clear_fill() { [ -z "$fill" ] || { umount $fill && rm -rf $fill; }; }
+
+# The VMM is the instrument, not a policy: when it fails, say why (its output, its exit status and
+# the kernel's last words) and leave the cell unmeasured.
+vmm_failed() { # what
+        kill $vmm 2>/dev/null
+        wait $vmm
+        echo "# $sc/$po/$rep: the VMM $1 (exit status $?, $(series_lines) lines of series); its output:"
+        sed 's/^/#   /' $W/vmm.out
+        echo "# the kernel's last messages:"
+        dmesg | tail -n 15 | sed 's/^/#   /'
+}
+
+# A cell returns 2 when its VMM failed: the cell runs once more; a second failure is the cell's.
 cell() { # scenario policy rep
         sc=$1 po=$2 rep=$3 out=$LAB_OUT/series/$1-$2-$3.dat
-        rm -rf "${W:?}"/* /var/log/numad.log && echo "# $sc $po $rep: $(date +%T)"
+        rm -rf "${W:?}"/* /var/log/numad.log &&
+                echo "# $sc $po $rep: $(date +%T), MiB free on node 0: $(node_free 0), node 1: $(node_free 1)"
         left=$(leftovers)
         [ -z "$left" ] || { ok 1 "$sc/$po/$rep: clean start (left: $left)"; return; }
         fill= goal=0.95
@@ -73,7 +97,7 @@ cell() { # scenario policy rep
                 # default floor (NodeFreeFloor=2% of the node) and the kernel's high watermarks, under
                 # which NUMA balancing does not migrate. 95% means 95% of the half that fits.
                 sync && echo 3 >/proc/sys/vm/drop_caches # what it caches would make room on demand
-                free1=$(node1_free)
+                free1=$(node_free 1)
                 total1=$(awk '/MemTotal/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
                 high1=$(awk '/^Node/ { z = ($2 == "1,") } z && $1 == "high" { s += $2 } END { print int(s * 4 / 1024) + 1 }' /proc/zoneinfo)
                 reserve=$((total1 / 50 + 1))
@@ -81,7 +105,7 @@ cell() { # scenario policy rep
                 mkdir -p $W/fill && mount -t tmpfs -o mpol=bind:1,size=$((free1))M none $W/fill &&
                         dd if=/dev/zero of=$W/fill/x bs=1M count=$((free1 - reserve - HOT / 2)) 2>/dev/null
                 fill=$W/fill goal=0.475
-                echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node1_free) MiB"
+                echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node_free 1) MiB"
         fi
         c0=$cpus0 c1= scene=$sc
         case $sc in
@@ -93,10 +117,15 @@ cell() { # scenario policy rep
                 -w $scene -m $MEM -H $HOT -o 32 -c "$c0" $c1 -s $W/series >$W/vmm.out 2>&1 &
         vmm=$!
         i=0
-        while [ "$(cat $W/series 2>/dev/null | wc -l)" -lt $WARM ] && [ $i -lt 120 ] && kill -0 $vmm 2>/dev/null; do
+        while [ "$(series_lines)" -lt $WARM ] && [ $i -lt 120 ] && vmm_running; do
                 sleep 1
                 i=$((i + 1))
         done
+        if [ "$(series_lines)" -lt $WARM ]; then
+                vmm_failed "did not start"
+                clear_fill
+                return 2
+        fi
         policy_wait "$po"
         # A policy that runs all the time on a host (every one but DAMOS, whose target node is fixed
         # when it starts) runs for $SETTLE s before the workload changes, so what is measured is how
@@ -117,14 +146,22 @@ cell() { # scenario policy rep
         t0=$(cut -d' ' -f1 /proc/uptime)
         [ -n "$early" ] || policy_start "$po" 1
         sleep $DUR
+        vmm_running
+        vmm_ran=$?
         cpu=$(echo "$(policy_cpu "$po") $cpu0" | awk '$1 == "NA" { print "NA"; next } { printf "%.2f", $1 - $2 }')
         policy_stop "$po"
         ev=$(policy_evidence "$po" "$sc" | tr ',\n' '  ' | sed 's/ *$//')
+        [ -z "$fill" ] || echo "# pressure: node 1 free at the end: $(node_free 1) MiB"
+        for f in /var/log/numad.log $W/numavd.log $W/summary.json $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
+        if [ $vmm_ran -ne 0 ]; then
+                vmm_failed "ended before the cell did"
+                clear_fill
+                return 2
+        fi
         kill $vmm 2>/dev/null
         wait $vmm 2>/dev/null
+        clear_fill
         moved=$((($(vmstat_of pgmigrate_success) - pgm0) * 4096))
-        [ -z "$fill" ] || { echo "# pressure: node 1 free at the end: $(node1_free) MiB" && umount $fill && rm -rf $fill; }
-        for f in /var/log/numad.log $W/numavd.log $W/summary.json $W/damos.log; do [ -e $f ] && cp $f "$LAB_OUT/logs/$sc-$po-$rep-${f##*/}"; done
         # The series from t0 on (t: /proc/uptime when each line's measurement began): seconds and
         # hot-local share; the first time it reaches 95%. line0: the last line before t0.
         line0=$(awk -v t0="$t0" '{ split($1, kv, "=") } kv[2] <= t0' $W/series | tail -n1)
@@ -150,7 +187,11 @@ for rep in $(seq 1 $REPS); do
                                 echo "# $sc/$po/$rep: done in the boot before"
                                 continue
                         fi
+                        cell "$sc" "$po" "$rep" && continue
+                        [ $? -eq 2 ] || continue
+                        echo "# $sc/$po/$rep: once more, with a new VMM"
                         cell "$sc" "$po" "$rep"
+                        [ $? -ne 2 ] || ok 1 "$sc/$po/$rep: the VMM failed twice"
                 done
         done
 done

@@ -6,7 +6,8 @@
 #                                  those whose '# lab:' header says default=no)
 # env: top_srcdir, top_builddir (make lab-check sets them), NUMAVD_LAB_CACHE (tests/lab/lab-deps.sh),
 #      LAB_KERNELS="6.1" (only these series, instead of each test's own list), LAB_BENCH and
-#      LAB_BENCH_SCENES (passed to the guest: tests/lab/bench-cells.sh's mode and scenarios)
+#      LAB_BENCH_SCENES, LAB_BENCH_POLICIES (passed to the guest: tests/lab/bench-cells.sh's mode,
+#      scenarios and policies)
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$PWD}
@@ -103,6 +104,7 @@ LAB_KMOD=$work/kmod-$s/numavd_ept.ko
 LAB_INIT=${lab_init:-}
 LAB_BENCH=${LAB_BENCH:-}
 LAB_BENCH_SCENES="${LAB_BENCH_SCENES:-}"
+LAB_BENCH_POLICIES="${LAB_BENCH_POLICIES:-}"
 EOE
         timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel tcg -cpu max \
                 -smp 4,sockets=2,cores=2,threads=1 -m "${mem}M" \
