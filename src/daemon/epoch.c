@@ -243,6 +243,31 @@ uint64_t nv_epoch_note_moves(nv_manager *m, nv_vm_state *s, int r, const nv_move
         return res->bytes_moved;
 }
 
+/* A debug line per region moved, before its history records the move: where it was, its heat, who
+ * faulted on it and whether it goes back to the node it left (ping-pong), so that a move can be
+ * traced back to what the policy saw. */
+static void log_region_move(const nv_vm_state *s, const nv_region *rg, int target, uint64_t moved,
+                            uint64_t epoch, unsigned nr_nodes) {
+        char where[96] = "", votes[96] = "";
+        size_t w = 0, v = 0;
+
+        if (log_get_max_level() < LOG_DEBUG)
+                return;
+        for (unsigned n = 0; n < MIN(nr_nodes, (unsigned)NV_MAX_NODES); n++) {
+                w += (size_t)snprintf(where + w, sizeof(where) - MIN(w, sizeof(where)), "%s%" PRIu64,
+                                      n ? "/" : "", rg->node_bytes[n] >> 10);
+                v += (size_t)snprintf(votes + v, sizeof(votes) - MIN(v, sizeof(votes)), "%s%.1f",
+                                      n ? "/" : "", (double)rg->votes[n]);
+                w = MIN(w, sizeof(where) - 1);
+                v = MIN(v, sizeof(votes) - 1);
+        }
+        log_debug("VM %s, epoch %" PRIu64 ": region %#" PRIx64 "-%#" PRIx64 " (heat %.2f, KiB by node %s,"
+                  " votes %s, vote node %d x%u) to node %d%s: %" PRIu64 " bytes.",
+                  s->info.name, epoch, rg->start, rg->end, (double)rg->heat, where, votes, rg->vote_node,
+                  (unsigned)rg->vote_streak, target, rg->left_node == target ? ", back where it was" : "",
+                  moved);
+}
+
 /* Move up to max_bytes of one region to mv->target in epoch `epoch`, and record it in the
  * region's history. Returns the bytes moved. */
 static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv_move *mv,
@@ -260,8 +285,11 @@ static uint64_t carry_out(nv_manager *m, nv_vm_state *s, nv_region *rg, const nv
          * moves on each epoch where it stopped. */
         r = nv_mover_move_range(m->mover, &s->info, rg->start, rg->end, shift, mv->target, max_bytes, &res);
         moved = nv_epoch_note_moves(m, s, r, &res, page);
-        if (moved > 0 && nv_region_note_moved(rg, mv->target, moved, epoch))
-                s->counters.ping_pong_bytes += moved;
+        if (moved > 0) {
+                log_region_move(s, rg, mv->target, moved, epoch, m->inv.nr_nodes);
+                if (nv_region_note_moved(rg, mv->target, moved, epoch))
+                        s->counters.ping_pong_bytes += moved;
+        }
         return moved;
 }
 

@@ -58,6 +58,35 @@ leftovers() {
         [ "$t" = "$thp_sleep0" ] || echo "khugepaged scan_sleep_millisecs=$t"
 }
 
+# pressure: fill node 1 with tmpfs pages bound there until it has room for half the hot set above
+# its reserve: the larger of numavd's default floor (NodeFreeFloor=2% of the node) and the kernel's
+# high watermarks, under which NUMA balancing does not migrate. The fill comes just before t0, with
+# the VMM and the policy running, so that what they allocated before does not eat into the room.
+fill_node1() {
+        sync && echo 3 >/proc/sys/vm/drop_caches # what it caches would make room on demand
+        free1=$(node_free 1)
+        total1=$(awk '/MemTotal/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
+        high1=$(awk '/^Node/ { z = ($2 == "1,") } z && $1 == "high" { s += $2 } END { print int(s * 4 / 1024) + 1 }' /proc/zoneinfo)
+        reserve=$((total1 / 50 + 1))
+        [ "$high1" -le "$reserve" ] || reserve=$high1
+        fill=$W/fill want=$((reserve + HOT / 2))
+        mkdir -p $fill && mount -t tmpfs -o mpol=bind:1,size=$((free1))M none $fill &&
+                dd if=/dev/zero of=$fill/x bs=1M count=$((free1 - want)) 2>/dev/null
+        # What is free moves while the fill runs (reclaim, the VMM, the policy): grow or shrink the
+        # fill until node 1 is within 1 MiB of what it should have free.
+        for _ in 1 2 3 4 5; do
+                d=$(($(node_free 1) - want))
+                if [ $d -gt 1 ]; then
+                        dd if=/dev/zero of=$fill/x bs=1M count=$d oflag=append conv=notrunc 2>/dev/null
+                elif [ $d -lt -1 ]; then
+                        truncate -s -$((-d))M $fill/x
+                else
+                        break
+                fi
+        done
+        echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node_free 1) MiB"
+}
+
 node_free() { awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo; }
 
 # Key K of the series line $1 (t=... passes=... hot=... local=...).
@@ -92,21 +121,7 @@ cell() { # scenario policy rep
         left=$(leftovers)
         [ -z "$left" ] || { ok 1 "$sc/$po/$rep: clean start (left: $left)"; return; }
         fill= goal=0.95
-        if [ "$sc" = pressure ]; then
-                # Node 1 keeps room for half the hot set above its reserve: the larger of numavd's
-                # default floor (NodeFreeFloor=2% of the node) and the kernel's high watermarks, under
-                # which NUMA balancing does not migrate. 95% means 95% of the half that fits.
-                sync && echo 3 >/proc/sys/vm/drop_caches # what it caches would make room on demand
-                free1=$(node_free 1)
-                total1=$(awk '/MemTotal/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
-                high1=$(awk '/^Node/ { z = ($2 == "1,") } z && $1 == "high" { s += $2 } END { print int(s * 4 / 1024) + 1 }' /proc/zoneinfo)
-                reserve=$((total1 / 50 + 1))
-                [ "$high1" -le "$reserve" ] || reserve=$high1
-                mkdir -p $W/fill && mount -t tmpfs -o mpol=bind:1,size=$((free1))M none $W/fill &&
-                        dd if=/dev/zero of=$W/fill/x bs=1M count=$((free1 - reserve - HOT / 2)) 2>/dev/null
-                fill=$W/fill goal=0.475
-                echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node_free 1) MiB"
-        fi
+        [ "$sc" != pressure ] || goal=0.475 # half the hot set fits on node 1: 95% of that half
         c0=$cpus0 c1= scene=$sc
         case $sc in
         shift) c0=$cpus1 ;;
@@ -136,6 +151,7 @@ cell() { # scenario policy rep
                 policy_start "$po" 0
                 sleep $SETTLE
         fi
+        [ "$sc" != pressure ] || fill_node1
         cpu0=$(policy_cpu "$po")
         # t0: the workload changes (vCPU re-homed, hot set shifted) or the policy starts.
         pgm0=$(vmstat_of pgmigrate_success) hint0=$(vmstat_of numa_hint_faults) npm0=$(vmstat_of numa_pages_migrated)

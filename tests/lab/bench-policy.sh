@@ -21,6 +21,8 @@ cpu_of_comm() {
 
 vmstat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 
+# numavd logs at debug level: each region it moves, with the heat and votes that moved it
+# (logs/SCENARIO-POLICY-REP-numavd.log).
 numavd_conf() { # backend attribution-rate
         cat >"$W/numavd.conf" <<EOC
 [Daemon]
@@ -30,7 +32,7 @@ Sources=proc
 Backend=$1
 AttributionRate=$2
 EOC
-        "$B/numavd" --config="$W/numavd.conf" --summary=json --varlink=no >"$W/numavd.out" 2>"$W/numavd.log" &
+        "$B/numavd" --config="$W/numavd.conf" --summary=json --varlink=no --log-level=debug >"$W/numavd.out" 2>"$W/numavd.log" &
         policy_pid=$!
 }
 

@@ -17,7 +17,10 @@ K=$(uname -r)
 # The kernel must not move pages behind numavd's back.
 echo 0 >/proc/sys/kernel/numa_balancing
 # A CPU stuck in the kernel ends the boot at once (the runner reports it), with every CPU's
-# backtrace on the console, instead of when the runner's timeout runs out.
+# backtrace on the console, instead of when the runner's timeout runs out. Stuck means 120 s
+# (twice watchdog_thresh), not the default 20: under TCG a vCPU can make no progress for tens of
+# seconds and then go on (seen: 22 s in clear_page on 6.1, with the bake-off's fill running).
+echo 60 >/proc/sys/kernel/watchdog_thresh
 echo 1 >/proc/sys/kernel/softlockup_all_cpu_backtrace
 echo 1 >/proc/sys/kernel/softlockup_panic
 # Keep the scheduler's static keys for KVM's preempt notifiers and for perf on for the whole boot
