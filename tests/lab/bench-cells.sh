@@ -138,7 +138,6 @@ cell() { # scenario policy rep
         done
         if [ "$(series_lines)" -lt $WARM ]; then
                 vmm_failed "did not start"
-                clear_fill
                 return 2
         fi
         policy_wait "$po"
