@@ -6,8 +6,9 @@
 # max over them), table.md (docs/bench.md's table), series/ (hot-local share over time) and
 # SCENARIO-KERNEL.png (gnuplot).
 # Exits 1 when a guest failed, a cell left something behind, or a policy that should act has no
-# evidence of acting. env: LAB_BENCH=quick|full (default full), LAB_BENCH_SCENES (only these
-# scenarios), LAB_KERNELS (only these kernels), top_srcdir, top_builddir.
+# evidence of acting. env: LAB_BENCH=quick|full (default full), LAB_BENCH_SCENES and
+# LAB_BENCH_POLICIES (only these scenarios, policies), LAB_KERNELS (only these kernels), top_srcdir,
+# top_builddir.
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$PWD}
