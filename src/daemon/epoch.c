@@ -254,18 +254,19 @@ static void log_region_move(const nv_vm_state *s, const nv_region *rg, int targe
         if (log_get_max_level() < LOG_DEBUG)
                 return;
         for (unsigned n = 0; n < MIN(nr_nodes, (unsigned)NV_MAX_NODES); n++) {
-                w += (size_t)snprintf(where + w, sizeof(where) - MIN(w, sizeof(where)), "%s%" PRIu64,
-                                      n ? "/" : "", rg->node_bytes[n] >> 10);
-                v += (size_t)snprintf(votes + v, sizeof(votes) - MIN(v, sizeof(votes)), "%s%.1f",
-                                      n ? "/" : "", (double)rg->votes[n]);
+                /* snprintf returns what it would have written: w and v are clamped below to stay inside */
+                w += (size_t)snprintf(where + w, sizeof(where) - w, "%s%" PRIu64, n ? "/" : "",
+                                      rg->node_bytes[n] >> 10);
+                v += (size_t)snprintf(votes + v, sizeof(votes) - v, "%s%.1f", n ? "/" : "",
+                                      (double)rg->votes[n]);
                 w = MIN(w, sizeof(where) - 1);
                 v = MIN(v, sizeof(votes) - 1);
         }
         log_debug("VM %s, epoch %" PRIu64 ": region %#" PRIx64 "-%#" PRIx64 " (heat %.2f, KiB by node %s,"
                   " votes %s, vote node %d x%u) to node %d%s: %" PRIu64 " bytes.",
                   s->info.name, epoch, rg->start, rg->end, (double)rg->heat, where, votes, rg->vote_node,
-                  (unsigned)rg->vote_streak, target, rg->left_node == target ? ", back where it was" : "",
-                  moved);
+                  (unsigned)rg->vote_streak, target,
+                  nv_region_move_is_back(rg, target) ? ", back where it was" : "", moved);
 }
 
 /* Move up to max_bytes of one region to mv->target in epoch `epoch`, and record it in the

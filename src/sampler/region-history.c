@@ -20,7 +20,7 @@ bool nv_region_note_moved(nv_region *rg, int target, uint64_t bytes_moved, uint6
 
         if (bytes_moved == 0 || target < 0 || target >= NV_MAX_NODES)
                 return false;
-        ping_pong = rg->left_node == target;
+        ping_pong = nv_region_move_is_back(rg, target);
         for (int n = 0; n < NV_MAX_NODES; n++)
                 if (n != target)
                         off += rg->node_bytes[n];

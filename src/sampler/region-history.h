@@ -9,6 +9,12 @@
 
 #include "model/region.h"
 
+/* A move of the region to target takes its bytes back to the node the previous move had taken
+ * them from (ping-pong). */
+static inline bool nv_region_move_is_back(const nv_region *rg, int target) {
+        return rg->left_node == target;
+}
+
 /* bytes_moved of the region went to target in this epoch: shift its estimated bytes per node to
  * target (from each other node in proportion), remember the node they mostly left and the move.
  * Returns true when the bytes went back to the node the previous move had taken them from

@@ -65,7 +65,7 @@ leftovers() {
 fill_node1() {
         sync && echo 3 >/proc/sys/vm/drop_caches # what it caches would make room on demand
         free1=$(node_free 1)
-        total1=$(awk '/MemTotal/ { print int($4 / 1024) }' /sys/devices/system/node/node1/meminfo)
+        total1=$(node_mib 1 MemTotal)
         high1=$(awk '/^Node/ { z = ($2 == "1,") } z && $1 == "high" { s += $2 } END { print int(s * 4 / 1024) + 1 }' /proc/zoneinfo)
         reserve=$((total1 / 50 + 1))
         [ "$high1" -le "$reserve" ] || reserve=$high1
@@ -87,7 +87,9 @@ fill_node1() {
         echo "# pressure: node 1 had $free1 MiB free; reserve $reserve MiB; after the fill: $(node_free 1) MiB"
 }
 
-node_free() { awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo; }
+# MiB of a field of a node's meminfo (MemFree, MemTotal).
+node_mib() { awk -v k="$2:" '$3 == k { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo; }
+node_free() { node_mib "$1" MemFree; }
 
 # Key K of the series line $1 (t=... passes=... hot=... local=...).
 key() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
