@@ -9,7 +9,8 @@
  * again from the intact host page table, and fires the kvm_page_fault tracepoint in the thread of
  * the vCPU that made the access. A probe on that tracepoint records the first fault on each
  * zapped block (vCPU index, guest-physical block, CPU, time) in the file's ring; DRAIN copies the
- * records out.
+ * records out. With NUMAVD_EPT_ZAP_REARM, a work item zaps each block once more right after its
+ * first fault, and the probe records the second fault too when another vCPU makes it.
  *
  * The tracepoint is not in the installed headers (arch/x86/kvm/trace.h is not shipped), so it is
  * declared here with exactly KVM's prototype; register_trace_kvm_page_fault() then resolves to the
@@ -34,17 +35,28 @@
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include "numavd_ept.h"
 
 DECLARE_TRACE(kvm_page_fault, TP_PROTO(struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code),
 	      TP_ARGS(vcpu, fault_address, error_code));
 
-/* The pending table: open addressing, one u64 key per slot, twice as many slots as keys. */
+/* The pending table: open addressing, one u64 per slot, twice as many slots as keys. A slot holds
+ * a block's key in its low NV_KEY_BITS bits (gfn << 6 | shift: 40 + 6 bits for 52-bit
+ * guest-physical addresses) and, above them, what re-arming needs: NV_SLOT_REARM while the block
+ * is to be zapped again after its first fault, and from that fault on the vCPU that made it. */
 #define NV_PENDING_BITS 16
 #define NV_PENDING_SLOTS (1U << NV_PENDING_BITS)
 #define NV_SLOT_EMPTY 0ULL
 #define NV_SLOT_GONE 1ULL /* a key that was claimed: lookups go on past it */
+#define NV_KEY_BITS 46
+#define NV_KEY_MASK ((1ULL << NV_KEY_BITS) - 1)
+#define NV_SLOT_VCPU_SHIFT NV_KEY_BITS /* 16 bits: index + 1 of the first fault's vCPU, 0 none */
+#define NV_SLOT_VCPU_MAX 0xffffU
+#define NV_SLOT_REARM (1ULL << 63)
+/* Blocks waiting to be zapped again; a block that finds the queue full is not re-armed. */
+#define NV_REARM_QUEUE 1024
 #define NV_INSERT_BATCH 256 /* keys inserted per hold of the recorder's lock */
 /* Bytes invalidated at once. While an invalidation runs, KVM makes every vCPU fault in its range
  * retry; in small steps each vCPU waits for one step at most, not for the whole range. */
@@ -56,12 +68,21 @@ struct nv_ept_recorder {
 	struct list_head node; /* in nv_ept_recorders, under RCU */
 	struct kvm *kvm;
 	raw_spinlock_t lock;
-	u64 *pending; /* NV_PENDING_SLOTS keys of zapped blocks waiting for their first fault */
+	u64 *pending; /* NV_PENDING_SLOTS keys of zapped blocks waiting for a fault to record */
 	u32 live; /* keys in pending */
 	u32 used; /* slots not empty (keys and claimed ones) */
 	struct numavd_ept_fault *ring;
 	u32 ring_size, head, count;
 	u64 dropped; /* since the last DRAIN */
+	/* Keys of blocks to zap again, and rearm_work, which zaps them as soon as a worker runs:
+	 * two vCPUs sweeping the same memory one behind the other touch each block a lag apart, and
+	 * only a zap within that lag hears the second. The price: a zap that comes while the first
+	 * fault is still under way makes that vCPU retry, its retry is its own (not recorded), and
+	 * the block is not re-armed that time. */
+	u64 rearm[NV_REARM_QUEUE];
+	u32 nr_rearm;
+	u64 rearm_hva[NV_REARM_QUEUE]; /* rearm_work's own copy, as host-virtual addresses */
+	struct work_struct rearm_work;
 };
 
 static LIST_HEAD(nv_ept_recorders);
@@ -74,13 +95,15 @@ static inline u64 nv_key(u64 gpa, unsigned int shift)
 	return (gpa >> shift) << 6 | shift;
 }
 
-/* The slot holding key, or NULL. Called with rec->lock held. */
+/* The slot holding key (the low NV_KEY_BITS of key), or NULL. Called with rec->lock held. */
 static u64 *nv_pending_find(struct nv_ept_recorder *rec, u64 key)
 {
-	u32 i = hash_64(key, NV_PENDING_BITS), n;
+	u32 i, n;
 
-	for (n = 0; n < NV_PENDING_SLOTS; n++, i = (i + 1) & (NV_PENDING_SLOTS - 1)) {
-		if (rec->pending[i] == key)
+	key &= NV_KEY_MASK;
+	for (n = 0, i = hash_64(key, NV_PENDING_BITS); n < NV_PENDING_SLOTS;
+	     n++, i = (i + 1) & (NV_PENDING_SLOTS - 1)) {
+		if ((rec->pending[i] & NV_KEY_MASK) == key)
 			return &rec->pending[i];
 		if (rec->pending[i] == NV_SLOT_EMPTY)
 			return NULL;
@@ -88,16 +111,19 @@ static u64 *nv_pending_find(struct nv_ept_recorder *rec, u64 key)
 	return NULL;
 }
 
-/* Add key unless it is there. The caller keeps used below NV_PENDING_SLOTS * 3 / 4, so there is
- * always an empty slot. Called with rec->lock held. */
-static void nv_pending_insert(struct nv_ept_recorder *rec, u64 *table, u64 key)
+/* Add the slot value v (a key and its re-arm state); a slot with the same key takes v's state.
+ * The caller keeps used below NV_PENDING_SLOTS * 3 / 4, so there is always an empty slot. Called
+ * with rec->lock held. */
+static void nv_pending_insert(struct nv_ept_recorder *rec, u64 *table, u64 v)
 {
+	u64 key = v & NV_KEY_MASK, *reuse = NULL;
 	u32 i = hash_64(key, NV_PENDING_BITS), n;
-	u64 *reuse = NULL;
 
 	for (n = 0; n < NV_PENDING_SLOTS; n++, i = (i + 1) & (NV_PENDING_SLOTS - 1)) {
-		if (table[i] == key)
+		if ((table[i] & NV_KEY_MASK) == key) {
+			table[i] = v;
 			return;
+		}
 		if (table[i] == NV_SLOT_GONE && !reuse)
 			reuse = &table[i];
 		if (table[i] == NV_SLOT_EMPTY)
@@ -107,40 +133,62 @@ static void nv_pending_insert(struct nv_ept_recorder *rec, u64 *table, u64 key)
 		reuse = &table[i];
 		rec->used++;
 	}
-	*reuse = key;
+	*reuse = v;
 	rec->live++;
 }
 
+/* Append a record of vcpu's fault on the block of gpa at shift, or count it dropped. Called with
+ * rec->lock held. */
+static void nv_ept_ring_push(struct nv_ept_recorder *rec, struct kvm_vcpu *vcpu, u64 gpa,
+			     unsigned int shift)
+{
+	if (rec->count < rec->ring_size) {
+		struct numavd_ept_fault *e = &rec->ring[(rec->head + rec->count) % rec->ring_size];
+
+		*e = (struct numavd_ept_fault){
+			.gpa = gpa & ~((1ULL << shift) - 1),
+			.time_ns = ktime_get_ns(),
+			.vcpu = vcpu->vcpu_idx,
+			.cpu = raw_smp_processor_id(),
+			.shift = shift,
+		};
+		rec->count++;
+	} else {
+		rec->dropped++;
+	}
+}
+
+/* A fault of vcpu at gpa: when gpa lies in a zapped block, record the fault unless the block's
+ * first fault was vcpu's own (a re-armed block), then re-arm the block or forget it. */
 static void nv_ept_record(struct nv_ept_recorder *rec, struct kvm_vcpu *vcpu, u64 gpa)
 {
 	static const unsigned int shifts[] = {NUMAVD_EPT_SHIFT_4K, NUMAVD_EPT_SHIFT_2M};
+	u32 self = vcpu->vcpu_idx + 1;
 	unsigned long flags;
 	unsigned int i;
-	u64 *slot = NULL;
+	u64 *slot = NULL, v;
+	bool rearm = false;
 
 	raw_spin_lock_irqsave(&rec->lock, flags);
 	for (i = 0; i < ARRAY_SIZE(shifts) && !slot && rec->live; i++)
 		slot = nv_pending_find(rec, nv_key(gpa, shifts[i]));
 	if (slot) {
-		*slot = NV_SLOT_GONE;
-		rec->live--;
-		if (rec->count < rec->ring_size) {
-			struct numavd_ept_fault *e =
-				&rec->ring[(rec->head + rec->count) % rec->ring_size];
-
-			*e = (struct numavd_ept_fault){
-				.gpa = gpa & ~((1ULL << shifts[i - 1]) - 1),
-				.time_ns = ktime_get_ns(),
-				.vcpu = vcpu->vcpu_idx,
-				.cpu = raw_smp_processor_id(),
-				.shift = shifts[i - 1],
-			};
-			rec->count++;
+		v = *slot;
+		rearm = (v & NV_SLOT_REARM) && self <= NV_SLOT_VCPU_MAX &&
+			rec->nr_rearm < NV_REARM_QUEUE;
+		if (rearm) {
+			rec->rearm[rec->nr_rearm++] = v & NV_KEY_MASK;
+			*slot = (v & NV_KEY_MASK) | (u64)self << NV_SLOT_VCPU_SHIFT;
 		} else {
-			rec->dropped++;
+			*slot = NV_SLOT_GONE;
+			rec->live--;
 		}
+		if (((v >> NV_SLOT_VCPU_SHIFT) & NV_SLOT_VCPU_MAX) != self)
+			nv_ept_ring_push(rec, vcpu, gpa, shifts[i - 1]);
 	}
 	raw_spin_unlock_irqrestore(&rec->lock, flags);
+	if (rearm) /* a no-op while the work is pending: it takes the whole queue */
+		queue_work(system_wq, &rec->rearm_work);
 }
 
 static void nv_ept_fault_probe(void *data, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code)
@@ -159,8 +207,10 @@ static void nv_ept_recorder_free(struct nv_ept_recorder *rec)
 		return;
 	kvfree(rec->pending);
 	kvfree(rec->ring);
-	kfree(rec);
+	kvfree(rec);
 }
+
+static void nv_ept_rearm_work(struct work_struct *work);
 
 /* Start recording the faults of f's VM; the probe is registered with the first recorder. */
 static int nv_ept_record_start(struct nv_ept_file *f, u32 ring_size)
@@ -168,10 +218,11 @@ static int nv_ept_record_start(struct nv_ept_file *f, u32 ring_size)
 	struct nv_ept_recorder *rec;
 	int r = 0;
 
-	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	rec = kvzalloc(sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
 	raw_spin_lock_init(&rec->lock);
+	INIT_WORK(&rec->rearm_work, nv_ept_rearm_work);
 	rec->kvm = f->kvm;
 	rec->ring_size = ring_size;
 	rec->ring = kvcalloc(ring_size, sizeof(*rec->ring), GFP_KERNEL);
@@ -209,8 +260,9 @@ void nv_ept_record_stop(struct nv_ept_file *f)
 	if (--nv_ept_nr_recorders == 0)
 		unregister_trace_kvm_page_fault(nv_ept_fault_probe, NULL);
 	mutex_unlock(&nv_ept_recorders_mutex);
-	/* No probe runs any more, and none still walks the list past rec. */
+	/* No probe runs any more, and none still walks the list past rec: none queues its work. */
 	tracepoint_synchronize_unregister();
+	cancel_work_sync(&rec->rearm_work);
 	f->rec = NULL;
 	nv_ept_recorder_free(rec);
 }
@@ -356,6 +408,44 @@ static int nv_ept_invalidate(struct kvm *kvm, struct mm_struct *mm, unsigned lon
 	return 0;
 }
 
+/* Zap the blocks of rec's re-arm queue once more. A block whose memory slot is gone meanwhile is
+ * left alone; so is every block when the VMM's address space is. */
+static void nv_ept_rearm_work(struct work_struct *work)
+{
+	struct nv_ept_recorder *rec = container_of(work, struct nv_ept_recorder, rearm_work);
+	struct kvm *kvm = rec->kvm;
+	u32 n, i;
+	int idx;
+
+	raw_spin_lock_irq(&rec->lock);
+	n = rec->nr_rearm;
+	memcpy(rec->rearm_hva, rec->rearm, n * sizeof(*rec->rearm));
+	rec->nr_rearm = 0;
+	raw_spin_unlock_irq(&rec->lock);
+	if (n == 0 || !mmget_not_zero(kvm->mm))
+		return;
+	/* Keys to host-virtual addresses (aligned as their blocks are: nv_ept_zap_keys() keys only
+	 * such blocks), the block's shift in the low bits. */
+	idx = srcu_read_lock(&kvm->srcu);
+	for (i = 0; i < n; i++) {
+		unsigned int shift = rec->rearm_hva[i] & 63;
+		unsigned long hva =
+			gfn_to_hva(kvm, (rec->rearm_hva[i] >> 6) << (shift - PAGE_SHIFT));
+
+		rec->rearm_hva[i] = kvm_is_error_hva(hva) ? 0 : hva | shift;
+	}
+	srcu_read_unlock(&kvm->srcu, idx);
+	for (i = 0; i < n; i++) {
+		unsigned long hva = rec->rearm_hva[i] & ~63UL;
+		unsigned int shift = rec->rearm_hva[i] & 63;
+
+		if (rec->rearm_hva[i])
+			nv_ept_invalidate(kvm, kvm->mm, hva, hva + (1UL << shift));
+		cond_resched();
+	}
+	mmput(kvm->mm);
+}
+
 /* What ZAP needs from the VM: KVM's invalidate callbacks, and memory that is not encrypted
  * (each invalidation of an SEV guest's memory flushes every CPU's caches). */
 bool nv_ept_can_zap(struct kvm *kvm)
@@ -386,7 +476,7 @@ long nv_ept_zap(struct nv_ept_file *f, void __user *arg)
 		nv_ept_record_stop(f);
 		return 0;
 	}
-	if (z.flags)
+	if (z.flags & ~NUMAVD_EPT_ZAP_REARM)
 		return -EINVAL;
 	if (z.nr_ranges == 0 || z.nr_ranges > NUMAVD_EPT_MAX_RANGES)
 		return -EINVAL;
@@ -426,6 +516,9 @@ long nv_ept_zap(struct nv_ept_file *f, void __user *arg)
 	}
 	/* Watch the blocks before zapping them, so that no first fault goes unseen. */
 	nkeys = nv_ept_zap_keys(kvm, rs, z.nr_ranges, keys, total);
+	if (z.flags & NUMAVD_EPT_ZAP_REARM)
+		for (i = 0; i < nkeys; i++)
+			keys[i] |= NV_SLOT_REARM;
 	forgotten = nv_ept_pending_add(f->rec, keys, nkeys);
 	for (i = 0; i < z.nr_ranges && !r; i++) {
 		unsigned long start = rs[i].start;

@@ -92,7 +92,7 @@ long nv_ept_info(struct nv_ept_file *f, void __user *arg)
 	if (nv_ept_protected(kvm))
 		info.flags |= NUMAVD_EPT_INFO_PROTECTED;
 	else if (nv_ept_can_zap(kvm))
-		info.flags |= NUMAVD_EPT_INFO_FAULTS;
+		info.flags |= NUMAVD_EPT_INFO_FAULTS | NUMAVD_EPT_INFO_REARM;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	for (as = 0; as < NV_NR_AS(kvm); as++)

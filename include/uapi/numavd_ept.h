@@ -12,8 +12,9 @@
  * MMU notifier callbacks. Since ABI 1.1 (INFO says so with NUMAVD_EPT_INFO_FAULTS), NUMAVD_EPT_ZAP
  * makes host-virtual ranges of the VM fault on their next access in the second-level page tables
  * (no data moves, the VMM's own page tables are untouched), and NUMAVD_EPT_DRAIN reads back which
- * vCPU took the first fault on each zapped block, on which CPU and when. Every call needs
- * CAP_SYS_ADMIN.
+ * vCPU took the first fault on each zapped block, on which CPU and when. Since ABI 1.2 (INFO
+ * says so with NUMAVD_EPT_INFO_REARM), a ZAP with NUMAVD_EPT_ZAP_REARM also hears the vCPU that
+ * touches each block after the first one. Every call needs CAP_SYS_ADMIN.
  *
  * Versioning: the major version changes when a structure or ioctl changes incompatibly; the
  * minor when something is added. User space checks major == NUMAVD_EPT_ABI_MAJOR. Every
@@ -23,7 +24,7 @@
 #include <linux/types.h>
 
 #define NUMAVD_EPT_ABI_MAJOR 1
-#define NUMAVD_EPT_ABI_MINOR 1
+#define NUMAVD_EPT_ABI_MINOR 2
 
 #define NUMAVD_EPT_DEVICE "/dev/numavd_ept"
 
@@ -54,6 +55,7 @@ struct numavd_ept_attach {
 #define NUMAVD_EPT_INFO_TDP_KNOWN  (1U << 6) /* TDP and AD_BITS are known (else both unknown) */
 #define NUMAVD_EPT_INFO_FAULTS     (1U << 7) /* ZAP and DRAIN work on this VM (ABI 1.1) */
 #define NUMAVD_EPT_INFO_PROTECTED  (1U << 8) /* the VM's memory is encrypted (SEV): no ZAP */
+#define NUMAVD_EPT_INFO_REARM      (1U << 9) /* ZAP takes NUMAVD_EPT_ZAP_REARM (ABI 1.2) */
 
 struct numavd_ept_info {
         __u32 flags;    /* out: NUMAVD_EPT_INFO_* */
@@ -112,9 +114,10 @@ struct numavd_ept_harvest {
 
 /* ZAP and DRAIN (ABI 1.1). The first ZAP on a file starts recording: from then on the first
  * fault of a vCPU on each zapped block is recorded in the file's ring, once; later faults on the
- * block (retries, other vCPUs) are not. Blocks outside the VM's memory slots are zapped but not
- * recorded. At most NUMAVD_EPT_MAX_PENDING zapped blocks wait for their first fault; a ZAP that
- * would exceed it first forgets the waiting blocks of earlier ZAPs (zap.forgotten counts them).
+ * block (retries, other vCPUs) are not, but for the second one NUMAVD_EPT_ZAP_REARM asks for.
+ * Blocks outside the VM's memory slots are zapped but not recorded. At most
+ * NUMAVD_EPT_MAX_PENDING zapped blocks wait for their first fault; a ZAP that would exceed it
+ * first forgets the waiting blocks of earlier ZAPs (zap.forgotten counts them).
  * Recording stops when the file is closed or with NUMAVD_EPT_ZAP_STOP. Zap 2 MiB blocks where
  * the memory is backed by huge pages: KVM maps and faults in whole 2 MiB entries there, so the
  * fault comes at whichever 4 KiB page the vCPU touched first. */
@@ -125,9 +128,15 @@ struct numavd_ept_harvest {
 #define NUMAVD_EPT_DEFAULT_RING   4096       /* when the first ZAP passes ring_size 0 */
 
 #define NUMAVD_EPT_ZAP_STOP (1U << 0) /* stop recording and drop the ring; no ranges */
+/* Re-arm (ABI 1.2): right after a block's first fault the module zaps it once more, so that the
+ * next access faults too, and records that second fault when another vCPU makes it. Two vCPUs
+ * that touch a block in turn are both heard, whichever comes first after the ZAP: without it, two
+ * vCPUs sweeping the same memory in step would have every block's fault taken by the one ahead.
+ * A block faults at most twice per ZAP, and is recorded at most once per vCPU. */
+#define NUMAVD_EPT_ZAP_REARM (1U << 1)
 
 struct numavd_ept_zap {
-        __u32 flags;      /* in: 0 or NUMAVD_EPT_ZAP_STOP */
+        __u32 flags;      /* in: 0, NUMAVD_EPT_ZAP_REARM or NUMAVD_EPT_ZAP_STOP */
         __u32 nr_ranges;  /* in: 1 .. NUMAVD_EPT_MAX_RANGES (0 with NUMAVD_EPT_ZAP_STOP) */
         __u64 ranges;     /* in: user pointer to struct numavd_ept_range[nr_ranges]; blocks in all
                            * ranges together at most NUMAVD_EPT_MAX_ZAP_BLOCKS */

@@ -49,8 +49,9 @@ typedef struct nv_access_ops {
         void (*destroy)(void *ctx);
 } nv_access_ops;
 
-/* One sampled guest memory fault: the first access to a zapped block after the zap, and who made
- * it. Accessed bits say how hot memory is; these say which vCPU, and so which node, touches it. */
+/* One sampled guest memory fault: the first access to a zapped block after the zap (or, from a
+ * port that re-arms, the first access of a second vCPU), and who made it. Accessed bits say how
+ * hot memory is; these say which vCPU, and so which node, touches it. */
 typedef struct nv_fault {
         uint64_t hva;  /* the faulting block's address in the VMM's address space, block aligned */
         uint32_t vcpu; /* the vCPU's index in creation order (not the id user space chose) */
@@ -69,8 +70,10 @@ typedef struct nv_attribution_ops {
         /* Called when the VM is forgotten; may be NULL. Never fails. */
         void (*detach)(void *ctx, uint64_t vm_id);
         /* Zap the n blocks of (1 << shift) bytes at addrs[i] (aligned, inside the VM's RAM
-         * ranges), so that the next access to each is recorded as a fault. Returns the number of
-         * blocks zapped, or -errno (-ESRCH: the VMM is gone). */
+         * ranges), so that the next access to each is recorded as a fault; a port may re-arm a
+         * block after that fault and record the next one too when another vCPU makes it (at
+         * most one record per block and vCPU). Returns the number of blocks zapped, or -errno
+         * (-ESRCH: the VMM is gone). */
         int (*zap)(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift);
         /* Move up to cap recorded faults of the VM into ret, oldest first. Returns the number
          * moved, or -errno; *ret_dropped receives the faults lost (ring full) since the last

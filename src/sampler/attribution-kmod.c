@@ -10,10 +10,12 @@
 #include "sampler/attribution-kmod.h"
 #include "sampler/kmod-attach.h"
 
-/* The data of each attached VM (nv_kmod_vm.data): its memory slots, as last read. */
+/* The data of each attached VM (nv_kmod_vm.data): its memory slots, as last read, and the ZAP
+ * flags its module takes. */
 typedef struct vm_slots {
         struct numavd_ept_slot *slots;
         size_t nr_slots;
+        uint32_t zap_flags;
 } vm_slots;
 
 typedef struct attr_sampler {
@@ -98,7 +100,12 @@ static int attr_attach(void *ctx, const nv_vm_info *vm) {
                 r = log_warning_errno(r, "kmod: cannot read the memory slots of VM %s: %m", vm->name);
                 goto fail;
         }
-        log_info("kmod: fault attribution for VM %s (%zu memory slots).", vm->name, sl->nr_slots);
+        /* A module that re-arms also hears the second vCPU to touch a zapped block (ABI 1.2):
+         * memory that vCPUs of two nodes touch in turn shows as theirs, not as the first's. */
+        if (info.flags & NUMAVD_EPT_INFO_REARM)
+                sl->zap_flags = NUMAVD_EPT_ZAP_REARM;
+        log_info("kmod: fault attribution for VM %s (%zu memory slots%s).", vm->name, sl->nr_slots,
+                 sl->zap_flags & NUMAVD_EPT_ZAP_REARM ? ", re-armed zaps" : "");
         return 0;
 
 fail: /* not this sampler's VM after all: its file is closed again, its slots freed */
@@ -113,7 +120,10 @@ static void attr_detach(void *ctx, uint64_t vm_id) {
 }
 
 static int zap_call(attr_sampler *s, nv_kmod_vm *v, size_t nr) {
-        struct numavd_ept_zap z = { .nr_ranges = (uint32_t)nr, .ranges = (uint64_t)(uintptr_t)s->ranges };
+        const vm_slots *sl = v->data;
+        struct numavd_ept_zap z = { .flags = sl->zap_flags,
+                                    .nr_ranges = (uint32_t)nr,
+                                    .ranges = (uint64_t)(uintptr_t)s->ranges };
 
         if (ioctl(v->dev_fd, NUMAVD_EPT_IOC_ZAP, &z) < 0)
                 return errno == ESRCH ? nv_kmod_vm_gone(v) : -errno;

@@ -17,9 +17,10 @@
 #define CHUNKS_MAX      16384u
 #define CHUNK_SHIFT_MIN NV_HUGE_SHIFT
 /* A region's epoch counts toward vote_node only with this many faults in that epoch, or with one
- * fault per block (page, or 2 MiB block) of the region when it has fewer: a zapped block faults
- * once, and a region is zapped at most once per block an interval (nv_attribution_zap()), so a
- * region of one or two 2 MiB blocks could never gather more. */
+ * fault per block (page, or 2 MiB block) of the region when it has fewer: a zapped block is
+ * recorded once per vCPU at most, and a region is zapped at most once per block an interval
+ * (nv_attribution_zap()), so a region of one or two 2 MiB blocks that one vCPU touches could
+ * never gather more. */
 #define EPOCH_MIN_FAULTS 3u
 /* Faults read per drain call, and at most this many an epoch (the rest stay for the next). */
 #define DRAIN_BATCH 4096u
@@ -235,13 +236,13 @@ static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
  * difference is large (CUT_DELTA) and sure (a two-proportion z of CUT_Z), each side holding
  * CUT_MIN_SIDE votes; then each side likewise. Sparse votes per chunk add up along a run of
  * chunks, so an edge shows long before any single chunk has an owner of its own. Where a range's
- * pages are as large as its chunks (huge_chunks()), a chunk faults at most once an interval, so
- * its votes stay below 1 / vote_alpha (2 at the default 0.5): there a side needs only
- * CUT_MIN_SIDE_HUGE, more than a lone fault's vote and no more than one chunk that faulted in two
- * intervals in a row holds at the default weight (1 + 0.5), or the last chunk of a run could never
- * be cut off. A chunk of small pages gathers many faults an interval, and a side of a few of them
- * would cut shared memory by chance. Between two runs that differ wholly, z is the square root of
- * all their votes: CUT_Z is the guard against noise. */
+ * pages are as large as its chunks (huge_chunks()), a chunk one vCPU touches faults at most once
+ * an interval, so its votes stay below 1 / vote_alpha (2 at the default 0.5): there a side needs
+ * only CUT_MIN_SIDE_HUGE, more than a lone fault's vote and no more than one chunk that faulted in
+ * two intervals in a row holds at the default weight (1 + 0.5), or the last chunk of a run could
+ * never be cut off. A chunk of small pages gathers many faults an interval, and a side of a few of
+ * them would cut shared memory by chance. Between two runs that differ wholly, z is the square
+ * root of all their votes: CUT_Z is the guard against noise. */
 #define CUT_DELTA         0.5
 #define CUT_Z             3.0
 #define CUT_MIN_SIDE      4.0
@@ -324,8 +325,8 @@ static int chunk_owner(const nv_attribution *a, size_t c, double min_votes) {
         return nv_votes_owner(&a->votes[c * a->nr_nodes], a->nr_nodes, min_votes);
 }
 
-/* Whether range j's pages are as large as its chunks: each chunk then faults at most once an
- * interval. */
+/* Whether range j's pages are as large as its chunks: each chunk is then recorded at most once an
+ * interval for each vCPU. */
 static bool huge_chunks(const nv_attribution *a, size_t j) {
         return nv_backing_page_shift(a->ranges[j].backing) >= a->chunk_shift;
 }

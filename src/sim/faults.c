@@ -2,7 +2,11 @@
 /* The attribution port of the simulated host: a zapped unit's next access is a fault of the vCPU
  * that made it, on the node that vCPU runs on, as KVM's page-fault path reports it on real
  * hardware. Which vCPU is drawn from the unit's per-vCPU access rates (private slices, an L2's
- * vCPUs on the VM's vCPUs that run them), deterministically for the seed. */
+ * vCPUs on the VM's vCPUs that run them), deterministically for the seed. The port records first
+ * faults only, as numavd_ept does without NUMAVD_EPT_ZAP_REARM: accesses drawn independently from
+ * the rates make the first toucher an unbiased sample of the accessors already; the bias re-arming
+ * removes is that of vCPUs that sweep the same memory in step, which the sim's access model has
+ * not. */
 
 #include <stdlib.h>
 #include <string.h>

@@ -53,8 +53,8 @@ static void test_unattached(int kvm) {
         struct numavd_ept_attach a = {};
 
         is_int(xioctl(dev, NUMAVD_EPT_IOC_VERSION, &v), 0, "VERSION answers");
-        ok(v.major == NUMAVD_EPT_ABI_MAJOR && v.minor >= 1 && v.max_ranges == NUMAVD_EPT_MAX_RANGES,
-           "VERSION is ABI %u.%u (1.1 or later)", v.major, v.minor);
+        ok(v.major == NUMAVD_EPT_ABI_MAJOR && v.minor >= 2 && v.max_ranges == NUMAVD_EPT_MAX_RANGES,
+           "VERSION is ABI %u.%u (1.2 or later)", v.major, v.minor);
         is_int(xioctl(dev, NUMAVD_EPT_IOC_INFO, &info), -ENOTCONN, "INFO before ATTACH: -ENOTCONN");
         is_int(xioctl(dev, NUMAVD_EPT_IOC_HARVEST, &h), -ENOTCONN, "HARVEST before ATTACH: -ENOTCONN");
         is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &(struct numavd_ept_zap){}), -ENOTCONN,
@@ -228,6 +228,16 @@ static void test_zap_drain_args(int dev, uint8_t *ram, uint64_t ram_size) {
         is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP with non-zero padding: -EINVAL");
         z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = (uintptr_t)&rg, .flags = 1U << 5 };
         is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP with an unknown flag: -EINVAL");
+        z = (struct numavd_ept_zap){ .nr_ranges = 1,
+                                     .ranges = (uintptr_t)&rg,
+                                     .flags = NUMAVD_EPT_ZAP_REARM };
+        r = xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z);
+        ok(r == 0 && z.nr_blocks == 1 && z.nr_watched == 1,
+           "ZAP with NUMAVD_EPT_ZAP_REARM zaps and watches (%d)", r);
+        z = (struct numavd_ept_zap){ .nr_ranges = 1,
+                                     .ranges = (uintptr_t)&rg,
+                                     .flags = NUMAVD_EPT_ZAP_REARM | NUMAVD_EPT_ZAP_STOP };
+        is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "REARM with STOP: -EINVAL");
         z = (struct numavd_ept_zap){ .nr_ranges = 0, .ranges = (uintptr_t)&rg };
         is_int(xioctl(dev, NUMAVD_EPT_IOC_ZAP, &z), -EINVAL, "ZAP of no range: -EINVAL");
         z = (struct numavd_ept_zap){ .nr_ranges = 1, .ranges = 0xffffffff81000000ULL };
@@ -298,6 +308,7 @@ static void test_fuzz(int kvm, unsigned iterations) {
         ok(info.flags & NUMAVD_EPT_INFO_VM_ALIVE, "INFO says the VMM's address space is alive");
         ok((info.flags & (NUMAVD_EPT_INFO_FAULTS | NUMAVD_EPT_INFO_PROTECTED)) == NUMAVD_EPT_INFO_FAULTS,
            "INFO offers ZAP and DRAIN on this VM (its memory is not encrypted)");
+        ok(info.flags & NUMAVD_EPT_INFO_REARM, "INFO offers re-armed zaps (ABI 1.2)");
         ok((info.flags & (NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN | NUMAVD_EPT_INFO_AMD)) ==
                    (NUMAVD_EPT_INFO_TDP | NUMAVD_EPT_INFO_TDP_KNOWN | NUMAVD_EPT_INFO_AMD),
            "INFO says the VM uses NPT (the lab's nested SVM)");
@@ -449,7 +460,14 @@ static void *churn_loop(void *arg) {
 
                 r = xioctl(dev, NUMAVD_EPT_IOC_ATTACH, &a);
                 if (r == 0) {
-                        r = zap(dev, z->data, 32, 21, NUMAVD_EPT_MIN_RING, &zr);
+                        /* re-armed: the file closes with the second zaps of its blocks due */
+                        struct numavd_ept_range rg = { .start = z->data, .blocks = 32, .shift = 21 };
+
+                        zr = (struct numavd_ept_zap){ .flags = NUMAVD_EPT_ZAP_REARM,
+                                                      .nr_ranges = 1,
+                                                      .ranges = (uintptr_t)&rg,
+                                                      .ring_size = NUMAVD_EPT_MIN_RING };
+                        r = xioctl(dev, NUMAVD_EPT_IOC_ZAP, &zr);
                         if (r == -ESRCH)
                                 r = 0; /* the VMM is gone */
                 }
@@ -511,7 +529,10 @@ static void test_kill(const char *vmm, unsigned kills) {
                 struct numavd_ept_range hot = { .start = data + 8 * MIB,
                                                 .blocks = (uint32_t)(16 * MIB / 4096),
                                                 .shift = 12 };
-                struct numavd_ept_zap z = { .nr_ranges = 1, .ranges = (uintptr_t)&hot };
+                /* every other zap run re-armed: its VMM dies with second zaps due */
+                struct numavd_ept_zap z = { .flags = k / 2 % 2 ? NUMAVD_EPT_ZAP_REARM : 0,
+                                            .nr_ranges = 1,
+                                            .ranges = (uintptr_t)&hot };
                 zap_side side = { .dev = dev, .vm_fd = vmfd, .data = data };
                 pthread_t drainer, churner;
                 bool zapping = k % 2 == 1;

@@ -6,7 +6,10 @@
  *   all:    every data page zapped every ZAP_PERIOD_MS, drained every DRAIN_PERIOD_MS; each
  *           record is checked against the half its page belongs to (vCPU and CPU);
  *   sample: one run of SAMPLE_RUN pages in SAMPLE_STRIDE zapped every ZAP_PERIOD_MS, a budget
- *           like numavd's.
+ *           like numavd's, re-armed (NUMAVD_EPT_ZAP_REARM) where the module offers it;
+ * then vCPU 1's table is pointed at half 0, so that both vCPUs write half 0 in step, one pass
+ * behind the other by whatever their start and pace made it, and the sample of half 0 is zapped
+ * for SECS seconds without re-arming (shared-first), then SECS seconds with it (shared-rearm).
  * Then every byte the guest does not write is compared with the pattern written at the start.
  * Appends key=value lines to OUT (tests/lab/t-kmod-attrib.sh reads them). */
 #include <errno.h>
@@ -81,9 +84,10 @@ static uint32_t passes(uint8_t *ram, unsigned h) {
 }
 
 /* ZAP runs of `run` data pages, one every `every` pages (run == every: all of them), in as many
- * calls as the module's bounds need; seconds spent. Each range is one invalidation in KVM, and
- * with it one flush of the VM's TLBs: runs cost far less than scattered pages. */
-static double zap_pages(int dev, uint8_t *data, uint64_t pages, unsigned run, unsigned every,
+ * calls as the module's bounds need, with the ZAP flags `flags`; seconds spent. Each range is one
+ * invalidation in KVM, and with it one flush of the VM's TLBs: runs cost far less than scattered
+ * pages. */
+static double zap_pages(int dev, uint8_t *data, uint64_t pages, unsigned run, unsigned every, uint32_t flags,
                         struct numavd_ept_range *rs, uint64_t *ret_blocks) {
         double t0 = now();
         uint64_t p = 0, left = 0;
@@ -103,7 +107,8 @@ static double zap_pages(int dev, uint8_t *data, uint64_t pages, unsigned run, un
                         left -= b;
                         p += left ? b : b + (every - run);
                 }
-                struct numavd_ept_zap z = { .nr_ranges = nr,
+                struct numavd_ept_zap z = { .flags = flags,
+                                            .nr_ranges = nr,
                                             .ranges = (uintptr_t)rs,
                                             .ring_size = NUMAVD_EPT_MAX_RING };
                 if (ioctl(dev, NUMAVD_EPT_IOC_ZAP, &z) < 0)
@@ -144,35 +149,44 @@ static void drain(int dev, struct numavd_ept_fault *buf, uint64_t pages, const c
         }
 }
 
-/* One phase of secs seconds: zap runs of `run` pages every `every` pages (run 0: none) every
- * ZAP_PERIOD_MS, drain every DRAIN_PERIOD_MS. The guest's passes per second into ret_rate. */
-static void phase(int dev, uint8_t *ram, uint64_t pages, const cpu_set_t cpus[2], unsigned run,
-                  unsigned every, unsigned secs, struct numavd_ept_range *rs, struct numavd_ept_fault *buf,
-                  tally *t, double *ret_rate, double *ret_zap_s, uint64_t *ret_zaps, uint64_t *ret_blocks) {
+/* How one phase zaps: runs of `run` pages every `every` pages (run 0: none) of the first `span`
+ * data pages, with the ZAP flags `flags`. */
+typedef struct zap_plan {
+        unsigned run, every;
+        uint64_t span;
+        uint32_t flags;
+} zap_plan;
+
+/* One phase of secs seconds: zap as zp says every ZAP_PERIOD_MS, drain every DRAIN_PERIOD_MS. The
+ * guest's passes per second into ret_rate. */
+static void phase(int dev, uint8_t *ram, uint64_t pages, const cpu_set_t cpus[2], zap_plan zp, unsigned secs,
+                  struct numavd_ept_range *rs, struct numavd_ept_fault *buf, tally *t, double *ret_rate,
+                  double *ret_zap_s, uint64_t *ret_zaps, uint64_t *ret_blocks) {
         uint32_t p0 = passes(ram, 0) + passes(ram, 1);
         double t0 = now(), next_zap = t0;
 
         *ret_zap_s = 0;
         *ret_zaps = *ret_blocks = 0;
         while (now() - t0 < secs) {
-                if (run && now() >= next_zap) {
+                if (zp.run && now() >= next_zap) {
                         uint64_t blocks;
 
-                        *ret_zap_s += zap_pages(dev, ram + DATA_GPA, pages, run, every, rs, &blocks);
+                        *ret_zap_s += zap_pages(dev, ram + DATA_GPA, zp.span, zp.run, zp.every, zp.flags, rs,
+                                                &blocks);
                         *ret_blocks += blocks;
                         (*ret_zaps)++;
                         next_zap += ZAP_PERIOD_MS / 1000.0;
                 }
                 sleep_ms(DRAIN_PERIOD_MS);
-                if (run)
+                if (zp.run)
                         drain(dev, buf, pages, cpus, t);
         }
         *ret_rate = (double)(uint32_t)(passes(ram, 0) + passes(ram, 1) - p0) / (now() - t0);
-        if (run)
+        if (zp.run)
                 t->in_phase = t->records;
         /* Let the zapped pages the guest has not reached yet fault: until two drains in a row,
          * half a second apart, bring nothing, for at most a minute. */
-        for (unsigned quiet = 0, waited = 0; run && quiet < 2 && waited < 120; waited++) {
+        for (unsigned quiet = 0, waited = 0; zp.run && quiet < 2 && waited < 120; waited++) {
                 uint64_t before = t->records;
 
                 sleep_ms(500);
@@ -190,9 +204,10 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
         struct numavd_ept_fault *buf = calloc(NUMAVD_EPT_MAX_RING, sizeof(*buf));
         vcpu_arg va[2];
         pthread_t th[2];
-        tally all = { .seen = calloc(pages, 1) }, sample = {};
+        tally all = { .seen = calloc(pages, 1) }, sample = {}, shared[2] = {};
         double rate_none, rate_all, rate_sample, zap_s, zap_sample_s, t0;
-        uint64_t zaps_sample, blocks_sample;
+        uint64_t zaps_sample, blocks_sample, shared_blocks[2] = {};
+        uint32_t rearm;
         FILE *f = fopen(out, "ae");
         int dev = open(NUMAVD_EPT_DEVICE, O_RDWR | O_CLOEXEC);
 
@@ -204,6 +219,7 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
                 fprintf(stderr, "the module offers no ZAP on this VM (INFO flags 0x%x)\n", info.flags);
                 return -1;
         }
+        rearm = info.flags & NUMAVD_EPT_INFO_REARM ? NUMAVD_EPT_ZAP_REARM : 0;
 
         /* The data's pattern, vCPU 1's code (its own pass counter), both halves' tables. */
         for (uint64_t p = 0; p < pages; p++)
@@ -234,10 +250,28 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
                         return -1;
                 }
 
-        phase(dev, ram, pages, cpus, 0, 0, secs, rs, buf, NULL, &rate_none, &zap_s, &zaps, &blocks);
-        phase(dev, ram, pages, cpus, 1, 1, secs, rs, buf, &all, &rate_all, &zap_s, &zaps, &blocks);
-        phase(dev, ram, pages, cpus, SAMPLE_RUN, SAMPLE_RUN * SAMPLE_STRIDE, secs, rs, buf, &sample,
-              &rate_sample, &zap_sample_s, &zaps_sample, &blocks_sample);
+        phase(dev, ram, pages, cpus, (zap_plan){}, secs, rs, buf, NULL, &rate_none, &zap_s, &zaps, &blocks);
+        phase(dev, ram, pages, cpus, (zap_plan){ 1, 1, pages, 0 }, secs, rs, buf, &all, &rate_all, &zap_s,
+              &zaps, &blocks);
+        phase(dev, ram, pages, cpus, (zap_plan){ SAMPLE_RUN, SAMPLE_RUN * SAMPLE_STRIDE, pages, rearm },
+              secs, rs, buf, &sample, &rate_sample, &zap_sample_s, &zaps_sample, &blocks_sample);
+
+        /* Both vCPUs on half 0, in the same order: vCPU 1's entries as vCPU 0's, once it has made
+         * two passes over them. */
+        memcpy(ram + TABLE1_GPA, ram + TABLE_GPA, half * sizeof(uint32_t));
+        for (uint32_t p1 = passes(ram, 1), waited = 0; (uint32_t)(passes(ram, 1) - p1) < 2 && waited < 12000;
+             waited++)
+                sleep_ms(10);
+        for (unsigned k = 0; k < 2; k++) {
+                zap_plan zp = { SAMPLE_RUN, SAMPLE_RUN * SAMPLE_STRIDE, half, k ? rearm : 0 };
+                double rate, zs;
+                uint64_t nz;
+
+                if (k && !rearm)
+                        break;
+                phase(dev, ram, pages, cpus, zp, secs, rs, buf, &shared[k], &rate, &zs, &nz,
+                      &shared_blocks[k]);
+        }
 
         for (uint64_t p = 0; p < pages; p++) {
                 const uint64_t *words = (const uint64_t *)(ram + DATA_GPA + p * PAGE);
@@ -271,14 +305,27 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
         fprintf(f,
                 "zap phase=sample run=%u stride=%u zaps=%" PRIu64 " blocks_per_zap=%" PRIu64
                 " ms_per_zap=%.2f "
-                "faults_per_s=%.0f passes_per_s=%.1f slowdown=%.3f right_vcpu=%.4f\n",
+                "faults_per_s=%.0f passes_per_s=%.1f slowdown=%.3f right_vcpu=%.4f rearm=%d "
+                "records_per_block=%.3f\n",
                 SAMPLE_RUN, SAMPLE_STRIDE, zaps_sample, zaps_sample ? blocks_sample / zaps_sample : 0,
                 zaps_sample ? zap_sample_s * 1e3 / (double)zaps_sample : 0, (double)sample.in_phase / secs,
                 rate_sample, rate_none > 0 ? 1 - rate_sample / rate_none : 0,
                 sample.in_half[0] + sample.in_half[1]
                         ? (double)(sample.right_vcpu[0] + sample.right_vcpu[1]) /
                                   (double)(sample.in_half[0] + sample.in_half[1])
-                        : 0);
+                        : 0,
+                rearm != 0,
+                blocks_sample ? (double)(sample.in_half[0] + sample.in_half[1]) / (double)blocks_sample : 0);
+        /* Half 0 written by both vCPUs: who was heard, and how many records a zapped block gave. */
+        for (unsigned k = 0; k < 2 && (k == 0 || rearm); k++)
+                fprintf(f,
+                        "shared phase=%s records=%" PRIu64 " blocks=%" PRIu64
+                        " vcpu1_share=%.4f records_per_block=%.3f\n",
+                        k ? "rearm" : "first", shared[k].in_half[0], shared_blocks[k],
+                        shared[k].in_half[0]
+                                ? 1 - (double)shared[k].right_vcpu[0] / (double)shared[k].in_half[0]
+                                : 0,
+                        shared_blocks[k] ? (double)shared[k].in_half[0] / (double)shared_blocks[k] : 0);
         fprintf(f, "baseline passes_per_s=%.1f pages=%" PRIu64 "\n", rate_none, pages);
         fprintf(f, "integrity pages_differing=%" PRIu64 "\n", differing);
         fclose(f);

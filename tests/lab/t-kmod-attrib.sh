@@ -39,7 +39,19 @@ check "no fault recorded outside the guest's data" test "$(val '^records' outsid
 check "guest data intact: no page differs from its pattern" test "$(val '^integrity' pages_differing)" = 0
 s=$(val 'phase=sample' right_vcpu)
 awk -v s="$s" 'BEGIN { exit !(s >= 0.99) }'
-ok $? "a 1/16 sample attributes as well ($s)"
+ok $? "a 1/16 sample, re-armed, attributes as well ($s)"
+check "the module re-arms zaps (ABI 1.2)" test "$(val 'phase=sample' rearm)" = 1
+b=$(val 'phase=sample' records_per_block)
+awk -v b="$b" 'BEGIN { exit !(b <= 1) }'
+ok $? "re-armed, a page one vCPU writes is recorded once per zap at most ($b records per block)"
+# Half 0 written by both vCPUs in step: re-armed, both are heard, as often as each other.
+for k in first rearm; do
+        echo "# shared, $k: vCPU 1's share $(val "phase=$k" vcpu1_share), records per block $(val "phase=$k" records_per_block)"
+done
+b=$(val 'phase=rearm' records_per_block)
+v=$(val 'phase=rearm' vcpu1_share)
+awk -v b="$b" -v v="$v" 'BEGIN { exit !(b >= 1.2 && b <= 2 && v >= 0.4 && v <= 0.6) }'
+ok $? "shared, re-armed: 1.2-2 records per block ($b), vCPU 1 makes 40-60% of them ($v)"
 
 # The sampler numavd uses, on the tiny VMM with its vCPU on node 1: addresses, vCPU and node.
 "$B/tests/lab/nv-attr-port" "$B/tests/lab/nv-vmm" "$n1" 1
