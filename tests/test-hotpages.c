@@ -34,7 +34,7 @@ static void target_of_region(void) {
         for (nv_verdict v = 0; v < _NV_VERDICT_MAX; v++) {
                 bool never = v == NV_VERDICT_PINNED || v == NV_VERDICT_DISABLED ||
                              v == NV_VERDICT_NODE_FLOOR || v == NV_VERDICT_IDLE ||
-                             v == NV_VERDICT_NO_DOMINANT_NODE;
+                             v == NV_VERDICT_NO_DOMINANT_NODE || v == NV_VERDICT_RESIDENCY;
                 rp.verdict = (uint8_t)v;
                 is_int(nv_hotpage_target(&p, &rp, 5, &cfg), never ? -1 : 1, "verdict %s: %s",
                        nv_verdict_to_string(v), never ? "the page stays" : "the page goes");

@@ -27,6 +27,9 @@ int nv_hotpage_target(nv_hotpage *p, const nv_region_plan *rp, uint64_t epoch,
         case NV_VERDICT_NODE_FLOOR:
         case NV_VERDICT_IDLE:
         case NV_VERDICT_NO_DOMINANT_NODE:
+        /* The region moved lately and hysteresis holds it: its hot pages moved with it, and going
+         * where the region may not would be the ping-pong the hold prevents, page by page. */
+        case NV_VERDICT_RESIDENCY:
                 return -1;
         default:
                 break;

@@ -9,7 +9,8 @@
 #include "policy/placement.h"
 
 /* Where a proven hot page goes this epoch, given the plan's verdict for the region holding it:
- * its region's target (rules 1-3: no target, or a pinned, disabled or frozen region, nothing),
+ * its region's target (rules 1-3: no target, or a pinned, disabled or frozen region, nothing; nor
+ * for a region that hysteresis holds where it moved, rule 6),
  * unless that node is at its floor (rule 9), or the page was sent elsewhere within min_residency
  * epochs and its new target has not held for retarget_epochs in a row (rule 6, kept per page as
  * for regions: no ping-pong). A page already sent to that node is not sent again. Updates the
