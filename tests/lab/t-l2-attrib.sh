@@ -1,9 +1,10 @@
 #!/bin/sh
 # lab: kernels=6.1,6.12 mem=2048 timeout=600 needs=kmod default=no
 # Not in the lab's default run (make lab-check LAB_TESTS=t-l2-attrib runs it): its margins are thin
-# and its L2 is the lab's least steady guest. Last runs: 6.12 placed both sets by epoch 4 (priv0
-# 93.75%), 100% after 12; 6.1 by epoch 6 (priv0 87.5% at epoch 5), 100% after 12; no ping-pong;
-# once on 6.1 QEMU's guest RAM vanished from l2-where's view before numavd ran.
+# and its L2 is the lab's least steady guest. Last runs (f6a02ff, re-armed zaps): 6.12 placed both
+# sets by epoch 4 (priv0 93.75%), 6.1 by epoch 5 (an earlier 6.1 run: epoch 6), 100% after 12 on
+# both; no ping-pong; once on 6.1 QEMU's guest RAM vanished from l2-where's view before numavd
+# ran.
 # Per-region attribution on a real L2 Linux with two vCPUs (the L2 of t-l2.sh, -smp 2): QEMU starts
 # bound to node 0 (numactl --membind=0 --cpunodebind=0), so everything the L2 touches is first
 # touched there. tests/lab/l2-touch -P runs one thread pinned to each L2 CPU, each writing its own
