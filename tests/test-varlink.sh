@@ -106,14 +106,17 @@ ok $? "vm: with the sim backend the heat is known: $(grep '^Hot:' "$tmp/vm1.txt"
 ok $? "status: dryRun false is not shown as a dry run"
 ctl vm nosuchvm >/dev/null 2>"$tmp/novm.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "io.numavd.Manager.NoSuchVM" "$tmp/novm.err"; ok $? "vm of an unknown VM: NoSuchVM, exit 1 (got $rc)"
-timeout 10 "$B/numavctl" --address="$addr" monitor >"$tmp/monitor.txt" & mon=$!
-for _ in $(seq 100); do [ "$(wc -l <"$tmp/monitor.txt")" -ge 3 ] && break; sleep 0.1; done
+# The waits for epochs end well before the timeouts, which are only guards: under load (make
+# distcheck runs the suite in parallel) three epochs once took about 10 s, and the timeout, then
+# also 10 s, ended the monitor first (exit 124).
+timeout 120 "$B/numavctl" --address="$addr" monitor >"$tmp/monitor.txt" & mon=$!
+for _ in $(seq 600); do [ "$(wc -l <"$tmp/monitor.txt")" -ge 3 ] && break; sleep 0.1; done
 kill -INT $mon 2>/dev/null; wait $mon; rc=$?
 [ "$(wc -l <"$tmp/monitor.txt")" -ge 3 ] && grep -q "^epoch [0-9]*: .*web1 hot" "$tmp/monitor.txt"
 ok $? "monitor prints a line per epoch"
 [ $rc -eq 0 ]; ok $? "monitor exits 0 when interrupted (got $rc)"
-timeout 10 "$B/numavctl" --address="$addr" --json monitor >"$tmp/monitor.json" & mon=$!
-for _ in $(seq 100); do [ "$(wc -l <"$tmp/monitor.json")" -ge 2 ] && break; sleep 0.1; done
+timeout 120 "$B/numavctl" --address="$addr" --json monitor >"$tmp/monitor.json" & mon=$!
+for _ in $(seq 600); do [ "$(wc -l <"$tmp/monitor.json")" -ge 2 ] && break; sleep 0.1; done
 kill -INT $mon 2>/dev/null; wait $mon
 e1=$(sed -n 1p "$tmp/monitor.json" | jq .epoch); e2=$(sed -n 2p "$tmp/monitor.json" | jq .epoch)
 [ -n "$e1" ] && [ -n "$e2" ] && [ "$e2" -gt "$e1" ]; ok $? "monitor --json: one JSON line per epoch ($e1, $e2)"
