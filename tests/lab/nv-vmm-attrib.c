@@ -208,6 +208,7 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
         double rate_none, rate_all, rate_sample, zap_s, zap_sample_s, t0;
         uint64_t zaps_sample, blocks_sample, shared_blocks[2] = {};
         uint32_t rearm;
+        unsigned nr_shared;
         FILE *f = fopen(out, "ae");
         int dev = open(NUMAVD_EPT_DEVICE, O_RDWR | O_CLOEXEC);
 
@@ -220,6 +221,7 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
                 return -1;
         }
         rearm = info.flags & NUMAVD_EPT_INFO_REARM ? NUMAVD_EPT_ZAP_REARM : 0;
+        nr_shared = rearm ? 2 : 1; /* shared-first, and shared-rearm where the module re-arms */
 
         /* The data's pattern, vCPU 1's code (its own pass counter), both halves' tables. */
         for (uint64_t p = 0; p < pages; p++)
@@ -262,13 +264,11 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
         for (uint32_t p1 = passes(ram, 1), waited = 0; (uint32_t)(passes(ram, 1) - p1) < 2 && waited < 12000;
              waited++)
                 sleep_ms(10);
-        for (unsigned k = 0; k < 2; k++) {
+        for (unsigned k = 0; k < nr_shared; k++) {
                 zap_plan zp = { SAMPLE_RUN, SAMPLE_RUN * SAMPLE_STRIDE, half, k ? rearm : 0 };
                 double rate, zs;
                 uint64_t nz;
 
-                if (k && !rearm)
-                        break;
                 phase(dev, ram, pages, cpus, zp, secs, rs, buf, &shared[k], &rate, &zs, &nz,
                       &shared_blocks[k]);
         }
@@ -317,7 +317,7 @@ int nv_vmm_attrib(int vm, uint8_t *ram, int vcpu0, struct kvm_run *run0, uint64_
                 rearm != 0,
                 blocks_sample ? (double)(sample.in_half[0] + sample.in_half[1]) / (double)blocks_sample : 0);
         /* Half 0 written by both vCPUs: who was heard, and how many records a zapped block gave. */
-        for (unsigned k = 0; k < 2 && (k == 0 || rearm); k++)
+        for (unsigned k = 0; k < nr_shared; k++)
                 fprintf(f,
                         "shared phase=%s records=%" PRIu64 " blocks=%" PRIu64
                         " vcpu1_share=%.4f records_per_block=%.3f\n",
