@@ -120,15 +120,36 @@ static void w_advance(void *ctx, usec_t dt) {
                 shim_collect(true);
 }
 
+/* The attribution port: zapping and draining are the kernel's work (numavd_ept's on a real host),
+ * as harvesting is; numavd's side is what it makes of the faults. */
+static int w_attribution_attach(void *ctx, const nv_vm_info *vm) {
+        return inner_host.attribution->attach ? OUTSIDE(inner_host.attribution->attach(ctx, vm)) : 0;
+}
+
+static int w_zap(void *ctx, const nv_vm_info *vm, const uint64_t *addrs, size_t n, unsigned shift) {
+        return OUTSIDE(inner_host.attribution->zap(ctx, vm, addrs, n, shift));
+}
+
+static int w_drain(void *ctx, const nv_vm_info *vm, nv_fault *ret, size_t cap, uint64_t *ret_dropped) {
+        return OUTSIDE(inner_host.attribution->drain(ctx, vm, ret, cap, ret_dropped));
+}
+
 static const nv_vm_source_ops w_source = { .refresh = w_refresh };
 static const nv_mover_ops w_mover = { .move_pages = w_move_pages };
 static nv_access_ops w_access = { .name = "sim", .harvest = w_harvest, .attach = w_attach };
+static nv_attribution_ops w_attribution = { .attach = w_attribution_attach, .zap = w_zap, .drain = w_drain };
 
 void shim_wrap_host(nv_host *h) {
         inner_host = *h;
         h->source = &w_source;
         h->mover = &w_mover;
         h->advance = w_advance;
+        if (h->attribution) {
+                w_attribution.name = h->attribution->name;
+                w_attribution.detach = h->attribution->detach;
+                w_attribution.destroy = h->attribution->destroy;
+                h->attribution = &w_attribution;
+        }
 }
 
 void shim_wrap_access(const nv_access_ops **ops, void **ctx) {

@@ -30,5 +30,5 @@ void mover_shim_done(mover_shim *s);
 /* Callgrind: collection is on only while shim_collecting is set and outside the host's ports. */
 extern bool shim_collecting;
 void shim_collect(bool on);
-void shim_wrap_host(nv_host *h); /* source, access, mover, advance */
+void shim_wrap_host(nv_host *h); /* source, mover, advance, attribution */
 void shim_wrap_access(const nv_access_ops **ops, void **ctx);
