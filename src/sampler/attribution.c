@@ -217,10 +217,11 @@ static ssize_t drain_all(nv_attribution *a, const nv_attribution_ops *ops, void 
 }
 
 static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
-        float keep = (float)(1.0 - alpha);
+        float keep = (float)(1.0 - alpha), *votes = a->votes;
+        size_t nr_votes = a->nr_chunks * a->nr_nodes;
 
-        for (size_t i = 0; i < a->nr_chunks * a->nr_nodes; i++)
-                a->votes[i] *= keep;
+        for (size_t i = 0; i < nr_votes; i++)
+                votes[i] *= keep;
         for (size_t i = 0; i < nr_faults; i++) {
                 const nv_fault *f = &a->faults[i];
                 size_t c = chunk_of(a, f->hva);
@@ -253,6 +254,7 @@ static void fold_votes(nv_attribution *a, size_t nr_faults, double alpha) {
 static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, unsigned depth,
                     double min_side, bool *cut) {
         double total[NV_MAX_NODES], all = 0, best_z = 0;
+        unsigned voters = 0;
         size_t best = 0;
 
         if (depth == 0 || hi - lo < 2)
@@ -260,8 +262,10 @@ static void segment(const double *cum, unsigned nr_nodes, size_t lo, size_t hi, 
         for (unsigned n = 0; n < nr_nodes; n++) {
                 total[n] = cum[hi * nr_nodes + n] - cum[lo * nr_nodes + n];
                 all += total[n];
+                voters += total[n] > 0;
         }
-        if (all < 2 * min_side)
+        /* One node's votes alone (its share 1, every other's 0) give no cut below. */
+        if (all < 2 * min_side || voters < 2)
                 return;
         for (size_t k = lo + 1; k < hi; k++) {
                 double left = 0;
@@ -353,6 +357,7 @@ static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n
         for (size_t i = 0; i < n; i++) {
                 const nv_region *reg = &regions[i];
                 size_t j = reg->range, c0, c1;
+                bool huge;
 
                 if (j >= a->nr_ranges)
                         continue;
@@ -380,14 +385,18 @@ static int find_cuts(const nv_attribution *a, const nv_region *regions, size_t n
                                 cum[(c - c0 + 1) * nodes + nd] =
                                         cum[(c - c0) * nodes + nd] + a->votes[c * nodes + nd];
                 memset(cut, 0, (c1 - c0 + 1) * sizeof(*cut));
-                segment(cum, nodes, 0, c1 - c0, CUT_DEPTH,
-                        huge_chunks(a, j) ? CUT_MIN_SIDE_HUGE : CUT_MIN_SIDE, cut);
-                for (size_t k = 1; huge_chunks(a, j) && k < c1 - c0; k++) {
-                        int before = chunk_owner(a, c0 + k - 1, owner_votes),
-                            after = chunk_owner(a, c0 + k, owner_votes);
+                huge = huge_chunks(a, j);
+                segment(cum, nodes, 0, c1 - c0, CUT_DEPTH, huge ? CUT_MIN_SIDE_HUGE : CUT_MIN_SIDE, cut);
+                if (huge) {
+                        int before = chunk_owner(a, c0, owner_votes);
 
-                        if (before >= 0 && after >= 0 && before != after)
-                                cut[k] = true;
+                        for (size_t k = 1; k < c1 - c0; k++) {
+                                int after = chunk_owner(a, c0 + k, owner_votes);
+
+                                if (before >= 0 && after >= 0 && before != after)
+                                        cut[k] = true;
+                                before = after;
+                        }
                 }
                 for (size_t k = 1; k < c1 - c0; k++) {
                         uint64_t at = chunk_start(a, j, c0 + k);
@@ -428,15 +437,17 @@ static void region_votes(const nv_attribution *a, nv_region *reg) {
         for (size_t c = chunk_of(a, reg->start); c < a->first_chunk[j + 1]; c++) {
                 uint64_t c0 = chunk_start(a, j, c), c1 = c0 + (UINT64_C(1) << a->chunk_shift);
                 uint64_t lo = MAX(c0, reg->start), hi = MIN(c1, reg->end);
+                const float *votes = &a->votes[c * a->nr_nodes];
                 float part;
 
                 if (c0 >= reg->end)
                         break;
                 if (hi <= lo)
                         continue;
-                part = (float)((double)(hi - lo) / (double)(c1 - c0));
+                /* Only a region's first and last chunk can overlap it in part. */
+                part = lo == c0 && hi == c1 ? 1.0f : (float)((double)(hi - lo) / (double)(c1 - c0));
                 for (unsigned nd = 0; nd < a->nr_nodes; nd++)
-                        reg->votes[nd] += part * a->votes[c * a->nr_nodes + nd];
+                        reg->votes[nd] += part * votes[nd];
         }
 }
 
