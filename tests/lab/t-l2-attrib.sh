@@ -4,7 +4,10 @@
 # and its L2 is the lab's least steady guest. Last runs (f6a02ff, re-armed zaps): 6.12 placed both
 # sets by epoch 4 (priv0 93.75%), 6.1 by epoch 5 (an earlier 6.1 run: epoch 6), 100% after 12 on
 # both; no ping-pong; once on 6.1 QEMU's guest RAM vanished from l2-where's view before numavd
-# ran.
+# ran. At 2202b2c: 6.12 by epoch 3 and 5, 6.1 by epoch 6 (failed) and 5. A look with l2-where
+# takes 3-5 s under TCG (as long when it left the cold set out, in the second pair of runs), and
+# `reached` is the epoch in progress when it ends: in the failed run numavd had moved 36 MiB (its
+# log) for the 32 MiB set by epoch 4, and the look that saw 100% ended in epoch 6.
 # Per-region attribution on a real L2 Linux with two vCPUs (the L2 of t-l2.sh, -smp 2): QEMU starts
 # bound to node 0 (numactl --membind=0 --cpunodebind=0), so everything the L2 touches is first
 # touched there. tests/lab/l2-touch -P runs one thread pinned to each L2 CPU, each writing its own
