@@ -236,11 +236,14 @@ libvirt_env_guest() {
 # the default <cpu> is left out. LIBVIRT_GUEST_ARGS adds to the guest's command line (memhog=64
 # dirty=2 interval=2 burst=0 noballoon). The domain is destroyed by libvirt_env_down.
 libvirt_env_domain_xml() {
-        local name=$1 mem=$2 vcpus=$3 extra=${4:-} cpu
-        [ -n "$LIBVIRT_ENV_DIR" ] && echo "$name" >>"$LIBVIRT_ENV_DIR/domains"
+        local name=$1 mem=$2 vcpus=$3 extra=${4:-} cpu keep=/dev/null
+        if [ -n "$LIBVIRT_ENV_DIR" ]; then
+                echo "$name" >>"$LIBVIRT_ENV_DIR/domains"
+                keep="$LIBVIRT_ENV_DIR/$name.xml" # for libvirt_env_wait_guest, which boots it again
+        fi
         cpu="<cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>"
         case "$extra" in *"<cpu"*) cpu= ;; esac
-        cat <<EOF
+        tee "$keep" <<EOF
 <domain type='qemu'>
   <name>$name</name>
   <memory unit='MiB'>$mem</memory>
@@ -271,7 +274,33 @@ libvirt_env_domain_xml() {
 EOF
 }
 
-# libvirt_env_wait_guest NAME [SECONDS]: until the guest's workload has filled its memory.
+# libvirt_env_wait_guest NAME [SECONDS]: until the guest's workload has filled its memory. A kernel
+# under TCG now and then dies while it boots (tests/lab/README.md: the stale text-patching int3), and
+# the domain, which destroys itself on a crash or reboot, is gone. A guest that is gone or has not
+# come up in time is shown (its state and the last lines of its console, as TAP diagnostics) and
+# booted once more from the XML libvirt_env_domain_xml kept; the first console stays in NAME.log.1.
 libvirt_env_wait_guest() {
-        _lv_wait $((${2:-60} * 10)) grep -q MEMHOG-READY "$LIBVIRT_ENV_DIR/$1.log"
+        local name=$1 secs=${2:-60} state
+        _lv_guest_ready "$name" "$secs" && return 0
+        state=$(virsh_ domstate "$name" 2>/dev/null)
+        case "$state" in
+        running) echo "# guest $name did not come up within $secs s; its console ended with:" ;;
+        *) echo "# guest $name died while it booted (domain ${state:-gone}); its console ended with:" ;;
+        esac
+        tail -n 12 "$LIBVIRT_ENV_DIR/$name.log" 2>/dev/null | sed 's/^/#   /'
+        virsh_ destroy "$name" >/dev/null 2>&1
+        mv -f "$LIBVIRT_ENV_DIR/$name.log" "$LIBVIRT_ENV_DIR/$name.log.1" 2>/dev/null
+        virsh_ create "$LIBVIRT_ENV_DIR/$name.xml" >/dev/null || return 1
+        echo "# booting $name again"
+        _lv_guest_ready "$name" "$secs"
+}
+
+_lv_guest_ready() { # name seconds: the workload is ready; fails at once when the domain is gone
+        local i=0
+        while [ $i -lt "$2" ]; do
+                _lv_wait 10 grep -q MEMHOG-READY "$LIBVIRT_ENV_DIR/$1.log" && return 0
+                [ "$(virsh_ domstate "$1" 2>/dev/null)" = running ] || return 1
+                i=$((i + 1))
+        done
+        return 1
 }
