@@ -43,7 +43,7 @@ check_PROGRAMS += tests/lab/l2-touch tests/lab/l2-where
 tests_lab_l2_touch_SOURCES = tests/lab/l2-touch.c
 tests_lab_l2_touch_LDFLAGS = -static
 tests_lab_l2_where_SOURCES = tests/lab/l2-where.c
-NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/t-l2-attrib.sh tests/lab/l2-mkinitramfs.sh
+NV_LAB_FILES += tests/lab/t-l2.sh tests/lab/t-l2-attrib.sh tests/lab/l2-boot.sh tests/lab/l2-mkinitramfs.sh
 # The lab's own modules: t-kmod-param's, which registers parameters as kvm_amd and kvm_intel do,
 # and the one every lab guest loads at boot (tests/lab/README.md, "TCG and the guest kernel's text
 # patching").

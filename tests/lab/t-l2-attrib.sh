@@ -26,6 +26,7 @@
 # faults per second numavd sampled (its summary's attribution object).
 # Results: bench/lab-l2-attrib-SERIES.txt in the build dir.
 . "$LAB_SRCDIR/tests/tap.sh"
+. "$LAB_SRCDIR/tests/lab/l2-boot.sh"
 B=$LAB_BUILDDIR
 EPOCHS=5 RUN=16 BASE=10 PRIV=32 COLD=64 MEM=384
 series=${LAB_KVER%%.*}.$(echo "$LAB_KVER" | cut -d. -f2)
@@ -47,32 +48,15 @@ ok $? "the L2 initramfs builds (busybox, l2-touch)"
 cpus0=$(cat /sys/devices/system/node/node0/cpulist)
 cpus1=$(cat /sys/devices/system/node/node1/cpulist)
 
-# boot_l2: QEMU with the L2 (bound to node 0), until the L2's workload has mapped its sets; fails
-# when it does not within 240 s or QEMU ends (panic=-1 with -no-reboot ends it on a panic).
-boot_l2() {
-        rm -f /tmp/l2.log
-        t0=$(cut -d' ' -f1 /proc/uptime)
-        numactl --membind=0 --cpunodebind=0 qemu-system-x86_64 -name l2,debug-threads=on -accel kvm \
-                -cpu host -smp 2 -m $MEM -nodefaults -nographic -no-reboot -monitor none \
-                -serial file:/tmp/l2.log -kernel "$kimg" -initrd /tmp/l2-initrd.cpio.gz \
-                -append "console=ttyS0 panic=-1 quiet l2.private=$PRIV l2.cold=$COLD" >/tmp/qemu.log 2>&1 &
-        qp=$!
-        i=0
-        while ! grep -q '^L2-MAP-END' /tmp/l2.log 2>/dev/null && [ $i -lt 240 ] && kill -0 $qp 2>/dev/null; do
-                sleep 1
-                i=$((i + 1))
-        done
-        grep -q '^L2-MAP-END' /tmp/l2.log
-}
 # The L2 kernel, under KVM in an L1 that TCG emulates, sometimes dies while it boots (seen once: a
 # panic on a static branch just patched, as with the L1's stale int3 in the lab's README): such a
 # boot, before numavd ever ran, is shown and made once more.
-if ! boot_l2; then
+if ! l2_boot 2 "l2.private=$PRIV l2.cold=$COLD"; then
         echo "# the L2 did not come up; its console ended with:"
         tail -n 4 /tmp/l2.log 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
         cp /tmp/l2.log "$LAB_OUT/l2-first-boot.log" 2>/dev/null
         cleanup
-        boot_l2
+        l2_boot 2 "l2.private=$PRIV l2.cold=$COLD"
 fi
 check "the L2 Linux boots with 2 vCPUs under -accel kvm and its workload runs" grep -q '^L2-MAP-END' /tmp/l2.log
 echo "# L2 workload running after $(since "$t0") s:" \

@@ -15,6 +15,7 @@
 # about the matching pages of QEMU's guest RAM. Bytes moved are checked against where they ended
 # up (none wasted), not against the hot set alone: the L2 kernel's own hot memory moves too.
 . "$LAB_SRCDIR/tests/tap.sh"
+. "$LAB_SRCDIR/tests/lab/l2-boot.sh"
 B=$LAB_BUILDDIR
 EPOCHS=10 HOT=32 COLD=128 MEM=384
 case $LAB_KVER in
@@ -41,17 +42,7 @@ ok $? "the L2 initramfs builds (busybox, l2-touch)"
 cpus0=$(cat /sys/devices/system/node/node0/cpulist)
 cpus1=$(cat /sys/devices/system/node/node1/cpulist)
 
-t0=$(cut -d' ' -f1 /proc/uptime)
-numactl --membind=0 --cpunodebind=0 qemu-system-x86_64 -name l2,debug-threads=on -accel kvm -cpu host \
-        -smp 1 -m $MEM -nodefaults -nographic -no-reboot -monitor none -serial file:/tmp/l2.log \
-        -kernel "$kimg" -initrd /tmp/l2-initrd.cpio.gz \
-        -append "console=ttyS0 panic=-1 quiet l2.hot=$HOT l2.cold=$COLD" >/tmp/qemu.log 2>&1 &
-qp=$!
-i=0
-while ! grep -q '^L2-MAP-END' /tmp/l2.log 2>/dev/null && [ $i -lt 240 ] && kill -0 $qp 2>/dev/null; do
-        sleep 1
-        i=$((i + 1))
-done
+l2_boot 1 "l2.hot=$HOT l2.cold=$COLD"
 check "the L2 Linux boots under -accel kvm and its workload runs" grep -q '^L2-MAP-END' /tmp/l2.log
 echo "# L2 workload running after $(since "$t0") s:" \
         "$(grep -ao 'L2-READY.*' /tmp/l2.log)"
